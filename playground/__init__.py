@@ -1,0 +1,14 @@
+"""playground: a visual neural-network playground on PyTorch. This package is the engine (no UI)."""
+
+from .build import BuildError, Summary, build, summarize
+from .data import DATASETS, DataInfo, Dataset, load
+from .layers import LAYERS
+from .registry import PlaygroundError
+from .spec import Spec, SpecError, decode, encode, from_dict, from_json
+from .train import LOSSES, OPTIMIZERS, SCHEDULERS, Trainer, TrainingError, resolve_device
+
+__all__ = [
+    "BuildError", "DATASETS", "DataInfo", "Dataset", "LAYERS", "LOSSES", "OPTIMIZERS", "PlaygroundError",
+    "SCHEDULERS", "Spec", "SpecError", "Summary", "Trainer", "TrainingError", "build", "decode", "encode",
+    "from_dict", "from_json", "load", "resolve_device", "summarize",
+]

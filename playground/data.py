@@ -1,0 +1,390 @@
+"""The dataset registry: every dataset is `(n, noise, rng, **options) -> Samples`; the caller splits.
+
+All data is generated or shipped inside a package (scikit-learn's small sets): nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from .registry import Param, PlaygroundError, Registry, check_options
+
+FEATURES = {  # TensorFlow Playground's feature inputs, computed from the raw (x1, x2) point
+    "x1": lambda p: p[:, 0],
+    "x2": lambda p: p[:, 1],
+    "x1^2": lambda p: p[:, 0] ** 2,
+    "x2^2": lambda p: p[:, 1] ** 2,
+    "x1*x2": lambda p: p[:, 0] * p[:, 1],
+    "sin(x1)": lambda p: np.sin(p[:, 0]),
+    "sin(x2)": lambda p: np.sin(p[:, 1]),
+}
+POINT_RANGE = 6.0  # 2-D sets live in [-6, 6]², as in TensorFlow Playground
+
+
+@dataclass
+class Samples:
+    """What a generator returns: inputs, targets and per-sample extras (masks, boxes, raw points)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)  # class_names, vocab, feature_names, ...
+
+
+@dataclass
+class DataInfo:
+    """What the builder, trainer and UI need to know about a dataset."""
+
+    name: str
+    task: str  # binary | multiclass | regression | reconstruction | segmentation
+    modality: str  # points | tabular | image | sequence | text
+    input_shape: tuple[int, ...]
+    target_shape: tuple[int, ...]
+    tokens: bool = False
+    n_classes: int = 0
+    class_names: list[str] = field(default_factory=list)
+    feature_names: list[str] = field(default_factory=list)
+    vocab: list[str] = field(default_factory=list)
+    description: str = ""
+
+    @property
+    def classification(self) -> bool:
+        return self.task in ("binary", "multiclass")
+
+
+@dataclass
+class Dataset:
+    """Train and validation tensors (CPU), with extras split alongside and the info."""
+
+    info: DataInfo
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    extras_train: dict[str, torch.Tensor] = field(default_factory=dict)
+    extras_val: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetType:
+    name: str
+    task: str
+    modality: str
+    description: str
+    make: Callable[..., Samples]
+    params: tuple[Param, ...]
+    targets: tuple[str, ...] = ("label",)
+
+
+DATASETS: Registry[DatasetType] = Registry("dataset")
+
+COMMON = (
+    Param("val_fraction", "float", 0.2, 0.05, 0.9, help="Share of samples held out for validation."),
+    Param("seed", "int", 0, 0, 2**31 - 1, help="Seed of the generator and of the split."),
+)
+
+
+def register(name: str, task: str, modality: str, description: str, *params: Param,
+             n_samples: int = 500, noise: float = 0.0, max_samples: int = 20000,
+             targets: tuple[str, ...] = ("label",)):
+    """Decorator adding a generator `(n, noise, rng, **options) -> Samples` to DATASETS."""
+    base = (Param("n_samples", "int", n_samples, 10, max_samples, help="Number of samples."),
+            Param("noise", "float", noise, 0.0, 1.0, help="Amount of noise."))
+    extra = (Param("target", "choice", targets[0], choices=targets,
+                   help="What the model predicts."),) if len(targets) > 1 else ()
+
+    def wrap(make):
+        DATASETS.add(name, DatasetType(name, task, modality, description, make,
+                                       base + COMMON + tuple(params) + extra, targets))
+        return make
+    return wrap
+
+
+# ---- 2-D point sets (TensorFlow Playground's generators) -------------------------------------
+
+FEATURE_PARAM = Param("features", "strs", ["x1", "x2"], choices=tuple(FEATURES),
+                      help="Inputs computed from each point.")
+CLASSES_PARAM = Param("classes", "int", 2, 2, 6, help="Number of classes.")
+
+
+def _circle(n, noise, rng):
+    r = np.concatenate([rng.uniform(0, 2.5, n // 2), rng.uniform(3.5, 5, n - n // 2)])
+    a = rng.uniform(0, 2 * math.pi, n)
+    p = np.stack([r * np.sin(a), r * np.cos(a)], 1) + rng.uniform(-5, 5, (n, 2)) * noise
+    y = (np.hypot(p[:, 0], p[:, 1]) > 2.5).astype(np.int64)  # label by where the noisy point landed
+    return p, y
+
+
+def _xor(n, noise, rng):
+    p = rng.uniform(-5, 5, (n, 2))
+    p += np.where(p > 0, 0.3, -0.3)  # keep points off the axes
+    p = p + rng.uniform(-5, 5, (n, 2)) * noise
+    return p, (p[:, 0] * p[:, 1] >= 0).astype(np.int64)
+
+
+def _gauss(n, noise, rng, classes):
+    angles = 2 * math.pi * np.arange(classes) / classes + math.pi / 4
+    centres = 2.0 * np.sqrt(2) * np.stack([np.cos(angles), np.sin(angles)], 1)
+    y = np.arange(n) % classes
+    scale = 0.5 + 7 * noise  # variance 0.5 … 4 over noise 0 … 0.5, as in TensorFlow Playground
+    return centres[y] + rng.normal(0, math.sqrt(scale), (n, 2)), y.astype(np.int64)
+
+
+def _spiral(n, noise, rng, classes):
+    y = np.arange(n) % classes
+    i = np.arange(n) // classes
+    t = i / (n / classes)
+    r = 5 * t
+    a = 1.75 * t * 2 * math.pi + 2 * math.pi * y / classes
+    p = np.stack([r * np.sin(a), r * np.cos(a)], 1) + rng.uniform(-1, 1, (n, 2)) * noise
+    return p, y.astype(np.int64)
+
+
+def _moons(n, noise, rng):
+    y = np.arange(n) % 2
+    a = rng.uniform(0, math.pi, n)
+    p = np.where(y[:, None] == 0,
+                 np.stack([np.cos(a), np.sin(a)], 1),
+                 np.stack([1 - np.cos(a), 0.5 - np.sin(a)], 1))
+    p = (p - [0.5, 0.25]) * 2.6 + rng.normal(0, 1, (n, 2)) * noise * 2
+    return p, y.astype(np.int64)
+
+
+def _plane(n, noise, rng):
+    p = rng.uniform(-POINT_RANGE, POINT_RANGE, (n, 2))
+    return p, (p.sum(1) / (2 * POINT_RANGE) + rng.uniform(-1, 1, n) * noise).astype(np.float32)
+
+
+def _multigauss(n, noise, rng):
+    p = rng.uniform(-POINT_RANGE, POINT_RANGE, (n, 2))
+    centres = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+    d = ((p[:, None, :] - centres[None, :, :2]) ** 2).sum(-1)  # (n, 6)
+    y = (centres[:, 2] * np.exp(-d / 2)).sum(1)
+    return p, (y + rng.uniform(-1, 1, n) * noise).astype(np.float32)
+
+
+def _points(generator, classify: bool, with_classes: bool = False):
+    def make(n, noise, rng, features, classes=2):
+        p, y = generator(n, noise, rng, classes) if with_classes else generator(n, noise, rng)
+        x = np.stack([FEATURES[f](p) for f in features], 1).astype(np.float32)
+        names = (["blue", "orange"] if classes == 2 else [f"class {k}" for k in range(classes)]) if classify else []
+        return Samples(x, y if classify else y.reshape(-1, 1),
+                       extras={"points": p.astype(np.float32)},
+                       info={"feature_names": list(features), "class_names": names, "n_classes": classes})
+    return make
+
+
+register("circle", "binary", "points", "Blue inside a ring of orange.", FEATURE_PARAM)(_points(_circle, True))
+register("xor", "binary", "points", "Opposite quadrants share a class: not linearly separable.",
+         FEATURE_PARAM)(_points(_xor, True))
+register("gauss", "binary", "points", "Gaussian blobs, one per class.", FEATURE_PARAM,
+         CLASSES_PARAM)(_points(_gauss, True, True))
+register("spiral", "binary", "points", "Interleaved spirals: hard for a shallow net.", FEATURE_PARAM,
+         CLASSES_PARAM)(_points(_spiral, True, True))
+register("moons", "binary", "points", "Two interleaving half-moons.", FEATURE_PARAM)(_points(_moons, True))
+register("plane", "regression", "points", "A tilted plane: the target is linear in x1 and x2.",
+         FEATURE_PARAM)(_points(_plane, False))
+register("multigauss", "regression", "points", "A landscape of six Gaussian bumps and dips.",
+         FEATURE_PARAM)(_points(_multigauss, False))
+
+
+# ---- scikit-learn's bundled sets -------------------------------------------------------------
+
+def _sklearn(loader: str):
+    def make(n, noise, rng, **_):
+        import sklearn.datasets as skd
+        d = getattr(skd, loader)()
+        x = d.data.astype(np.float32)
+        x = x + rng.normal(0, 1, x.shape).astype(np.float32) * noise * x.std(0)
+        names = [str(c) for c in d.target_names]
+        return Samples(x, d.target.astype(np.int64),
+                       info={"class_names": names, "n_classes": len(names),
+                             "feature_names": [str(f) for f in d.feature_names], "standardize": True})
+    return make
+
+
+register("iris", "multiclass", "tabular", "150 iris flowers, 4 measurements, 3 species.",
+         n_samples=150, max_samples=150)(_sklearn("load_iris"))
+register("wine", "multiclass", "tabular", "178 wines, 13 chemical measurements, 3 cultivars.",
+         n_samples=178, max_samples=178)(_sklearn("load_wine"))
+register("breast_cancer", "binary", "tabular", "569 tumours, 30 measurements, malignant or benign.",
+         n_samples=569, max_samples=569)(_sklearn("load_breast_cancer"))
+
+
+@register("digits", "multiclass", "image", "1,797 hand-written digits as 8×8 grey images.",
+          n_samples=1797, max_samples=1797, targets=("label", "input"))
+def _digits(n, noise, rng):
+    import sklearn.datasets as skd
+    d = skd.load_digits()
+    x = (d.images / 16.0).astype(np.float32)[:, None]  # (n, 1, 8, 8) in [0, 1]
+    x = np.clip(x + rng.normal(0, 1, x.shape) * noise, 0, 1).astype(np.float32)
+    return Samples(x, d.target.astype(np.int64),
+                   info={"class_names": [str(k) for k in range(10)], "n_classes": 10})
+
+
+# ---- synthetic images, sequences, text -------------------------------------------------------
+
+SHAPES = ["circle", "square", "triangle"]
+
+
+@register("shapes", "multiclass", "image",
+          "Small images of a circle, square or triangle, with masks and boxes (classify, segment, detect).",
+          Param("size", "int", 16, 8, 64, help="Image side in pixels."),
+          n_samples=1200, noise=0.1, max_samples=20000, targets=("label", "mask", "box", "input"))
+def _shapes(n, noise, rng, size):
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    x = np.zeros((n, 1, size, size), np.float32)
+    masks = np.zeros((n, 1, size, size), np.float32)
+    boxes = np.zeros((n, 4), np.float32)
+    y = np.arange(n) % len(SHAPES)
+    for i in range(n):
+        r = rng.uniform(0.18, 0.32) * size
+        cx, cy = rng.uniform(r + 0.5, size - r - 0.5, 2)
+        if y[i] == 0:
+            m = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+        elif y[i] == 1:
+            m = (abs(xx - cx) <= r * 0.85) & (abs(yy - cy) <= r * 0.85)
+        else:  # upward triangle inside the circle of radius r
+            top, base = cy - r, cy + r * 0.7
+            half = (yy - top) / (base - top) * r
+            m = (yy >= top) & (yy <= base) & (abs(xx - cx) <= half)
+        masks[i, 0] = m
+        rows, cols = np.nonzero(m)
+        boxes[i] = [cols.min() / size, rows.min() / size, (cols.max() + 1) / size, (rows.max() + 1) / size]
+        x[i, 0] = m * rng.uniform(0.6, 1.0)
+    x = np.clip(x + rng.normal(0, 1, x.shape) * noise, 0, 1).astype(np.float32)
+    return Samples(x, y.astype(np.int64), extras={"mask": masks, "box": boxes},
+                   info={"class_names": SHAPES, "n_classes": len(SHAPES)})
+
+
+@register("sine", "regression", "sequence", "A noisy sum of two sine waves: predict the next value from a window.",
+          Param("seq_len", "int", 24, 4, 200, help="Steps the model sees."),
+          n_samples=1000, noise=0.05, max_samples=20000)
+def _sine(n, noise, rng, seq_len):
+    t = np.arange(n + seq_len) * 0.2
+    s = np.sin(t) + 0.5 * np.sin(2.7 * t + 1.0) + rng.normal(0, 1, t.shape) * noise
+    idx = np.arange(n)[:, None] + np.arange(seq_len)[None, :]  # (n, T)
+    x = s[idx][..., None].astype(np.float32)  # (n, T, 1)
+    return Samples(x, s[np.arange(n) + seq_len][:, None].astype(np.float32),
+                   info={"feature_names": ["value"]})
+
+
+POSITIVE = ["good", "great", "excellent", "wonderful", "love", "fun", "brilliant", "enjoyable", "superb", "nice"]
+NEGATIVE = ["bad", "awful", "terrible", "boring", "hate", "dull", "poor", "worst", "weak", "annoying"]
+FILLER = ["the", "movie", "film", "was", "plot", "acting", "and", "story", "really", "it", "a", "very",
+          "music", "ending", "cast", "quite", "this", "i", "thought", "scenes"]
+NEGATORS = ["not", "never"]
+
+
+@register("sentiment", "binary", "text",
+          "Synthetic movie reviews: positive or negative words, sometimes negated ('not good').",
+          Param("seq_len", "int", 16, 10, 64, help="Tokens per review (left-padded)."),
+          Param("negation", "float", 0.3, 0.0, 1.0, help="Chance a sentiment word is negated."),
+          n_samples=2000, noise=0.0, max_samples=20000)
+def _sentiment(n, noise, rng, seq_len, negation):
+    vocab = ["<pad>", "<unk>"] + POSITIVE + NEGATIVE + FILLER + NEGATORS
+    ids = {w: i for i, w in enumerate(vocab)}
+    x = np.zeros((n, seq_len), np.int64)
+    y = np.zeros(n, np.int64)
+    for i in range(n):
+        words = [str(w) for w in rng.choice(FILLER, rng.integers(2, seq_len - 5))]
+        polarity = rng.integers(0, 2, 1 if rng.random() < 0.6 else 3) * 2 - 1  # an odd count: no ties
+        for p in polarity:
+            negated = rng.random() < negation  # "not bad" is positive
+            word = str(rng.choice(POSITIVE if (p > 0) != negated else NEGATIVE))
+            phrase = f"{rng.choice(NEGATORS)} {word}" if negated else word
+            words.insert(int(rng.integers(0, len(words) + 1)), phrase)
+        tokens = " ".join(words).split()
+        label = int(polarity.sum() > 0)
+        y[i] = 1 - label if rng.random() < noise else label
+        x[i, seq_len - len(tokens):] = [ids.get(w, 1) for w in tokens]
+    return Samples(x, y, info={"class_names": ["negative", "positive"], "n_classes": 2, "vocab": vocab})
+
+
+# ---- loading and splitting -------------------------------------------------------------------
+
+def describe(name: str) -> str:
+    """One line about a dataset, with its options."""
+    d = DATASETS.get(name)
+    opts = ", ".join(f"{p.name}={p.default}" for p in d.params)
+    return f"{d.description} Options: {opts}."
+
+
+def options(data_spec) -> dict:
+    """The dataset's options with defaults filled in, checked against the registry."""
+    kind = DATASETS.get(data_spec.name, "data.name")
+    return check_options(kind.params, data_spec.options(), f"data ({data_spec.name})")
+
+
+def load(data_spec, cache: dict | None = None) -> Dataset:
+    """Generate (or read) the dataset a spec names, split into train and validation, as CPU tensors."""
+    if data_spec.name == "csv":
+        from .tabular import load_csv_spec
+        return load_csv_spec(data_spec)
+    kind = DATASETS.get(data_spec.name, "data.name")
+    opts = options(data_spec)
+    n, noise, val, seed, target = (opts.pop("n_samples"), opts.pop("noise"), opts.pop("val_fraction"),
+                                   opts.pop("seed"), opts.pop("target", "label"))
+    rng = np.random.default_rng(seed)
+    s = kind.make(n, noise, rng, **opts)
+    if len(s.x) > n:  # fixed-size sets: take a seeded subset
+        keep = np.sort(rng.permutation(len(s.x))[:n])
+        s = Samples(s.x[keep], s.y[keep], {k: v[keep] for k, v in s.extras.items()}, s.info)
+    task = kind.task if kind.task not in ("binary", "multiclass") else (
+        "binary" if s.info.get("n_classes", 2) == 2 else "multiclass")
+    if target == "input":
+        s, task = replace(s, y=s.x.copy()), "reconstruction"
+    elif target == "mask":
+        s, task = replace(s, y=s.extras["mask"]), "segmentation"
+    elif target == "box":
+        s, task = replace(s, y=s.extras["box"]), "regression"
+    return split(s, kind, task, val, seed)
+
+
+_CACHE: dict[str, Dataset] = {}
+
+
+def load_cached(data_spec, size: int = 16) -> Dataset:
+    """`load`, remembering the last few datasets (read-only: trainers copy what they change)."""
+    key = json.dumps(data_spec.model_dump(mode="json"), sort_keys=True)
+    if key not in _CACHE:
+        if len(_CACHE) >= size:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = load(data_spec)
+    return _CACHE[key]
+
+
+def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:
+    """Seeded shuffle-split into train and validation (stratified enough for small sets by shuffling)."""
+    n = len(s.x)
+    order = np.random.default_rng(seed + 1).permutation(n)
+    n_val = max(1, int(round(n * val_fraction)))
+    if n - n_val < 1:
+        raise PlaygroundError(f"data.val_fraction leaves no training samples out of {n}", path="data.val_fraction")
+    tr, va = order[n_val:], order[:n_val]
+    x = s.x
+    if s.info.get("standardize"):
+        mean, std = x[tr].mean(0), x[tr].std(0) + 1e-8  # training statistics only: no leakage
+        x = ((x - mean) / std).astype(np.float32)
+    tokens = x.dtype == np.int64
+    info = DataInfo(
+        name=kind.name, task=task, modality=kind.modality, input_shape=tuple(x.shape[1:]),
+        target_shape=tuple(s.y.shape[1:]), tokens=tokens,
+        n_classes=s.info.get("n_classes", 0) if task in ("binary", "multiclass") else 0,
+        class_names=s.info.get("class_names", []) if task in ("binary", "multiclass") else [],
+        feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
+        description=kind.description)
+    t = torch.from_numpy
+    return Dataset(info, t(x[tr]), t(s.y[tr]), t(x[va]), t(s.y[va]),
+                   {k: t(v[tr]) for k, v in s.extras.items()}, {k: t(v[va]) for k, v in s.extras.items()})
+
+
+def listing() -> list[tuple[str, str, str]]:
+    """(name, task, description) of every dataset, for the CLI and the UI."""
+    return [(name, f"{d.task}/{d.modality}", d.description) for name, d in DATASETS.items()]

@@ -1,0 +1,356 @@
+"""Training jobs in worker processes, so that training never competes with the UI for the GIL.
+
+The app process holds light `Job` handles; a small pool of worker processes (spawned, at lowered
+priority) each multiplexes its jobs in short time slices and sends events back through one queue:
+state changes, per-epoch metrics, progress at a bounded rate, live views and weight snapshots.
+The interface (`JobPool.submit`, `Job.pause/resume/step/stop/snapshot`, `Job.events_since`) is narrow
+on purpose: a distributed backend (e.g. Ray actors) can implement the same calls.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+
+from .registry import PlaygroundError
+
+TERMINAL = ("done", "failed", "stopped")
+
+
+@dataclass
+class Limits:
+    """What one host allows; sized for a class of 30 on 2 cores (see README, Hosting)."""
+
+    max_params: int = 2_000_000  # per model
+    max_epochs: int = 5000  # per job
+    max_seconds: float = 600.0  # training time per job
+    jobs_per_owner: int = 3  # unfinished jobs per browser session
+    max_running: int = 32  # jobs training at once in this process; later ones wait in a queue
+    max_queued: int = 200
+    progress_interval: float = 0.1  # seconds between progress events of one job
+    view_interval: float = 0.1  # seconds between live views of one job
+
+
+class JobRefused(PlaygroundError):
+    """A job was not started: over a limit, or the pool is shut down."""
+
+
+@dataclass
+class Job:
+    """The app-side handle of one training job; updated by the pool's reader thread."""
+
+    id: str
+    owner: str
+    spec: dict
+    epochs: int
+    pool: JobPool = field(repr=False)
+    start_paused: bool = False
+    wanted_views: dict = field(default_factory=dict)  # live views the worker computes: {name: options}
+    state: str = "queued"  # queued | starting | running | paused | done | failed | stopped
+    message: str = ""  # why it failed or stopped
+    info: dict = field(default_factory=dict)  # device, params, steps_per_epoch
+    metrics: list[dict] = field(default_factory=list)  # one per finished epoch
+    progress: dict = field(default_factory=dict)  # latest: epoch, batch, running loss, steps/s
+    views: dict[str, dict] = field(default_factory=dict)  # latest live view by name
+    report: dict | None = None  # end-of-run evaluation (confusion matrix, predictions)
+    version: int = 0  # bumped on every event; streams compare it
+    worker: int | None = None
+    created: float = field(default_factory=time.time)
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _snapshot: dict | None = field(default=None, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def queue_position(self) -> int | None:
+        """1-based place in the waiting queue, or None when not waiting."""
+        return self.pool.queue_position(self)
+
+    def pause(self) -> None:
+        """Stop stepping until resume or step."""
+        self.pool._command(self, "pause")
+
+    def resume(self) -> None:
+        """Go on training."""
+        self.pool._command(self, "resume")
+
+    def step(self, unit: str = "batch") -> None:
+        """Train exactly one batch or one epoch, then pause (for step-by-step teaching)."""
+        assert unit in ("batch", "epoch"), unit
+        self.pool._command(self, "step", unit)
+
+    def stop(self) -> None:
+        """End the job; its worker frees the model."""
+        self.pool._stop(self)
+
+    def snapshot(self, timeout: float = 5.0) -> dict | None:
+        """The job's current weights ({name: numpy array}), fetched from its worker; None if gone."""
+        if self.finished and self._snapshot is not None:
+            return self._snapshot
+        with self._cond:
+            self._snapshot = None
+        if not self.pool._command(self, "snapshot"):
+            return self._snapshot
+        self.wait_for(lambda: self._snapshot is not None or self.finished, timeout)
+        return self._snapshot
+
+    def events_since(self, cursor: int) -> tuple[list[dict], int]:
+        """Epoch metrics after `cursor` and the new cursor (for streams and polling pages)."""
+        with self._cond:
+            return self.metrics[cursor:], len(self.metrics)
+
+    def wait_for(self, predicate, timeout: float | None = None) -> bool:
+        """Block until `predicate()` holds (checked on every event) or the timeout passes."""
+        with self._cond:
+            return self._cond.wait_for(predicate, timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has finished; False on timeout."""
+        return self.wait_for(lambda: self.finished, timeout)
+
+    def public(self) -> dict:
+        """A JSON-ready view of the job's status."""
+        return {"id": self.id, "state": self.state, "message": self.message, "info": self.info,
+                "progress": self.progress, "epochs": self.epochs, "queue_position": self.queue_position,
+                "version": self.version}
+
+    def _apply(self, ev: dict) -> None:
+        kind = ev["type"]
+        with self._cond:
+            if kind == "state":
+                if not self.finished:  # a finished job stays finished
+                    self.state, self.message = ev["state"], ev.get("message", self.message)
+            elif kind == "metrics":
+                self.metrics.append(ev["metrics"])
+            elif kind == "progress":
+                self.progress = ev["progress"]
+            elif kind == "info":
+                self.info = ev["info"]
+            elif kind == "view":
+                self.views[ev["name"]] = ev["data"]
+            elif kind == "report":
+                self.report = ev["report"]
+            elif kind == "snapshot":
+                self._snapshot = ev["weights"]
+            self.version += 1
+            self._cond.notify_all()
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: mp.process.BaseProcess
+    commands: mp.queues.Queue
+    jobs: set = field(default_factory=set)
+
+
+class JobPool:
+    """Worker processes that run training jobs; one pool serves every session of an app process."""
+
+    def __init__(self, workers: int | None = None, limits: Limits | None = None, nice: int = 10,
+                 slice_seconds: float = 0.01) -> None:
+        self.limits = limits or Limits()
+        self.n_workers = max(1, workers or os.cpu_count() or 1)
+        self.nice, self.slice_seconds = nice, slice_seconds
+        # Workers are spawned, never forked: the app process runs threads, and fork copies held locks.
+        self._ctx = mp.get_context("spawn")
+        os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by workers before they import torch
+        self._events = self._ctx.Queue()
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._pending: deque[Job] = deque()
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._workers = [self._start_worker(i) for i in range(self.n_workers)]
+        self._reader = threading.Thread(target=self._read_events, name="playground-jobs", daemon=True)
+        self._reader.start()
+
+    # -- the public calls --
+    def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,
+               views: dict | None = None) -> Job:
+        """Queue a job for `spec` (a Spec or dict); refuses with a clear message when over a limit."""
+        from .build import summarize
+        from .data import load_cached
+        from .spec import Spec, from_dict
+        spec = spec if isinstance(spec, Spec) else from_dict(spec)
+        lim = self.limits
+        epochs = epochs or spec.train.epochs
+        if epochs > lim.max_epochs:
+            raise JobRefused(f"{epochs} epochs asked for; this server allows at most {lim.max_epochs} a run",
+                             path="train.epochs")
+        info = load_cached(spec.data).info
+        params = summarize(spec, info).total_params
+        if params > lim.max_params:
+            raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
+                             f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
+        with self._lock:
+            if self._closed:
+                raise JobRefused("the training service is shutting down")
+            mine = [j for j in self._jobs.values() if j.owner == owner and not j.finished]
+            if owner and len(mine) >= lim.jobs_per_owner:
+                raise JobRefused(f"you already have {len(mine)} runs going (the limit is "
+                                 f"{lim.jobs_per_owner}); stop one first")
+            if len(self._pending) >= lim.max_queued:
+                raise JobRefused("the server is busy: too many runs are waiting; try again in a minute")
+            job = Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), epochs, self,
+                      start_paused=paused, wanted_views=views or {}, info={"params": params})
+            self._jobs[job.id] = job
+            self._pending.append(job)
+            self._dispatch()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, if this pool has it."""
+        return self._jobs.get(job_id)
+
+    def jobs(self, owner: str | None = None) -> list[Job]:
+        """All jobs (of one owner), oldest first."""
+        with self._lock:
+            return [j for j in self._jobs.values() if owner is None or j.owner == owner]
+
+    def forget(self, job: Job) -> None:
+        """Drop a finished job's handle (its metrics go with it)."""
+        with self._lock:
+            if job.finished:
+                self._jobs.pop(job.id, None)
+
+    def queue_position(self, job: Job) -> int | None:
+        with self._lock:
+            try:
+                return self._pending.index(job) + 1
+            except ValueError:
+                return None
+
+    def running(self) -> int:
+        """Jobs placed on a worker and not finished (training or paused)."""
+        with self._lock:
+            return sum(len(w.jobs) for w in self._workers)
+
+    def stats(self) -> dict:
+        """Load figures for a status line."""
+        with self._lock:
+            return {"workers": self.n_workers, "running": self.running(), "queued": len(self._pending),
+                    "limit": self.limits.max_running}
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every job and worker; leaves no process or thread behind."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for job in list(self._pending):
+                job._apply({"type": "state", "state": "stopped", "message": "the server shut down"})
+            self._pending.clear()
+            for w in self._workers:
+                _put(w.commands, ("quit",))
+        for w in self._workers:
+            w.process.join(timeout)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(timeout)
+        self._reader.join(timeout)
+        for w in self._workers:
+            w.commands.close()
+            w.commands.join_thread()
+        for job in self._jobs.values():
+            job._apply({"type": "state", "state": "stopped", "message": "the server shut down"})
+        self._events.close()
+        self._events.join_thread()
+
+    # -- internals --
+    def _start_worker(self, index: int) -> _Worker:
+        from .worker import main
+        commands = self._ctx.Queue()
+        cfg = {"nice": self.nice, "slice": self.slice_seconds, **asdict(self.limits)}
+        p = self._ctx.Process(target=main, args=(commands, self._events, cfg), name=f"playground-worker-{index}",
+                              daemon=True)
+        p.start()
+        return _Worker(index, p, commands)
+
+    def _dispatch(self) -> None:
+        # Under the lock: move waiting jobs onto the least-loaded workers while there is room.
+        while self._pending and self.running() < self.limits.max_running:
+            job = self._pending.popleft()
+            w = min(self._workers, key=lambda w: len(w.jobs))
+            w.jobs.add(job.id)
+            job.worker = w.index
+            job._apply({"type": "state", "state": "starting"})
+            _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views))
+
+    def _command(self, job: Job, *cmd) -> bool:
+        with self._lock:
+            if job.worker is None or job.finished:
+                return False
+            _put(self._workers[job.worker].commands, (cmd[0], job.id, *cmd[1:]))
+            return True
+
+    def _stop(self, job: Job) -> None:
+        with self._lock:
+            if job in self._pending:
+                self._pending.remove(job)
+                job._apply({"type": "state", "state": "stopped", "message": "stopped before it started"})
+                return
+        self._command(job, "stop")
+
+    def _read_events(self) -> None:
+        last_check = 0.0
+        while True:
+            try:
+                ev = self._events.get(timeout=0.2)
+            except queue.Empty:
+                ev = None
+            except (EOFError, OSError):
+                return
+            if ev is not None:
+                self._handle(ev)
+            if self._closed and ev is None:
+                return
+            if time.monotonic() - last_check > 0.5:
+                last_check = time.monotonic()
+                self._check_workers()
+
+    def _handle(self, ev: dict) -> None:
+        job = self._jobs.get(ev.get("job"))
+        if job is None:
+            return
+        job._apply(ev)
+        if job.finished:
+            with self._lock:
+                for w in self._workers:
+                    w.jobs.discard(job.id)
+                if not self._closed:
+                    self._dispatch()
+
+    def _check_workers(self) -> None:
+        # A worker that died (killed, out of memory) fails its jobs with a message and is replaced.
+        with self._lock:
+            if self._closed:
+                return
+            for i, w in enumerate(self._workers):
+                if w.process.exitcode is None:
+                    continue
+                for job_id in w.jobs:
+                    job = self._jobs.get(job_id)
+                    if job is not None:
+                        job._apply({"type": "state", "state": "failed",
+                                    "message": f"the training process stopped unexpectedly (exit code "
+                                               f"{w.process.exitcode}, e.g. out of memory); start the run again"})
+                w.commands.cancel_join_thread()
+                w.commands.close()
+                self._workers[i] = self._start_worker(i)
+            self._dispatch()
+
+
+def _put(q, item) -> None:
+    try:
+        q.put(item)
+    except (ValueError, OSError):  # queue closed: the worker is gone and the reader will notice
+        pass

@@ -1,0 +1,392 @@
+"""The layer registry: every layer a spec may name, its options, and its output shape.
+
+Each entry is one function `(x: Signal, ctx: dict, **options) -> (module, Signal)` that checks the
+input, infers the input sizes torch needs, and declares the output shape (tests compare it with the
+real one for every entry). Shapes never include the batch dimension.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from .modules import PositionalEncoding, Recurrent, SelfAttention
+from .registry import Param, PlaygroundError, Registry
+
+CATEGORIES = ["dense", "convolution", "pooling", "normalisation", "regularisation", "recurrent",
+              "attention", "activation", "shape"]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What flows between layers: a per-sample shape, and whether it holds integer token ids."""
+
+    shape: tuple[int, ...]
+    tokens: bool = False
+
+    def __str__(self) -> str:
+        return "(N, " + ", ".join(str(s) for s in self.shape) + ")"
+
+
+class ShapeError(PlaygroundError):
+    """A layer cannot take the input it gets; the builder adds the layer's number and type."""
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """A registry entry: the torch class name, a palette category, a tooltip and the options."""
+
+    name: str
+    category: str
+    description: str
+    params: tuple[Param, ...]
+    make: Callable[..., tuple[nn.Module, Signal]]
+    inferred: tuple[str, ...] = ()  # torch arguments we compute from the input shape
+
+
+LAYERS: Registry[LayerType] = Registry("layer type")
+
+
+def register(name: str, category: str, description: str, *params: Param, inferred: tuple[str, ...] = ()):
+    """Decorator adding a layer builder to LAYERS."""
+    assert category in CATEGORIES, category
+
+    def wrap(make):
+        LAYERS.add(name, LayerType(name, category, description, params, make, inferred))
+        return make
+    return wrap
+
+
+# ---- shape helpers -------------------------------------------------------------------------
+
+def pair(v) -> tuple[int, int]:
+    """An int or [h, w] as a tuple."""
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def conv_out(size: int, k: int, s: int, p: int, d: int = 1) -> int:
+    """Output length of a convolution or pooling window along one axis (PyTorch's formula)."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def need_floats(x: Signal) -> None:
+    if x.tokens:
+        raise ShapeError(f"got integer token ids of shape {x}; add Embedding before it",
+                         fix={"action": "insert", "layer": {"type": "Embedding"}})
+
+
+def need_image(x: Signal, what: str = "an image (N, C, H, W)") -> tuple[int, int, int]:
+    need_floats(x)
+    if len(x.shape) == 3:
+        return x.shape
+    fix = None
+    if len(x.shape) == 1 and math.isqrt(x.shape[0]) ** 2 == x.shape[0]:
+        side = math.isqrt(x.shape[0])
+        fix = {"action": "insert", "layer": {"type": "Unflatten", "dim": 1, "unflattened_size": [1, side, side]}}
+        hint = f"; add Unflatten(1, [1, {side}, {side}]) before it"
+    elif len(x.shape) == 2:
+        fix = {"action": "insert", "layer": {"type": "Unflatten", "dim": 1,
+                                             "unflattened_size": [1, *x.shape]}}
+        hint = f"; add Unflatten(1, [1, {x.shape[0]}, {x.shape[1]}]) before it"
+    else:
+        hint = ""
+    raise ShapeError(f"expected {what}, got {len(x.shape) + 1}-D input of shape {x}{hint}", fix=fix)
+
+
+def need_sequence(x: Signal, what: str = "a sequence (N, T, features)") -> tuple[int, int]:
+    need_floats(x)
+    if len(x.shape) == 2:
+        return x.shape
+    fix, hint = None, ""
+    if len(x.shape) == 1:
+        fix = {"action": "insert", "layer": {"type": "Unflatten", "dim": 1, "unflattened_size": [x.shape[0], 1]}}
+        hint = f"; add Unflatten(1, [{x.shape[0]}, 1]) before it to read the features as {x.shape[0]} steps"
+    elif len(x.shape) == 3:
+        fix = {"action": "insert", "layer": {"type": "Flatten", "start_dim": 2}}
+        hint = "; add Flatten(start_dim=2) before it to read rows as steps"
+    raise ShapeError(f"expected {what}, got {len(x.shape) + 1}-D input of shape {x}{hint}", fix=fix)
+
+
+def fit_window(name: str, size: tuple[int, ...], out: tuple[int, ...]) -> None:
+    if any(o < 1 for o in out):
+        raise ShapeError(f"{name} leaves no output for an input of {'×'.join(map(str, size))}; "
+                         "use a smaller kernel_size or stride, or more padding")
+
+
+# ---- common parameters ---------------------------------------------------------------------
+
+def kernel(default=3):
+    return Param("kernel_size", "size", default, 1, 64, help="Window size (an integer or [h, w]).")
+
+
+STRIDE = Param("stride", "size", 1, 1, 64, help="Step between windows.")
+PADDING = Param("padding", "size", 0, 0, 64, help="Zeros added on each side.")
+BIAS = Param("bias", "bool", True, help="Learn an additive bias.")
+DIL = Param("dilation", "size", 1, 1, 16, help="Spacing between kernel elements.")
+
+
+# ---- dense -----------------------------------------------------------------------------------
+
+@register("Linear", "dense", "Fully connected: each output is a weighted sum of all inputs plus a bias.",
+          Param("out_features", "int", 8, 1, 4096, help="Number of neurons."), BIAS, inferred=("in_features",))
+def _linear(x, ctx, out_features, bias):
+    need_floats(x)
+    if len(x.shape) > 2:
+        raise ShapeError(f"got input of shape {x}; add Flatten before it",
+                         fix={"action": "insert", "layer": {"type": "Flatten"}})
+    return nn.Linear(x.shape[-1], out_features, bias=bias), Signal((*x.shape[:-1], out_features))
+
+
+@register("Embedding", "dense", "Looks up a learned vector for each integer token id.",
+          Param("embedding_dim", "int", 16, 1, 1024, help="Length of each token's vector."),
+          inferred=("num_embeddings",))
+def _embedding(x, ctx, embedding_dim):
+    if not x.tokens:
+        raise ShapeError(f"needs integer token ids, but its input is float features of shape {x}; "
+                         "Embedding belongs first, on a text dataset")
+    return nn.Embedding(ctx.get("vocab_size", 1), embedding_dim), Signal((*x.shape, embedding_dim))
+
+
+# ---- convolution -----------------------------------------------------------------------------
+
+@register("Conv2d", "convolution", "Slides learned filters over an image; each filter makes one feature map.",
+          Param("out_channels", "int", 8, 1, 512, help="Number of filters (feature maps)."),
+          kernel(), STRIDE, PADDING, DIL, BIAS, inferred=("in_channels",))
+def _conv2d(x, ctx, out_channels, kernel_size, stride, padding, dilation, bias):
+    c, h, w = need_image(x)
+    k, s, p, d = pair(kernel_size), pair(stride), pair(padding), pair(dilation)
+    out = (conv_out(h, k[0], s[0], p[0], d[0]), conv_out(w, k[1], s[1], p[1], d[1]))
+    fit_window(f"kernel_size {kernel_size}", (h, w), out)
+    return (nn.Conv2d(c, out_channels, k, stride=s, padding=p, dilation=d, bias=bias),
+            Signal((out_channels, *out)))
+
+
+@register("Conv1d", "convolution", "Slides learned filters along a 1-D signal of shape (channels, length).",
+          Param("out_channels", "int", 8, 1, 512, help="Number of filters."),
+          Param("kernel_size", "int", 3, 1, 64, help="Window length."),
+          Param("stride", "int", 1, 1, 64, help="Step between windows."),
+          Param("padding", "int", 0, 0, 64, help="Zeros added on each side."), BIAS, inferred=("in_channels",))
+def _conv1d(x, ctx, out_channels, kernel_size, stride, padding, bias):
+    c, length = need_sequence(x, "a signal (N, channels, length)")
+    out = conv_out(length, kernel_size, stride, padding)
+    fit_window(f"kernel_size {kernel_size}", (length,), (out,))
+    return nn.Conv1d(c, out_channels, kernel_size, stride, padding, bias=bias), Signal((out_channels, out))
+
+
+@register("ConvTranspose2d", "convolution", "Learned up-sampling: the transpose of a convolution (decoders, GANs).",
+          Param("out_channels", "int", 8, 1, 512, help="Number of output feature maps."),
+          kernel(), STRIDE, PADDING,
+          Param("output_padding", "size", 0, 0, 16, help="Extra size added to one side of the output."),
+          BIAS, inferred=("in_channels",))
+def _convT(x, ctx, out_channels, kernel_size, stride, padding, output_padding, bias):
+    c, h, w = need_image(x)
+    k, s, p, op = pair(kernel_size), pair(stride), pair(padding), pair(output_padding)
+    if op[0] >= s[0] or op[1] >= s[1]:
+        raise ShapeError(f"output_padding {output_padding} must be smaller than stride {stride}")
+    out = tuple((n - 1) * s[i] - 2 * p[i] + (k[i] - 1) + op[i] + 1 for i, n in enumerate((h, w)))
+    fit_window(f"padding {padding}", (h, w), out)
+    return (nn.ConvTranspose2d(c, out_channels, k, stride=s, padding=p, output_padding=op, bias=bias),
+            Signal((out_channels, *out)))
+
+
+# ---- pooling ---------------------------------------------------------------------------------
+
+def _pool(cls):
+    def make(x, ctx, kernel_size, stride, padding):
+        c, h, w = need_image(x)
+        k, p = pair(kernel_size), pair(padding)
+        s = pair(stride) if stride is not None else k
+        if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+            raise ShapeError(f"padding {padding} must be at most half of kernel_size {kernel_size}")
+        out = (conv_out(h, k[0], s[0], p[0]), conv_out(w, k[1], s[1], p[1]))
+        fit_window(f"kernel_size {kernel_size}", (h, w), out)
+        return cls(k, stride=s, padding=p), Signal((c, *out))
+    return make
+
+
+POOL_PARAMS = (kernel(2), Param("stride", "size", None, 1, 64, help="Step between windows (default: kernel_size).",
+                                optional=True), PADDING)
+register("MaxPool2d", "pooling", "Keeps the largest value in each window: smaller maps, some shift tolerance.",
+         *POOL_PARAMS)(_pool(nn.MaxPool2d))
+register("AvgPool2d", "pooling", "Averages each window: smaller, smoother feature maps.",
+         *POOL_PARAMS)(_pool(nn.AvgPool2d))
+
+
+@register("AdaptiveAvgPool2d", "pooling", "Averages each feature map down to a fixed size (1 = global average).",
+          Param("output_size", "size", 1, 1, 64, help="Output height and width."))
+def _adaptive(x, ctx, output_size):
+    c, h, w = need_image(x)
+    return nn.AdaptiveAvgPool2d(output_size), Signal((c, *pair(output_size)))
+
+
+# ---- normalisation / regularisation --------------------------------------------------------
+
+@register("BatchNorm1d", "normalisation", "Normalises each feature over the batch, then rescales: steadier training.",
+          Param("momentum", "float", 0.1, 0.0, 1.0, help="Weight of the newest batch in the running statistics."),
+          inferred=("num_features",))
+def _bn1d(x, ctx, momentum):
+    need_floats(x)
+    if len(x.shape) not in (1, 2):
+        raise ShapeError(f"expected (N, features) or (N, channels, length), got shape {x}; "
+                         "use BatchNorm2d for images")
+    return nn.BatchNorm1d(x.shape[0], momentum=momentum), x
+
+
+@register("BatchNorm2d", "normalisation", "Normalises each channel of an image over the batch, then rescales.",
+          Param("momentum", "float", 0.1, 0.0, 1.0, help="Weight of the newest batch in the running statistics."),
+          inferred=("num_features",))
+def _bn2d(x, ctx, momentum):
+    c, h, w = need_image(x)
+    return nn.BatchNorm2d(c, momentum=momentum), x
+
+
+@register("LayerNorm", "normalisation", "Normalises each sample over its last dimension (used in Transformers).",
+          Param("elementwise_affine", "bool", True, help="Learn a scale and shift."),
+          inferred=("normalized_shape",))
+def _ln(x, ctx, elementwise_affine):
+    need_floats(x)
+    return nn.LayerNorm(x.shape[-1], elementwise_affine=elementwise_affine), x
+
+
+@register("Dropout", "regularisation", "While training, zeroes a random fraction p of its inputs (then rescales).",
+          Param("p", "float", 0.5, 0.0, 0.95, help="Fraction of inputs dropped while training."))
+def _dropout(x, ctx, p):
+    need_floats(x)
+    return nn.Dropout(p), x
+
+
+# ---- recurrent -------------------------------------------------------------------------------
+
+def _recurrent(cell: str):
+    def make(x, ctx, hidden_size, num_layers, bidirectional, dropout, return_sequences):
+        t, f = need_sequence(x)
+        mod = Recurrent(cell, f, hidden_size, num_layers, bidirectional, dropout, return_sequences)
+        h = hidden_size * (2 if bidirectional else 1)
+        return mod, Signal((t, h) if return_sequences else (h,))
+    return make
+
+
+RNN_PARAMS = (
+    Param("hidden_size", "int", 32, 1, 1024, help="Size of the hidden state."),
+    Param("num_layers", "int", 1, 1, 8, help="Stacked recurrent layers."),
+    Param("bidirectional", "bool", False, help="Also read the sequence backwards."),
+    Param("dropout", "float", 0.0, 0.0, 0.9, help="Dropout between stacked layers."),
+    Param("return_sequences", "bool", False, help="Output every step (true) or only the last (false)."),
+)
+register("RNN", "recurrent", "A plain recurrent layer: a tanh hidden state updated at every step.",
+         *RNN_PARAMS, inferred=("input_size",))(_recurrent("RNN"))
+register("LSTM", "recurrent", "Long short-term memory: gates decide what to keep, forget and output.",
+         *RNN_PARAMS, inferred=("input_size",))(_recurrent("LSTM"))
+register("GRU", "recurrent", "Gated recurrent unit: a lighter LSTM with two gates.",
+         *RNN_PARAMS, inferred=("input_size",))(_recurrent("GRU"))
+
+
+# ---- attention -------------------------------------------------------------------------------
+
+def _heads(e: int, n: int) -> None:
+    if e % n:
+        ok = [h for h in range(1, min(e, 16) + 1) if e % h == 0]
+        raise ShapeError(f"embedding size {e} is not divisible by {n} heads; use one of {ok}")
+
+
+@register("MultiheadAttention", "attention", "Self-attention: every step looks at every other step and mixes them.",
+          Param("num_heads", "int", 2, 1, 16, help="Parallel attention heads (must divide the embedding size)."),
+          Param("dropout", "float", 0.0, 0.0, 0.9, help="Dropout on attention weights."), BIAS,
+          inferred=("embed_dim",))
+def _mha(x, ctx, num_heads, dropout, bias):
+    t, e = need_sequence(x, "a sequence (N, T, embedding)")
+    _heads(e, num_heads)
+    return SelfAttention(e, num_heads, dropout, bias), x
+
+
+@register("TransformerEncoderLayer", "attention",
+          "Self-attention plus a feed-forward block, each with a residual connection and LayerNorm.",
+          Param("nhead", "int", 2, 1, 16, help="Attention heads (must divide the embedding size)."),
+          Param("dim_feedforward", "int", 64, 1, 4096, help="Width of the feed-forward block."),
+          Param("dropout", "float", 0.1, 0.0, 0.9, help="Dropout inside the block."),
+          Param("activation", "choice", "relu", choices=("relu", "gelu")),
+          Param("norm_first", "bool", False, help="LayerNorm before (true) or after (false) each block."),
+          inferred=("d_model",))
+def _encoder(x, ctx, nhead, dim_feedforward, dropout, activation, norm_first):
+    t, e = need_sequence(x, "a sequence (N, T, embedding)")
+    _heads(e, nhead)
+    mod = nn.TransformerEncoderLayer(e, nhead, dim_feedforward, dropout, activation, batch_first=True,
+                                     norm_first=norm_first)
+    return mod, x
+
+
+@register("PositionalEncoding", "attention",
+          "Adds a fixed sine/cosine code of each position, so attention can tell word order (not in torch.nn).",
+          inferred=("seq_len", "embed_dim"))
+def _posenc(x, ctx):
+    t, e = need_sequence(x, "a sequence (N, T, embedding)")
+    return PositionalEncoding(t, e), x
+
+
+# ---- activations -----------------------------------------------------------------------------
+
+def _activation(name: str, description: str, *params: Param, build=None):
+    def make(x, ctx, **kw):
+        need_floats(x)
+        return (build or getattr(nn, name))(**kw), x
+    register(name, "activation", description, *params)(make)
+
+
+_activation("ReLU", "max(0, x): cheap, and gradients do not vanish for positive inputs.")
+_activation("LeakyReLU", "Like ReLU but lets a small slope through for negative inputs (no dead neurons).",
+            Param("negative_slope", "float", 0.01, 0.0, 1.0, help="Slope for negative inputs."))
+_activation("ELU", "Smooth ReLU that goes to -alpha for negative inputs.",
+            Param("alpha", "float", 1.0, 0.0, 10.0, help="Value approached for very negative inputs."))
+_activation("GELU", "Gaussian-weighted ReLU used in Transformers.")
+_activation("SiLU", "x · sigmoid(x) (Swish): smooth and non-monotonic.")
+_activation("Sigmoid", "Squashes to (0, 1); saturates, so deep stacks of it make gradients vanish.")
+_activation("Tanh", "Squashes to (-1, 1); zero-centred sigmoid.")
+_activation("Softplus", "log(1 + eˣ): a smooth ReLU.")
+_activation("Softmax", "Turns a vector into probabilities that sum to 1 (losses here already include it).",
+            Param("dim", "int", -1, -8, 8, help="Dimension that sums to 1."))
+_activation("Identity", "Passes its input through unchanged (a 'linear' activation).")
+
+
+# ---- shape -----------------------------------------------------------------------------------
+
+@register("Flatten", "shape", "Flattens each sample into one long vector (e.g. feature maps → Linear).",
+          Param("start_dim", "int", 1, 1, 8, help="First dimension to flatten (1 = everything but the batch)."),
+          Param("end_dim", "int", -1, -8, 8, help="Last dimension to flatten."))
+def _flatten(x, ctx, start_dim, end_dim):
+    n = len(x.shape) + 1
+    end = end_dim if end_dim >= 0 else n + end_dim
+    if not 1 <= start_dim <= end < n:
+        raise ShapeError(f"start_dim {start_dim} and end_dim {end_dim} do not fit input of shape {x}")
+    dims = (1, *x.shape)
+    flat = math.prod(dims[start_dim:end + 1])
+    return nn.Flatten(start_dim, end_dim), Signal((*dims[1:start_dim], flat, *dims[end + 1:]), x.tokens)
+
+
+@register("Unflatten", "shape", "Reshapes one dimension into several (e.g. 64 features → 1×8×8 image).",
+          Param("dim", "int", 1, 1, 8, help="Dimension to split."),
+          Param("unflattened_size", "ints", [1, 8, 8], 1, 100000, help="The sizes it becomes."))
+def _unflatten(x, ctx, dim, unflattened_size):
+    dims = (1, *x.shape)
+    if dim >= len(dims):
+        raise ShapeError(f"dim {dim} does not exist in input of shape {x}")
+    if math.prod(unflattened_size) != dims[dim]:
+        raise ShapeError(f"cannot reshape size {dims[dim]} into {list(unflattened_size)} "
+                         f"(product {math.prod(unflattened_size)})")
+    shape = (*dims[1:dim], *unflattened_size, *dims[dim + 1:])
+    return nn.Unflatten(dim, tuple(unflattened_size)), Signal(shape, x.tokens)
+
+
+@register("Upsample", "shape", "Enlarges feature maps by repeating (nearest) or interpolating (bilinear) pixels.",
+          Param("scale_factor", "int", 2, 1, 16, help="How many times larger."),
+          Param("mode", "choice", "nearest", choices=("nearest", "bilinear")))
+def _upsample(x, ctx, scale_factor, mode):
+    c, h, w = need_image(x)
+    return nn.Upsample(scale_factor=scale_factor, mode=mode), Signal((c, h * scale_factor, w * scale_factor))
+
+
+def layer_type(name: str, where: str = "") -> LayerType:
+    """The registry entry for `name`, or an error suggesting the closest name."""
+    return LAYERS.get(name, where)

@@ -1,0 +1,178 @@
+"""The loop of one worker process: run its jobs in short time slices and report events.
+
+Never raises out of a job: whatever goes wrong in a job becomes that job's `failed` event.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+import traceback
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Run:
+    id: str
+    trainer: object
+    epochs: int
+    mode: str = "running"  # running | paused | batch | epoch (the last two: one step, then pause)
+    views: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    last_progress: float = 0.0
+    last_view: float = 0.0
+    epoch_steps: int = 0
+    rate_t: float = field(default_factory=time.perf_counter)
+    rate_steps: int = 0
+    steps_per_s: float = 0.0
+
+
+def main(commands, events, cfg: dict) -> None:
+    """Entry point of a worker process (spawned by JobPool)."""
+    if cfg.get("nice"):
+        try:
+            os.nice(cfg["nice"])  # pages stay responsive while training saturates the cores
+        except OSError:
+            pass
+    import torch
+    torch.set_num_threads(1)  # one core per worker; the pool has one worker per core
+    from . import probe
+    from .data import load_cached
+    from .registry import PlaygroundError
+    from .spec import from_dict
+    from .train import Trainer, device_name
+
+    runs: dict[str, _Run] = {}
+
+    def emit(job_id: str, kind: str, **payload) -> None:
+        events.put({"job": job_id, "type": kind, **payload})
+
+    def finish(run: _Run, state: str, message: str = "") -> None:
+        if state == "done":
+            try:
+                emit(run.id, "report", report=probe.report(run.trainer))
+            except Exception as e:  # a report is a nicety; the run itself succeeded
+                emit(run.id, "report", report={"error": str(e)})
+        send_progress(run, force=True)
+        emit(run.id, "state", state=state, message=message)
+        runs.pop(run.id, None)
+
+    def send_progress(run: _Run, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - run.last_progress < cfg["progress_interval"]:
+            return
+        tr = run.trainer
+        if now - run.rate_t > 0.5:
+            run.steps_per_s = (tr.step - run.rate_steps) / (now - run.rate_t)
+            run.rate_t, run.rate_steps = now, tr.step
+        batch = tr._pos // tr.batch_size if tr._pos < tr.n else tr.steps_per_epoch
+        done_in_epoch = batch if tr._pos < tr.n else 0
+        running = (tr._loss_sum / done_in_epoch).item() if done_in_epoch else None  # bounded-rate sync
+        emit(run.id, "progress", progress={
+            "epoch": tr.epoch, "batch": done_in_epoch, "steps_per_epoch": tr.steps_per_epoch, "steps": tr.step,
+            "running_loss": running, "steps_per_s": round(run.steps_per_s, 1), "seconds": round(run.seconds, 2),
+            "lr": tr.opt.param_groups[0]["lr"]})
+        run.last_progress = now
+
+    def send_views(run: _Run, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not run.views or (not force and now - run.last_view < cfg["view_interval"]):
+            return
+        for name, opts in run.views.items():
+            emit(run.id, "view", name=name, data=probe.VIEWS.get(name)(run.trainer, **opts))
+        run.last_view = now
+
+    def start(job_id, spec_dict, epochs, paused, views) -> None:
+        spec = from_dict(spec_dict)
+        tr = Trainer(spec, data=load_cached(spec.data))
+        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {})
+        runs[job_id] = run
+        emit(job_id, "info", info={"device": device_name(tr.device), "params": sum(
+            p.numel() for p in tr.model.parameters()), "steps_per_epoch": tr.steps_per_epoch,
+            "train_samples": tr.n, "batch_size": tr.batch_size})
+        emit(job_id, "state", state=run.mode)
+        send_views(run, force=True)
+
+    def handle(cmd: tuple) -> bool:
+        kind, job_id, *args = cmd + (None,) if len(cmd) == 1 else cmd
+        if kind == "quit":
+            return False
+        if kind == "start":
+            try:
+                start(job_id, *args)
+            except PlaygroundError as e:
+                emit(job_id, "state", state="failed", message=e.message)
+            except Exception as e:
+                emit(job_id, "state", state="failed", message=f"{type(e).__name__}: {e}")
+            return True
+        run = runs.get(job_id)
+        if run is None:
+            return True
+        if kind == "stop":
+            finish(run, "stopped", "stopped by the user")
+        elif kind == "pause":
+            run.mode = "paused"
+            send_progress(run, force=True)
+            emit(job_id, "state", state="paused")
+        elif kind == "resume":
+            run.mode = "running"
+            emit(job_id, "state", state="running")
+        elif kind == "step":
+            run.mode = args[0]
+            emit(job_id, "state", state="running")
+        elif kind == "snapshot":
+            state = {k: v.detach().cpu().numpy() for k, v in run.trainer.model.state_dict().items()}
+            emit(job_id, "snapshot", weights=state)
+        return True
+
+    def train_slice(run: _Run) -> None:
+        tr = run.trainer
+        t0 = time.perf_counter()
+        end = t0 + cfg["slice"]
+        while True:
+            ended = tr.train_step()
+            if ended:
+                emit(run.id, "metrics", metrics=tr.end_epoch())
+                if tr.epoch >= run.epochs:
+                    run.seconds += time.perf_counter() - t0
+                    send_views(run, force=True)
+                    finish(run, "done")
+                    return
+            if run.mode == "batch" or (ended and run.mode == "epoch"):
+                run.mode = "paused"
+                send_progress(run, force=True)
+                send_views(run, force=True)
+                emit(run.id, "state", state="paused")
+                break
+            if time.perf_counter() >= end:
+                break
+        run.seconds += time.perf_counter() - t0
+        if run.seconds > cfg["max_seconds"]:
+            finish(run, "stopped", f"the time limit of {cfg['max_seconds']:.0f} s a run was reached")
+            return
+        send_progress(run)
+        send_views(run)
+
+    alive = True
+    while alive:
+        busy = any(r.mode != "paused" for r in runs.values())
+        try:
+            cmd = commands.get_nowait() if busy else commands.get(timeout=1.0)
+            alive = handle(cmd)
+            while alive:
+                alive = handle(commands.get_nowait())
+        except queue.Empty:
+            pass
+        except (EOFError, OSError):
+            break
+        for run in list(runs.values()):
+            if run.mode == "paused":
+                continue
+            try:
+                train_slice(run)
+            except PlaygroundError as e:
+                finish(run, "failed", e.message)
+            except Exception as e:
+                traceback.print_exc()
+                finish(run, "failed", f"{type(e).__name__}: {e}")
