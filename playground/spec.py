@@ -82,6 +82,7 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int = VERSION
     name: str = "Untitled"
+    description: str = ""
     data: DataSpec
     model: ModelSpec = Field(default_factory=ModelSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)

@@ -1,0 +1,33 @@
+"""Presets: ready-made specs shipped as JSON files in `playground/presets/`."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from .registry import PlaygroundError, suggest
+from .spec import Spec, from_dict
+
+
+def _files() -> dict[str, str]:
+    root = resources.files("playground") / "presets"
+    return {p.name[:-5]: p.read_text() for p in sorted(root.iterdir(), key=lambda p: p.name)
+            if p.name.endswith(".json")}
+
+
+def names() -> list[str]:
+    """Every preset's name, sorted."""
+    return list(_files())
+
+
+def get(name: str) -> Spec:
+    """The preset's spec; an unknown name raises PlaygroundError with a suggestion."""
+    files = _files()
+    if name not in files:
+        raise PlaygroundError(f"unknown preset '{name}'{suggest(name, list(files))}")
+    return from_dict(json.loads(files[name]))
+
+
+def listing() -> list[tuple[str, str]]:
+    """(name, title) of every preset."""
+    return [(n, json.loads(t).get("name", n)) for n, t in _files().items()]

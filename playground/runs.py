@@ -1,0 +1,63 @@
+"""Run directories: `spec.json`, `model.safetensors`, `metrics.jsonl`. Loading never unpickles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file, save_file
+
+from .registry import PlaygroundError
+from .spec import Spec, load
+
+SPEC, WEIGHTS, METRICS = "spec.json", "model.safetensors", "metrics.jsonl"
+
+
+def save(directory: str | Path, spec: Spec, weights: dict | None = None, metrics: list[dict] | None = None) -> Path:
+    """Write a run directory; `weights` is a state dict (tensors or numpy arrays)."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / SPEC).write_text(spec.to_json())
+    if weights is not None:
+        arrays = {k: np.ascontiguousarray(v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v)
+                  for k, v in weights.items()}
+        save_file(arrays, str(d / WEIGHTS))
+    with open(d / METRICS, "w") as f:
+        for m in metrics or []:
+            f.write(json.dumps(m) + "\n")
+    return d
+
+
+def load_run(directory: str | Path) -> tuple[Spec, dict[str, torch.Tensor] | None, list[dict]]:
+    """Read a run directory: its spec, its weights (None if it has none) and its metrics."""
+    d = Path(directory)
+    if not (d / SPEC).is_file():
+        raise PlaygroundError(f"{d} is not a run directory: it has no {SPEC}")
+    spec = load(d / SPEC)
+    weights = None
+    if (d / WEIGHTS).is_file():
+        try:
+            weights = {k: torch.from_numpy(v) for k, v in load_file(str(d / WEIGHTS)).items()}
+        except Exception as e:  # safetensors raises its own error types for damaged files
+            raise PlaygroundError(f"{d / WEIGHTS} cannot be read: {e}") from None
+    metrics = []
+    if (d / METRICS).is_file():
+        metrics = [json.loads(line) for line in (d / METRICS).read_text().splitlines() if line.strip()]
+    return spec, weights, metrics
+
+
+def load_model(directory: str | Path):
+    """The run's model with its trained weights (on the CPU), its spec and its dataset info."""
+    from .build import build
+    from .data import load_cached
+    spec, weights, _ = load_run(directory)
+    info = load_cached(spec.data).info
+    model = build(spec, info)
+    if weights is not None:
+        missing, unexpected = model.load_state_dict(weights, strict=False)
+        if missing or unexpected:
+            raise PlaygroundError(f"the weights in {directory} do not fit its spec "
+                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model.eval(), spec, info
