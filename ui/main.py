@@ -1,0 +1,24 @@
+"""The navigation: every page, in order. Runs on every script run (app.py calls `run`)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:", "home"),
+    ("pages/train.py", "Train", ":material/play_circle:", "train"),
+]
+
+
+def run() -> None:
+    """Set up the page, restore the session's state, and run the chosen page."""
+    st.set_page_config(page_title="playground", page_icon=":material/hub:", layout="wide")
+    state.get()
+    pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
+             for i, (path, title, icon, url) in enumerate(PAGES)]
+    page = st.navigation(pages, position="top")
+    state.show_notices()
+    page.run()
+    state.sync_url()
