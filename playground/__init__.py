@@ -1,6 +1,9 @@
-"""playground: a visual neural-network playground on PyTorch. This package is the engine (no UI)."""
+"""playground: a visual neural-network playground on PyTorch. This package is the engine (no UI).
 
-from .build import BuildError, Summary, build, summarize
+Submodules keep their own names (`playground.build`, `playground.train`, ...); nothing here shadows them.
+"""
+
+from .build import BuildError, Summary, summarize
 from .data import DATASETS, DataInfo, Dataset, load
 from .layers import LAYERS
 from .registry import PlaygroundError
@@ -9,6 +12,6 @@ from .train import LOSSES, OPTIMIZERS, SCHEDULERS, Trainer, TrainingError, resol
 
 __all__ = [
     "BuildError", "DATASETS", "DataInfo", "Dataset", "LAYERS", "LOSSES", "OPTIMIZERS", "PlaygroundError",
-    "SCHEDULERS", "Spec", "SpecError", "Summary", "Trainer", "TrainingError", "build", "decode", "encode",
+    "SCHEDULERS", "Spec", "SpecError", "Summary", "Trainer", "TrainingError", "decode", "encode",
     "from_dict", "from_json", "load", "resolve_device", "summarize",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -159,6 +160,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; never shows a traceback for bad input."""
     args = parser().parse_args(argv)
+    if "OMP_NUM_THREADS" not in os.environ:
+        import torch
+        # These models are small: a second thread costs more in synchronisation than it gains,
+        # and on a busy host many times more (measured 5-15x slower on this project's 2-core machines).
+        torch.set_num_threads(1)
     try:
         return args.fn(args)
     except PlaygroundError as e:

@@ -1,0 +1,440 @@
+"""Export a spec or a trained run: a standalone PyTorch script (`python`) or an ONNX file (`onnx`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import io
+import json
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+from string import Template
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import data as datasets
+from .build import build, build_layers
+from .data import DataInfo, load_cached
+from .modules import PositionalEncoding, Recurrent, SelfAttention
+from .registry import PlaygroundError, check_options, suggest
+from .runs import WEIGHTS, load_model, load_run
+from .spec import Spec, from_json, load
+from .train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
+
+FORMATS = ("python", "onnx")
+OPSET = 17  # old enough for every current onnxruntime (web and mobile too), new enough for LayerNormalization
+POINT_FEATURES = {  # playground.data.FEATURES as code over the raw points p; a test keeps the two in step
+    "x1": "p[:, 0]", "x2": "p[:, 1]", "x1^2": "p[:, 0] ** 2", "x2^2": "p[:, 1] ** 2",
+    "x1*x2": "p[:, 0] * p[:, 1]", "sin(x1)": "np.sin(p[:, 0])", "sin(x2)": "np.sin(p[:, 1])",
+}
+SKLEARN = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "digits": "load_digits"}
+INIT_CODE = {"xavier": "nn.init.xavier_uniform_(m.weight)", "zeros": "nn.init.zeros_(m.weight)",
+             "kaiming": 'nn.init.kaiming_normal_(m.weight, nonlinearity="relu")'}
+SIZES = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
+DROP = "#DROP#"  # an optional template line whose feature the spec does not use; removed from the script
+
+
+def _args(*args, **kw) -> str:
+    return ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kw.items()])
+
+
+def _call(name: str, *args, **kw) -> str:
+    return f"{name}({_args(*args, **kw)})"
+
+
+def _changed(**pairs: tuple) -> dict:
+    """Keyword arguments whose value differs from torch's default: `name=(value, default)`."""
+    return {k: v for k, (v, default) in pairs.items() if v != default}
+
+
+def _size(v):
+    """(3, 3) → 3, so sizes read as they would by hand; (2, 3) stays a pair."""
+    v = tuple(v) if isinstance(v, (list, tuple)) else v
+    return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+
+
+def _leaf(m: nn.Module) -> str:
+    """A leaf torch.nn module's constructor call from its attributes: sizes positional, then changed options."""
+    args, kw = [], {}
+    for p in inspect.signature(type(m)).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in ("device", "dtype") or not hasattr(m, p.name):
+            continue
+        v = getattr(m, p.name)
+        v = v is not None if p.name == "bias" else _size(v) if p.name in SIZES else v  # bias: a tensor or None
+        if p.default is p.empty:
+            args.append(v)
+        elif not isinstance(v, torch.Tensor) and v != p.default and not (
+                p.name == "stride" and p.default is None and v == _size(m.kernel_size)):  # pools: stride=kernel_size
+            kw[p.name] = v
+    return _call(f"nn.{type(m).__name__}", *args, **kw)
+
+
+def render(m: nn.Module) -> str:
+    """Python source constructing a module like `m`: same class, every size a literal."""
+    if isinstance(m, Recurrent):
+        r = m.rnn
+        return _call("Recurrent", type(r).__name__, r.input_size, r.hidden_size, **_changed(
+            num_layers=(r.num_layers, 1), bidirectional=(r.bidirectional, False), dropout=(r.dropout, 0.0),
+            return_sequences=(m.return_sequences, False)))
+    if isinstance(m, SelfAttention):
+        a = m.attn
+        return _call("SelfAttention", a.embed_dim, a.num_heads,
+                     **_changed(dropout=(a.dropout, 0.0), bias=(a.in_proj_bias is not None, True)))
+    if isinstance(m, PositionalEncoding):
+        return _call("PositionalEncoding", *m.pe.shape)  # (seq_len, embed_dim)
+    if isinstance(m, nn.TransformerEncoderLayer):
+        a = m.self_attn
+        return _call("nn.TransformerEncoderLayer", a.embed_dim, a.num_heads, dim_feedforward=m.linear1.out_features,
+                     dropout=m.dropout.p, activation="gelu" if m.activation is F.gelu else "relu", batch_first=True,
+                     **_changed(norm_first=(m.norm_first, False)))
+    if type(m).__module__.startswith("torch.nn.modules.") and not list(m.children()):
+        return _leaf(m)
+    raise PlaygroundError(f"{type(m).__name__} has no Python form in export yet")
+
+
+def _shape(shape: tuple[int, ...], batch: str = "B") -> str:
+    return f"({batch},)" if not shape else "(" + ", ".join([batch, *map(str, shape)]) + ")"
+
+
+def _data_code(info: DataInfo, opts: dict) -> tuple[str, list[str]]:
+    """Helper source and the body of `load_data()`: playground's own data where we can make it, else random."""
+    gen = getattr(datasets, f"_{info.name}", None)
+    features = opts.get("features", [])
+    if info.modality == "points" and callable(gen) and set(features) <= set(POINT_FEATURES):
+        src = inspect.getsource(gen)
+        if "POINT_RANGE" in src:
+            src = f"POINT_RANGE = {datasets.POINT_RANGE!r}\n\n\n{src}"
+        classes = f", {opts['classes']}" if "classes" in inspect.signature(gen).parameters else ""
+        return src, [
+            f"# playground's {info.name!r} generator, copied above from playground/data.py: the very same points",
+            f"p, y = _{info.name}(N_SAMPLES, NOISE, np.random.default_rng(DATA_SEED){classes})",
+            f"x = np.stack([{', '.join(POINT_FEATURES[f] for f in features)}], 1).astype(np.float32)"
+            f"  # features {', '.join(features)}",
+            f"return torch.from_numpy(x), torch.from_numpy({'y' if info.classification else 'y.reshape(-1, 1)'})"]
+    body = []
+    if info.name in SKLEARN and info.task in ("binary", "multiclass", "reconstruction"):
+        x = ("torch.tensor(d.images / 16.0, dtype=torch.float32).unsqueeze(1)  # (N, 1, 8, 8) in [0, 1]"
+             if info.name == "digits" else "torch.tensor(d.data, dtype=torch.float32)")
+        y = "x.clone()" if info.task == "reconstruction" else "torch.tensor(d.target)"
+        body = ["try:", f"    from sklearn.datasets import {SKLEARN[info.name]}",
+                "except ImportError:  # no scikit-learn: fall through to random data of the same shapes",
+                "    pass", "else:", f"    d = {SKLEARN[info.name]}()  # every sample, without the spec's noise",
+                f"    x = {x}", f"    return x, {y}"]
+    n = ", ".join(["N_SAMPLES", *map(str, info.input_shape)])
+    t = ", ".join(["N_SAMPLES", *map(str, info.target_shape)])
+    x = (f"torch.randint(0, len(VOCAB), ({n}), generator=g)  # token ids" if info.tokens
+         else f"torch.randn({n}, generator=g)")
+    y = (f"torch.randint(0, {info.n_classes}, ({t},), generator=g)  # class ids" if info.classification
+         else "x.clone()" if info.task == "reconstruction"
+         else f"(torch.rand({t}, generator=g) > 0.5).float()  # 0/1 masks" if info.task == "segmentation"
+         else f"torch.randn({t}, generator=g)")
+    return "", body + ["# Random data of the right shapes, so the script runs out of the box: replace it with yours.",
+                       "g = torch.Generator().manual_seed(DATA_SEED)", f"x = {x}", f"y = {y}", "return x, y"]
+
+
+def _train_code(spec: Spec, info: DataInfo, out: tuple[int, ...]) -> dict[str, str]:
+    """Template values for the loss, targets, optimizer, schedule, init and extras of the training loop."""
+    t = spec.train
+    loss = LOSSES.get(t.loss, "train.loss")
+    if getattr(F, loss.fn.__name__, None) is not loss.fn:
+        raise PlaygroundError(f"train.loss: {t.loss} has no torch.nn.functional form to export", path="train.loss")
+    o = t.optimizer
+    params = OPTIMIZERS.get(o.type, "train.optimizer.type").params
+    opts = check_options(params, o.options(), f"train.optimizer ({o.type})")
+    if "beta1" in opts:
+        opts["betas"] = (opts.pop("beta1"), opts.pop("beta2"))
+    if opts.get("nesterov"):
+        opts["nesterov"] = opts.get("momentum", 0) > 0  # torch refuses Nesterov without momentum; playground drops it
+    v = {"loss": f"F.{loss.fn.__name__}", "target": DROP, "scheduler": DROP, "step": DROP, "acc": DROP, "init": DROP,
+         "optimizer": f"torch.optim.{o.type}(model.parameters(), "
+                      f"{_args(lr=o.lr, weight_decay=o.weight_decay, **opts)})",
+         "clip": f"nn.utils.clip_grad_norm_(model.parameters(), {t.grad_clip!r})" if t.grad_clip else DROP,
+         "l1": (f"loss = loss + {t.l1!r} * sum(p.abs().sum() for n, p in model.named_parameters() "
+                "if n.endswith('weight'))  # train.l1" if t.l1 else DROP)}
+    if info.classification and loss.kind != "labels":
+        v["target"] = ("y = y.float().unsqueeze(-1)  # (N, 1) of 0/1, one output per sample" if out == (1,)
+                       else f"y = F.one_hot(y, {info.n_classes}).float()  # (N, {info.n_classes}) one-hot")
+    elif not info.classification:
+        v["target"] = "y = y.float()"
+    if info.classification:
+        hit = ("out.argmax(1) == y_val" if loss.kind == "labels" else "out.argmax(1) == y_val.argmax(1)"
+               if out != (1,) else f"(out[:, 0] > {0.0 if loss.kind == 'binary' else 0.5}).float() == y_val[:, 0]")
+        v["acc"] = f'line += f"  val_accuracy {{({hit}).float().mean():.3f}}"'
+    if t.scheduler is not None:
+        s = t.scheduler
+        sopts = check_options(SCHEDULERS.get(s.type, "train.scheduler.type").params, s.options(),
+                              f"train.scheduler ({s.type})")
+        t_max = "max(1, epochs), " if s.type == "CosineAnnealingLR" else ""  # playground anneals over all epochs
+        v["scheduler"] = f"sched = torch.optim.lr_scheduler.{s.type}(opt, {t_max}{_args(**sopts)})"
+        v["step"] = "sched.step(val_loss)" if s.type == "ReduceLROnPlateau" else "sched.step()"
+    if t.init != "default":
+        if INITS.get(t.init, "train.init") and t.init not in INIT_CODE:
+            raise PlaygroundError(f"train.init: {t.init} has no Python form in export yet", path="train.init")
+        v["init"] = (f"for m in model.modules():  # train.init = {t.init!r}\n"
+                     "        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):\n"
+                     f"            {INIT_CODE[t.init]}\n"
+                     "            if m.bias is not None:\n                nn.init.zeros_(m.bias)")
+    return v
+
+
+SCRIPT = Template('''\
+"""A playground model as a standalone PyTorch script: it needs only torch and numpy.
+
+`python model.py` trains it on `load_data()` ($data_note) with the spec's settings;
+`--weights RUN_DIR` starts from a playground run's trained weights (needs the safetensors package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Exported from the playground spec $name:
+$spec
+SEED = $seed
+EPOCHS = $epochs
+BATCH_SIZE = $batch_size
+DATA_SEED = $data_seed
+N_SAMPLES = $n_samples
+NOISE = $noise
+VAL_FRACTION = $val_fraction
+$vocab
+$helpers
+
+class Model(nn.Module):
+    """The spec's layers in order, as plain PyTorch with every size written out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+$layers
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: $input
+$steps
+        return x
+
+
+def load_playground_weights(model: nn.Module, path: str) -> None:
+    """Load a playground run's weights (its directory or its model.safetensors) into `model`."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "model.safetensors")
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise SystemExit("reading model.safetensors needs safetensors: pip install safetensors") from None
+    state = {}
+    for key, value in load_file(path).items():
+        i, rest = key.split(".", 1)  # playground's model is an nn.Sequential: its "0.weight" is layer1.weight here
+        state[f"layer{int(i) + 1}.{rest}"] = value
+    model.load_state_dict(state)
+
+
+$data_helpers
+def load_data() -> tuple[torch.Tensor, torch.Tensor]:
+    """All samples as (inputs, targets): $shapes."""
+$load_data
+
+
+def split(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """playground's train/validation split: the same seeded shuffle, the same fraction held out."""
+    order = torch.from_numpy(np.random.default_rng(DATA_SEED + 1).permutation(len(x)))
+    n_val = max(1, int(round(len(x) * VAL_FRACTION)))
+    train, val = order[n_val:], order[:n_val]
+$standardize
+    return x[train], y[train], x[val], y[val]
+
+
+def train(model: nn.Module, x_train, y_train, x_val, y_val, epochs: int = EPOCHS) -> nn.Module:
+    """Minibatch training with the spec's loss and optimizer; prints the losses once an epoch."""
+    loss_fn = $loss
+    opt = $optimizer
+    $scheduler
+    g = torch.Generator().manual_seed(SEED)  # the batch order playground uses
+    batch_size = min(BATCH_SIZE, len(x_train))
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = torch.randperm(len(x_train), generator=g)
+        total, steps = 0.0, 0
+        for i in range(0, len(x_train), batch_size):
+            idx = order[i:i + batch_size]
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            total, steps = total + loss.item(), steps + 1
+            $l1
+            opt.zero_grad()
+            loss.backward()
+            $clip
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            out = model(x_val)
+            val_loss = loss_fn(out, y_val).item()
+        $step
+        line = f"epoch {epoch}: train_loss {total / steps:.4f}  val_loss {val_loss:.4f}"
+        $acc
+        print(line)
+    return model
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Train the exported playground model.")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="epochs to train (default: the spec's)")
+    parser.add_argument("--weights", help="a playground run directory (or its model.safetensors) to start from")
+    args = parser.parse_args()
+    torch.manual_seed(SEED)  # the same seed gives the same initial weights as in playground
+    model = Model()
+    $init
+    if args.weights:
+        load_playground_weights(model, args.weights)
+    x, y = load_data()
+    $target
+    train(model, *split(x, y), epochs=args.epochs)
+''')
+
+
+def _vocab(vocab: list[str]) -> str:
+    """The vocabulary as wrapped words when every token is one plain word, else as a list."""
+    if all(t.split() == [t] and "\\" not in t and '"' not in t for t in vocab):
+        return 'VOCAB = """\\\n' + textwrap.fill(" ".join(vocab), 110) + '""".split()  # token id i is VOCAB[i]'
+    return f"VOCAB = {vocab!r}  # token id i is VOCAB[i]"
+
+
+def to_python(spec: Spec, info: DataInfo | None = None) -> str:
+    """A standalone script (torch + numpy): the model as a plain nn.Module, its data and its training loop."""
+    info = info or load_cached(spec.data).info
+    with torch.device("meta"):  # sizes only: no memory, no initialisation, the caller's RNG untouched
+        modules, summary = build_layers(spec, info)
+    layers = []
+    for row, m in zip(summary.rows, modules, strict=True):
+        try:
+            line = f"        self.layer{row.index} = {render(m)}"
+            layers.append(line if len(line) <= 120 else line.replace("(", "(\n            ", 1))
+        except PlaygroundError as e:
+            raise PlaygroundError(f"layer {row.index} ({row.type}): {e.message}", layer=row.index - 1) from None
+    helpers = [c for c in (Recurrent, SelfAttention, PositionalEncoding) if any(type(m) is c for m in modules)]
+    opts = {"n_samples": 500, "noise": 0.0, "val_fraction": 0.2, "seed": 0}  # for data outside the registry (CSV)
+    opts.update(datasets.options(spec.data) if spec.data.name in datasets.DATASETS
+                else {k: v for k, v in spec.data.options().items() if k in opts})
+    data_helpers, load_body = _data_code(info, opts)
+    standardize = info.name in SKLEARN and info.modality == "tabular"
+    text = SCRIPT.substitute(
+        _train_code(spec, info, summary.output_shape), name=json.dumps(spec.name),
+        spec="\n".join(textwrap.wrap(f"data {json.dumps(spec.data.model_dump(mode='json'))}, train "
+                                     f"{json.dumps(spec.train.model_dump(mode='json', exclude_none=True))}", 116,
+                                     initial_indent="#   ", subsequent_indent="#   ")),
+        seed=spec.train.seed, epochs=spec.train.epochs, batch_size=spec.train.batch_size,
+        data_seed=opts["seed"], n_samples=opts["n_samples"], noise=opts["noise"], val_fraction=opts["val_fraction"],
+        vocab=_vocab(info.vocab) if info.vocab else DROP,
+        helpers="".join(f"\n\n{inspect.getsource(c)}" for c in helpers),
+        layers="\n".join(layers), input=_shape(info.input_shape) + (" token ids" if info.tokens else ""),
+        steps="\n".join(f"        x = self.layer{r.index}(x)  # {_shape(r.output_shape)}" for r in summary.rows),
+        data_helpers=f"{data_helpers}\n\n" if data_helpers else "",
+        data_note="playground's own data" if data_helpers or info.name in SKLEARN else "random placeholders",
+        shapes=f"inputs {_shape(info.input_shape, 'N')} {'int64 token ids' if info.tokens else 'float32'}, "
+               f"targets {_shape(info.target_shape, 'N')} "
+               + (f"class ids 0…{info.n_classes - 1}" if info.classification else "float32"),
+        load_data="\n".join("    " + line for line in load_body),
+        standardize=("    mean, std = x[train].mean(0), x[train].std(0, correction=0) + 1e-8  # training statistics,"
+                     " as playground does\n    x = (x - mean) / std") if standardize else DROP)
+    lines = [line for line in text.splitlines() if line.strip() != DROP]
+    if not any("math." in line for line in lines if not line.startswith("#")):
+        lines.remove("import math")  # only the copied helpers use it
+    return "\n".join(lines) + "\n"
+
+
+def _onnx(model: nn.Module, x: torch.Tensor, f) -> None:
+    with warnings.catch_warnings():  # the legacy exporter warns that it is legacy, and about traced shapes
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter: fast and dependable for these small models, needs only the onnx package.
+        torch.onnx.export(model, (x,), f, dynamo=False, opset_version=OPSET, input_names=["input"],
+                          output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+
+
+def to_onnx(model: nn.Module, info: DataInfo, path: str | Path) -> Path:
+    """Write `model` as ONNX with a dynamic batch dimension (int64 input for token ids)."""
+    if importlib.util.find_spec("onnx") is None:
+        raise PlaygroundError("ONNX export needs the onnx package: pip install onnx")
+    shape = (2, *info.input_shape)  # a batch of 2: a batch of 1 lets the tracer bake in squeezes
+    x = (torch.zeros(shape, dtype=torch.int64) if info.tokens  # id 0 is in every vocabulary
+         else torch.randn(shape, generator=torch.Generator().manual_seed(0)))  # the caller's RNG untouched
+    x = x.to(next(model.parameters(), x).device)  # a model still on the GPU exports from there
+    path, was_training = Path(path), model.training
+    model.eval()
+    try:
+        _onnx(model, x, str(path))
+    except Exception as e:  # torch raises many types here; the user needs the layer and the first line
+        raise PlaygroundError(f"{_culprit(model, x)}cannot be exported to ONNX: "
+                              f"{(str(e).strip() or type(e).__name__).splitlines()[0]}") from None
+    finally:
+        model.train(was_training)
+    return path
+
+
+def _culprit(model: nn.Module, x: torch.Tensor) -> str:
+    """'layer N (Type): ' for the first layer that will not export on its own, or ''."""
+    if not isinstance(model, nn.Sequential):
+        return ""
+    with torch.no_grad():
+        for i, m in enumerate(model, 1):
+            try:
+                _onnx(m, x, io.BytesIO())
+            except Exception:
+                what = type(m.rnn if isinstance(m, Recurrent) else m.attn if isinstance(m, SelfAttention) else m)
+                return f"layer {i} ({what.__name__}): "
+            x = m(x)
+    return ""
+
+
+def _source(source: str) -> tuple[Spec, Path | None]:
+    """The spec, and the run directory when `source` is one."""
+    if source == "-":
+        return from_json(sys.stdin.read()), None
+    p = Path(source)
+    if p.is_dir():
+        return load_run(p)[0], p
+    if p.is_file():
+        return load(p), None
+    hint = ""
+    if p.suffix != ".json" and "/" not in source:
+        try:
+            from .presets import get
+            return get(source), None
+        except ImportError:  # a build without presets
+            pass
+        except PlaygroundError as e:
+            hint = e.message.split(";", 1)[1].strip() if ";" in e.message else ""
+    raise PlaygroundError(f"cannot export {source!r}: it is not a spec file, a run directory or a preset"
+                          + (f"; {hint}" if hint else ""))
+
+
+def export(source: str, fmt: str, out: str | Path) -> Path:
+    """Export a spec file, `-` (stdin), a preset or a run directory as `python` or `onnx` to `out`."""
+    if fmt not in FORMATS:
+        raise PlaygroundError(f"unknown export format {fmt!r}{suggest(fmt, list(FORMATS))} (formats: python, onnx)")
+    spec, run = _source(source)
+    info = load_cached(spec.data).info
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "python":
+            out.write_text(to_python(spec, info))
+            return out
+    except OSError as e:
+        raise PlaygroundError(f"cannot write {out}: {e}") from None
+    if run is not None and (run / WEIGHTS).is_file():
+        model, spec, info = load_model(run)  # the trained weights
+    else:
+        with torch.random.fork_rng(devices=[]):  # the weights training would start from; caller's RNG untouched
+            torch.manual_seed(spec.train.seed)
+            model = build(spec, info)
+            INITS.get(spec.train.init, "train.init").make(model)
+    return to_onnx(model, info, out)
