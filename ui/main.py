@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from . import state
 
-PAGES = [
+ROOT = Path(__file__).resolve().parents[1]
+
+PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/home.py", "Home", ":material/home:", "home"),
+    ("pages/build.py", "Build", ":material/construction:", "build"),
     ("pages/train.py", "Train", ":material/play_circle:", "train"),
+    ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
 ]
 
 
@@ -17,7 +23,7 @@ def run() -> None:
     st.set_page_config(page_title="playground", page_icon=":material/hub:", layout="wide")
     state.get()
     pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
-             for i, (path, title, icon, url) in enumerate(PAGES)]
+             for i, (path, title, icon, url) in enumerate(PAGES) if (ROOT / path).exists()]
     page = st.navigation(pages, position="top")
     state.show_notices()
     page.run()

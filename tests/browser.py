@@ -1,0 +1,101 @@
+"""Shared helpers for browser tests: a real `streamlit run app.py` server and headless Chromium.
+
+Chromium is Debian's (never a Playwright download). Under CI=true a missing browser fails the run
+instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, or skip (fail under CI) when it is missing."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; CI must run the browser tests (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 90):
+    """`streamlit run app.py` on a free port; yields its URL; kills it and its workers afterwards."""
+    port = free_port()
+    log = open(ARTIFACTS / f"server-{port}.log", "w") if ARTIFACTS.exists() or ARTIFACTS.mkdir() is None else None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PLAYGROUND_WORKERS": "1", **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        log.close()
+
+
+def open_page(browser, url: str, width: int = 1400, height: int = 1000):
+    """A new page at `url`, waited until the script has finished its first run."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=60_000)
+    return page
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def chart_points(page) -> int:
+    """Epoch points the live chart has drawn (-1 while the chart is not on the page)."""
+    return page.evaluate("""() => {
+        for (const el of document.querySelectorAll('*')) {
+            const c = el.shadowRoot && el.shadowRoot.querySelector('canvas.chart');
+            if (c) return +c.dataset.points;
+        }
+        return -1; }""")

@@ -1,0 +1,100 @@
+"""The Build page in Chromium: drag a layer with the mouse, select one with a click, move one with the keyboard."""
+
+import time
+
+import pytest
+from browser import CHROMIUM_ARGS, READY, chromium_path, open_page, shot, streamlit_server
+
+pytestmark = pytest.mark.browser
+
+ROWS = "li.row"  # inside the stack component's shadow root; Playwright's CSS selectors pierce it
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def warm(server, browser):
+    """A fresh process serves its first deep link before st.navigation has run once: visit the root first."""
+    open_page(browser, server).close()
+    return server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_build(browser, server):
+    page = open_page(browser, f"{server}/build")
+    page.locator(ROWS).first.wait_for()
+    return page
+
+
+def rows(page) -> list[str]:
+    """'Type(args)' of every row, top to bottom."""
+    return page.locator(ROWS).evaluate_all("els => els.map(e => `${e.dataset.type}(${e.dataset.args})`)")
+
+
+def wait_rows(page, expected: list[str], timeout: float = 20.0) -> None:
+    """Wait until the rows read `expected` (the rerun after an action redraws them)."""
+    deadline = time.time() + timeout
+    while rows(page) != expected:
+        assert time.time() < deadline, rows(page)
+        page.wait_for_timeout(100)
+
+
+SPIRAL = ["Linear(out_features=16)", "Tanh()", "Linear(out_features=16)", "Tanh()", "Linear(out_features=2)"]
+
+
+def test_drag_a_layer_to_the_top(warm, browser):
+    page = open_build(browser, warm)
+    assert rows(page) == SPIRAL
+    url = page.url
+    src, dst = page.locator(ROWS).nth(4).bounding_box(), page.locator(ROWS).nth(0).bounding_box()
+    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + 3, steps=15)
+    page.mouse.up()
+    wait_rows(page, SPIRAL[4:] + SPIRAL[:4])
+    page.wait_for_function("(before) => location.href !== before", arg=url, timeout=20_000)
+    assert "s=" in page.url  # the link now carries the new order
+    page.locator("li.row.selected[data-index='0']").wait_for(timeout=20_000)  # the dragged layer is selected
+    page.wait_for_selector(READY)
+    assert rows(page) == SPIRAL[4:] + SPIRAL[:4]  # as redrawn from the spec
+    shot(page, "build")
+    page.close()
+
+
+def test_click_selects_and_the_keyboard_moves(warm, browser):
+    page = open_build(browser, warm)
+    page.locator(ROWS).nth(1).click()
+    page.locator("li.row.selected[data-index='1']").wait_for(timeout=20_000)
+    page.wait_for_selector(READY)
+    page.locator(ROWS).nth(1).focus()
+    page.keyboard.press("Alt+ArrowDown")
+    wait_rows(page, [SPIRAL[0], SPIRAL[2], SPIRAL[1], *SPIRAL[3:]])
+    page.close()
+
+
+def test_palette_adds_after_the_selection_and_undo_takes_it_back(warm, browser):
+    page = open_build(browser, warm)
+    page.locator(ROWS).nth(0).click()
+    page.locator("li.row.selected[data-index='0']").wait_for(timeout=20_000)
+    page.wait_for_selector(READY)
+    url = page.url
+    page.get_by_role("button", name="GELU", exact=True).click()
+    wait_rows(page, [SPIRAL[0], "GELU()", *SPIRAL[1:]])
+    page.wait_for_function("(before) => location.href !== before", arg=url, timeout=20_000)
+    page.wait_for_selector(READY)
+    page.get_by_role("button", name="Undo").click()
+    wait_rows(page, SPIRAL)
+    page.close()

@@ -1,0 +1,232 @@
+"""The Build page under AppTest: every edit goes through the widgets and lands in the session's spec."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import presets
+from playground.layers import LAYERS
+from playground.spec import encode, from_dict
+from ui import build_settings
+from ui.build_settings import accept_csv, import_json
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_build(spec: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if spec is not None:
+        at.query_params["s"] = encode(from_dict(spec))
+    at.run()
+    at.switch_page("pages/build.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def spec(at: AppTest) -> dict:
+    return at.session_state["pg"].spec
+
+
+def types(at: AppTest) -> list[str]:
+    return [layer["type"] for layer in spec(at)["model"]["layers"]]
+
+
+def find(at: AppTest, kind: str, label: str):
+    found = [w for w in getattr(at, kind) if w.label == label]
+    assert found, f"no {kind} labelled {label!r}"
+    return found[0]
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def select(at: AppTest, i: int) -> AppTest:
+    find(at, "selectbox", "Layer").set_value(i).run()
+    assert at.session_state["pg"].selected == i
+    return at
+
+
+TABS = {"Model": ":material/layers: Model", "Data": ":material/dataset: Data", "Training": ":material/tune: Training"}
+
+
+def tab(at: AppTest, name: str) -> AppTest:
+    """Open a tab (the page draws only the open one)."""
+    at.session_state["build-tabs"] = TABS[name]
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rows(at: AppTest) -> list[dict]:
+    """What the stack component was given to draw."""
+    return json.loads(at.get("bidi_component")[0].proto.json)["items"]
+
+
+@pytest.fixture
+def at():
+    return open_build()
+
+
+def test_page_loads_and_shows_the_stack(at):
+    assert at.title[0].value == "Build"
+    assert any("Builds" in m.value for m in at.markdown)
+    assert [r["type"] for r in rows(at)] == types(at) == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert rows(at)[0]["shape"] == "(N, 16)" and rows(at)[0]["params"] == "48"
+    assert not at.error
+    for name, kind in LAYERS.items():  # the palette: every registry entry, its description as the tooltip
+        assert at.button(key=f"build-add-{name}").help == kind.description
+
+
+def test_add_configure_move_and_delete_through_the_widgets(at):
+    select(at, 0)
+    click(at, "build-add-ReLU")  # "after the selected layer" is the default
+    assert types(at)[:3] == ["Linear", "ReLU", "Tanh"]
+    assert at.session_state["pg"].selected == 1
+    find(at, "selectbox", "Insert").set_value("end").run()
+    click(at, "build-add-Dropout")
+    assert types(at)[-1] == "Dropout" and spec(at)["model"]["layers"][-1] == {"type": "Dropout", "p": 0.5}
+    click(at, "build-up")
+    assert types(at)[-2:] == ["Dropout", "Linear"] and at.session_state["pg"].selected == 5
+    find(at, "slider", "p").set_value(0.25).run()
+    assert spec(at)["model"]["layers"][5]["p"] == 0.25
+    click(at, "build-del")
+    assert "Dropout" not in types(at)
+    select(at, 0)
+    find(at, "number_input", "out_features").set_value(32).run()
+    assert spec(at)["model"]["layers"][0]["out_features"] == 32
+    assert rows(at)[0]["shape"] == "(N, 32)"
+    click(at, "build-down")
+    assert types(at)[:2] == ["ReLU", "Linear"]
+    click(at, "build-dup")
+    assert types(at)[:3] == ["ReLU", "Linear", "Linear"]
+    assert not at.exception
+
+
+def test_the_sortable_component_reorders(at):
+    s = at.session_state["pg"]
+    at.session_state["build-stack"] = {"event": {"kind": "order", "order": [4, 0, 1, 2, 3], "moved": 4,
+                                                 "rev": s.edits, "n": "drag-1"}}
+    at.run()
+    assert not at.exception
+    assert [layer.get("out_features") for layer in spec(at)["model"]["layers"]] == [2, 16, None, 16, None]
+    assert at.session_state["pg"].selected == 0
+    at.run()  # the same event again is not applied twice
+    assert [layer.get("out_features") for layer in spec(at)["model"]["layers"]] == [2, 16, None, 16, None]
+    at.session_state["build-stack"] = {"event": {"kind": "select", "index": 3, "rev": s.edits, "n": "click-1"}}
+    at.run()
+    assert at.session_state["pg"].selected == 3 and rows(at)[3]["selected"]
+
+
+def test_impossible_stack_shows_the_error_on_its_layer_and_the_fix_repairs_it():
+    at = open_build(presets.get("digits-mlp").to_dict())
+    select(at, 0)
+    click(at, "build-del")  # without Flatten, Linear gets an 8×8 image
+    assert types(at) == ["Linear", "ReLU", "Linear"]
+    assert "layer 1 (Linear)" in at.error[0].value and "Flatten" in at.error[0].value
+    assert rows(at)[0]["error"] and not any(r["error"] for r in rows(at)[1:])
+    fix = at.button(key="build-fix")
+    assert fix.label.startswith("Insert Flatten before layer 1")
+    click(at, "build-fix")
+    assert types(at) == ["Flatten", "Linear", "ReLU", "Linear"]
+    assert not at.error and any("Builds" in m.value for m in at.markdown)
+
+
+def test_undo_and_redo_restore_the_widgets(at):
+    select(at, 0)
+    find(at, "number_input", "out_features").set_value(24).run()
+    click(at, "build-undo")
+    assert spec(at)["model"]["layers"][0]["out_features"] == 16
+    assert find(at, "number_input", "out_features").value == 16  # the widget follows the restored spec
+    click(at, "build-redo")
+    assert find(at, "number_input", "out_features").value == 24
+    assert at.button(key="build-redo").disabled
+
+
+def test_data_and_training_settings_edit_the_spec(at):
+    tab(at, "Data")
+    find(at, "selectbox", "Dataset").set_value("plane").run()
+    assert spec(at)["data"]["name"] == "plane"
+    assert spec(at)["train"]["loss"] == "mse"  # switched to a loss that fits regression
+    tab(at, "Model")
+    assert "out_features = 1" in at.button(key="build-fix").label  # the head is the user's to fix, in one click
+    tab(at, "Training")
+    find(at, "selectbox", "Optimizer").set_value("SGD").run()
+    find(at, "number_input", "momentum").set_value(0.9).run()
+    assert spec(at)["train"]["optimizer"] == {"type": "SGD", "lr": 0.03, "weight_decay": 0.0, "momentum": 0.9}
+    find(at, "selectbox", "Learning-rate schedule").set_value("StepLR").run()
+    assert spec(at)["train"]["scheduler"] == {"type": "StepLR"}
+    find(at, "number_input", "Gradient clipping (max norm)").set_value(1.0).run()
+    assert spec(at)["train"]["grad_clip"] == 1.0
+    assert not at.exception
+
+
+def test_bad_json_import_and_bad_csv_upload_show_a_message(at):
+    before = spec(at)
+    bad = ("bad.json", b'{"data": {"name": 3}', "application/json")
+    find(at, "file_uploader", "A spec saved as JSON").set_value(bad)
+    at.run()
+    assert not at.exception
+    assert any("bad.json" in e.value and "not valid JSON" in e.value for e in at.error)
+    assert spec(at) == before
+    tab(at, "Data")
+    label = "Or upload your own CSV (≤ 5 MB)"
+    find(at, "file_uploader", label).set_value(("bad.csv", b"a,b\n1,2\n3", "text/csv"))
+    at.run()
+    assert any("bad.csv" in e.value and "row 3" in e.value for e in at.error)
+    assert spec(at) == before
+    ok = b"height,weight,kind\n1,2,cat\n2,3,dog\n3,1,cat\n4,4,dog\n"
+    find(at, "file_uploader", label).set_value(("ok.csv", ok, "text/csv"))
+    at.run()
+    assert spec(at)["data"]["name"] == "csv" and spec(at)["data"]["target"] == "kind"
+    assert find(at, "selectbox", "Target column").options == ["height", "weight", "kind"]
+    find(at, "selectbox", "Target column").set_value("height").run()  # now 'kind' is an input, and not numeric
+    assert spec(at)["data"]["target"] == "height" and not at.exception
+    assert any("column 'kind' is not numeric" in e.value for e in at.error)
+
+
+def test_import_and_csv_helpers(tmp_path, monkeypatch):
+    with pytest.raises(Exception, match="layers\\[0\\]"):
+        import_json(b'{"data": {"name": "xor"}, "model": {"layers": [{"units": 3}]}}', "x.json")
+    with pytest.raises(Exception, match="not UTF-8"):
+        import_json(b"\xff\xfe", "x.json")
+    assert import_json(json.dumps(presets.get("xor-mlp").to_dict()).encode())["data"]["name"] == "xor"
+    assert "class Model" in build_settings.python_code(presets.get("xor-mlp").to_dict())
+    monkeypatch.setattr(build_settings, "UPLOADS", tmp_path)
+    path, target = accept_csv(b"label,x\ncat,1\ndog,2\n")  # a text column is taken as the target
+    assert target == "label" and path.parent == tmp_path and path.read_bytes().startswith(b"label")
+    with pytest.raises(Exception, match="5 MB"):
+        accept_csv(b"a,b\n" + b"1,2\n" * 1_300_000)
+
+
+def test_every_dataset_previews_without_an_exception(at):
+    from playground.data import DATASETS
+    tab(at, "Data")
+    for name in DATASETS.names():
+        find(at, "selectbox", "Dataset").set_value(name).run()
+        assert not at.exception, (name, at.exception)
+        assert spec(at)["data"]["name"] == name
+
+
+def test_values_the_widgets_cannot_show_get_a_text_field_and_a_message():
+    s = presets.get("xor-mlp").to_dict()
+    s["model"]["layers"][0].update(out_features=99999, colour="red")
+    at = open_build(s)
+    select(at, 0)
+    assert any("out_features must be ≤ 4096" in e.value for e in at.error)
+    field = find(at, "text_input", "out_features")
+    field.set_value("abc").run()
+    assert any("'abc' is not a whole number" in e.value for e in at.error)
+    assert spec(at)["model"]["layers"][0]["out_features"] == 99999  # nothing applied, nothing lost
+    find(at, "text_input", "out_features").set_value("12").run()
+    assert spec(at)["model"]["layers"][0]["out_features"] == 12
+    assert any("unknown option 'colour'" in w.value for w in at.warning)
+    click(at, [b.key for b in at.button if b.label == "Remove colour"][0])
+    assert "colour" not in spec(at)["model"]["layers"][0]
+    assert not at.exception

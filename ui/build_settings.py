@@ -1,0 +1,384 @@
+"""The Build page's data and training settings, the dataset preview, CSV upload, and spec import and export."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from playground import edit, presets
+from playground.data import DATASETS, DataInfo, Dataset, load_cached
+from playground.registry import Param, PlaygroundError
+from playground.spec import DataSpec, SpecError, from_dict, from_json
+from playground.tabular import MAX_BYTES, CSVError, parse_csv
+from playground.tabular import PARAMS as CSV_PARAMS
+from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
+
+from . import state
+from .builder import Check, apply, param_widget
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+UPLOADS = Path(tempfile.gettempdir()) / "playground-uploads"
+TRAIN_PARAMS = (  # the spec's TrainSpec fields as Params, so their widgets come from the same generator
+    Param("lr", "float", 0.01, 1e-6, 10.0, help="Learning rate: the size of each step."),
+    Param("weight_decay", "float", 0.0, 0.0, 1.0, help="L2 penalty: shrinks weights a little every step."),
+    Param("batch_size", "int", 32, 1, 65536, help="Samples per step."),
+    Param("epochs", "int", 20, 1, 100000, help="Passes over the training set."),
+    Param("grad_clip", "float", None, 1e-6, 1e6, optional=True,
+          help="Clip the gradient norm to this value (empty: off)."),
+    Param("l1", "float", 0.0, 0.0, 1.0, help="L1 penalty on the weights: pushes many to exactly zero."),
+    Param("seed", "int", 0, 0, 2**31 - 1, help="Same seed, same initial weights and batches."),
+    Param("device", "choice", "auto", choices=("auto", "cpu", "cuda", "mps"), help="Where to train."),
+)
+LABELS = {"lr": "Learning rate (lr)", "weight_decay": "Weight decay (L2)", "batch_size": "Batch size",
+          "epochs": "Epochs", "grad_clip": "Gradient clipping (max norm)", "l1": "L1 penalty", "seed": "Seed",
+          "device": "Device"}
+
+
+MESSAGES = "build-messages"  # (level, text) left by a callback for the page to show once
+
+
+def _notice(level: str, text: str) -> None:
+    st.session_state.setdefault(MESSAGES, []).append((level, text))
+
+
+def messages() -> None:
+    """Show (once) what the last action reported: an import refused, a loss switched, a CSV accepted."""
+    icons = {"error": ":material/error:", "info": ":material/info:", "success": ":material/check_circle:"}
+    for level, text in st.session_state.pop(MESSAGES, []):
+        getattr(st, level)(text, icon=icons.get(level))
+
+
+# ---- data --------------------------------------------------------------------------------------
+
+def fitting_loss(spec: dict) -> dict:
+    """`spec` with a loss that suits its dataset (cross_entropy for classes, mse otherwise) if the current cannot."""
+    try:
+        info = load_cached(DataSpec.model_validate(spec["data"])).info
+    except Exception:  # bad data options are reported by the builder's check
+        return spec
+    try:
+        LOSSES.get(spec["train"].get("loss", "cross_entropy")).shapes(info)
+        return spec
+    except PlaygroundError:
+        new = "cross_entropy" if info.classification else "mse"
+        _notice("info", f"Loss set to {new}, which suits {info.name} ({info.task}).")
+        return edit.set_path(spec, ("train", "loss"), new)
+
+
+def _dataset(key: str) -> None:
+    spec = state.get().spec
+    name = st.session_state.get(key)
+    keep = {k: spec["data"][k] for k in ("seed", "val_fraction") if k in spec["data"]}
+    apply(fitting_loss(edit.set_path(spec, ("data",), {"name": name, **keep})))
+
+
+def data_settings() -> None:
+    """Pick a dataset and set its options (widgets generated from the dataset's Params)."""
+    s = state.get()
+    data = s.spec["data"]
+    name = data.get("name")
+    names = DATASETS.names() + (["csv"] if name == "csv" else [])
+    key = f"build-data-{s.edits}"
+    st.selectbox("Dataset", names, index=names.index(name) if name in names else None, key=key,
+                 on_change=_dataset, args=(key,), placeholder="Choose a dataset…",
+                 format_func=lambda n: "your CSV" if n == "csv" else
+                 f"{n} ({DATASETS.get(n).task}, {DATASETS.get(n).modality})")
+    if name == "csv":
+        csv_options(data)
+    elif name in DATASETS:
+        kind = DATASETS.get(name)
+        st.caption(kind.description)
+        for p in kind.params:
+            param_widget(p, data.get(p.name), ("data", p.name), f"data ({name})")
+    st.divider()
+    st.file_uploader(f"Or upload your own CSV (≤ {MAX_BYTES // 1_000_000} MB)", type=["csv"], key="build-csv",
+                     on_change=_csv_uploaded, max_upload_size=MAX_BYTES // 1_000_000,
+                     help="A header row, numeric feature columns and one target column (numbers or class names).")
+
+
+def accept_csv(raw: bytes) -> tuple[Path, str]:
+    """Check an uploaded CSV and store it under a per-process folder; returns (path, target column)."""
+    if len(raw) > MAX_BYTES:
+        raise CSVError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB")
+    header = csv_header(raw)
+    candidates = header[-1:] + [h for h in reversed(header[:-1])]
+    first_error = None
+    for target in candidates[:20]:  # the last column, else one that makes every other column numeric
+        try:
+            parse_csv(raw, target)
+            break
+        except CSVError as e:
+            first_error = first_error or e
+            if "not numeric" not in e.message:
+                raise e from None
+    else:
+        raise first_error or CSVError("the file has no usable target column")
+    UPLOADS.mkdir(parents=True, exist_ok=True)
+    path = UPLOADS / f"{hashlib.sha256(raw).hexdigest()}.csv"
+    if not path.exists():
+        path.write_bytes(raw)
+    return path, target
+
+
+def csv_header(raw: bytes) -> list[str]:
+    """The column names of a CSV's first row."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CSVError("the file is not UTF-8 text; save it as CSV (UTF-8)") from None
+    row = next(csv.reader(io.StringIO(text)), [])
+    return [h.strip() for h in row]
+
+
+def _csv_uploaded() -> None:
+    f = st.session_state.get("build-csv")
+    if f is None:
+        return
+    try:
+        path, target = accept_csv(f.getvalue())
+    except CSVError as e:
+        _notice("error", f"{f.name} cannot be used: {e.message}")
+        return
+    spec = edit.set_path(state.get().spec, ("data",), {"name": "csv", "file": str(path), "target": target})
+    apply(fitting_loss(spec))
+    _notice("success", f"Using {f.name}: predicting column '{target}'. Change the target below.")
+
+
+def csv_options(data: dict) -> None:
+    """Target column, task and split of an uploaded CSV."""
+    path = Path(str(data.get("file") or ""))
+    try:
+        columns = csv_header(path.read_bytes()) if path.is_file() else []
+    except CSVError:
+        columns = []
+    st.caption(f"Uploaded CSV ({path.name})" if columns else "The CSV file is missing: upload it again.")
+    target = data.get("target") or (columns[-1] if columns else None)
+    if columns:
+        s = state.get()
+        key = f"build-csv-target-{s.edits}"
+        st.selectbox("Target column", columns, index=columns.index(target) if target in columns else None, key=key,
+                     help="The column the model predicts; the others are its inputs.",
+                     on_change=lambda: apply(fitting_loss(edit.set_path(
+                         state.get().spec, ("data", "target"), st.session_state.get(key)))))
+    for p in CSV_PARAMS:
+        if p.name not in ("file", "target"):
+            param_widget(p, data.get(p.name), ("data", p.name), "data (csv)")
+
+
+def data_preview(spec: dict, result: Check) -> None:
+    """A look at the data: points, images, a sequence, reviews or a table."""
+    if result.data_error:
+        st.error(result.data_error, icon=":material/error:")
+        return
+    ds: Dataset = load_cached(from_dict(spec).data)
+    info = ds.info
+    classes = f", {info.n_classes} classes" if info.classification else ""
+    st.caption(f"{info.task}{classes} · {len(ds.x_train):,} training and {len(ds.x_val):,} validation samples · "
+               f"input (N, {', '.join(map(str, info.input_shape))})")
+    n = 400
+    if "points" in ds.extras_train:
+        st.plotly_chart(scatter(ds.extras_train["points"][:n].numpy(), ds.y_train[:n].numpy(), info),
+                        width="stretch", key="build-preview")
+    elif info.modality == "image":
+        images = [_pixels(x) for x in ds.x_train[:24].numpy()]
+        captions = [info.class_names[int(y)] for y in ds.y_train[:24]] if info.classification else None
+        st.image(images, caption=captions, width=72, clamp=True)
+    elif info.modality == "sequence":
+        st.plotly_chart(sequence_plot(ds.x_train[:3].numpy(), ds.y_train[:3].numpy()), width="stretch",
+                        key="build-preview")
+    elif info.tokens:
+        st.dataframe({"review": [decode(x, info.vocab) for x in ds.x_train[:10].tolist()],
+                      "label": [_label(y, info) for y in ds.y_train[:10].tolist()]}, hide_index=True)
+    else:
+        names = info.feature_names or [f"x{k + 1}" for k in range(ds.x_train.shape[1])]
+        table = {name: ds.x_train[:10, k].numpy().round(3) for k, name in enumerate(names[:12])}
+        table["target"] = [_label(y, info) for y in ds.y_train[:10].tolist()]
+        st.dataframe(table, hide_index=True)
+        if info.feature_names and info.modality == "tabular":
+            st.caption("Features are standardised with the training set's mean and deviation.")
+
+
+def scatter(points: np.ndarray, y: np.ndarray, info: DataInfo) -> go.Figure:
+    """2-D points coloured by class (Okabe–Ito) or by value, on axes x1 and x2."""
+    fig = go.Figure()
+    if info.classification:
+        for k, name in enumerate(info.class_names):
+            m = y == k
+            fig.add_scatter(x=points[m, 0], y=points[m, 1], mode="markers", name=name,
+                            marker={"color": OKABE_ITO[k % len(OKABE_ITO)], "size": 6, "line": {"width": 0}})
+    else:
+        fig.add_scatter(x=points[:, 0], y=points[:, 1], mode="markers", name="target",
+                        marker={"color": y.reshape(-1), "colorscale": [[0, "#E69F00"], [0.5, "#F7F7F7"],
+                                                                       [1, "#0072B2"]],
+                                "size": 6, "colorbar": {"title": "target"}})
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h"},
+                      xaxis_title="x1", yaxis_title="x2")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def sequence_plot(x: np.ndarray, y: np.ndarray) -> go.Figure:
+    """A few input windows (N, T, 1) with the value each should predict next."""
+    fig = go.Figure()
+    for k in range(len(x)):
+        steps = list(range(len(x[k])))
+        color = OKABE_ITO[k % len(OKABE_ITO)]
+        fig.add_scatter(x=steps, y=x[k, :, 0], mode="lines", name=f"window {k + 1}", line={"color": color})
+        fig.add_scatter(x=[len(steps)], y=[float(y[k].reshape(-1)[0])], mode="markers",
+                        marker={"color": color, "size": 10, "symbol": "star"}, showlegend=k == 0,
+                        legendgroup="next", name="★ value to predict")
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="step",
+                      yaxis_title="value", legend={"orientation": "h"})
+    return fig
+
+
+def decode(ids: list[int], vocab: list[str]) -> str:
+    """Token ids back to words, without padding."""
+    return " ".join(vocab[i] if 0 <= i < len(vocab) else "<unk>" for i in ids if i != 0)
+
+
+def _label(y, info: DataInfo) -> str:
+    if info.classification and isinstance(y, int) and y < len(info.class_names):
+        return info.class_names[y]
+    return str(np.round(np.asarray(y, dtype=float), 3).tolist())
+
+
+def _pixels(x: np.ndarray, side: int = 72) -> np.ndarray:
+    """The first channel of a (C, H, W) image, enlarged with square pixels (no blur)."""
+    img = x[0]
+    k = max(1, side // max(img.shape))
+    return np.kron(img, np.ones((k, k), dtype=img.dtype))
+
+
+# ---- training ----------------------------------------------------------------------------------
+
+def _choose(key: str, path: tuple, make) -> None:
+    apply(edit.set_path(state.get().spec, path, make(st.session_state.get(key))))
+
+
+def _registry_select(label: str, registry, value: str | None, path: tuple, make, none: str | None = None) -> None:
+    s = state.get()
+    key = f"build-{'-'.join(path)}-{s.edits}"
+    options = ([none] if none else []) + registry.names()
+    index = options.index(value) if value in options else (0 if none else None)
+    st.selectbox(label, options, index=index, key=key, on_change=_choose, args=(key, path, make),
+                 help=" · ".join(f"{n}: {e.description}" for n, e in registry.items()))
+    if value in registry:
+        st.caption(registry.get(value).description)
+    elif value is not None:
+        st.error(f"{'.'.join(path)}: unknown {registry.what} '{value}'; choose one above.", icon=":material/error:")
+
+
+def training_settings() -> None:
+    """Loss, optimizer (with its options), schedule, init and the run's numbers."""
+    t = state.get().spec.get("train") or {}
+    opt = t.get("optimizer") or {"type": "Adam"}
+    sched = t.get("scheduler")
+    left, middle, right = st.columns(3, gap="large")
+    with left:
+        _registry_select("Loss", LOSSES, t.get("loss", "cross_entropy"), ("train", "loss"), lambda v: v)
+        _registry_select("Optimizer", OPTIMIZERS, opt.get("type", "Adam"), ("train", "optimizer"),
+                         lambda v: {"type": v, "lr": opt.get("lr", 0.01), "weight_decay": opt.get("weight_decay", 0.0)})
+        for p in TRAIN_PARAMS[:2]:
+            param_widget(p, opt.get(p.name), ("train", "optimizer", p.name), "train.optimizer", LABELS[p.name],
+                         slider=False)
+        if opt.get("type") in OPTIMIZERS:
+            for p in OPTIMIZERS.get(opt["type"]).params:
+                param_widget(p, opt.get(p.name), ("train", "optimizer", p.name), f"train.optimizer ({opt['type']})")
+    with middle:
+        _registry_select("Learning-rate schedule", SCHEDULERS, sched.get("type") if sched else None,
+                         ("train", "scheduler"), lambda v: None if v == "none" else {"type": v}, none="none")
+        if sched and sched.get("type") in SCHEDULERS:
+            for p in SCHEDULERS.get(sched["type"]).params:
+                param_widget(p, sched.get(p.name), ("train", "scheduler", p.name), f"train.scheduler ({sched['type']})")
+        _registry_select("Weight init", INITS, t.get("init", "default"), ("train", "init"), lambda v: v)
+    with right:
+        for p in TRAIN_PARAMS[2:]:
+            param_widget(p, t.get(p.name), ("train", p.name), "train", LABELS[p.name], slider=False)
+
+
+# ---- import and export -------------------------------------------------------------------------
+
+def import_json(raw: bytes, name: str = "the file") -> dict:
+    """A spec dict from an uploaded JSON file, or a PlaygroundError naming the file and the field."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SpecError(f"{name} is not UTF-8 text; is it a spec saved from here?") from None
+    try:
+        return from_json(text).to_dict()
+    except SpecError as e:
+        raise SpecError(f"{name}: {e.message}", path=e.path, layer=e.layer) from None
+
+
+def _imported() -> None:
+    f = st.session_state.get("build-import")
+    if f is None:
+        return
+    try:
+        spec = import_json(f.getvalue(), f.name)
+    except PlaygroundError as e:
+        _notice("error", f"Not opened: {e.message}. Your current setup is unchanged.")
+        return
+    apply(spec, select=None)
+    _notice("success", f"Opened {f.name}. Undo goes back to the setup you had.")
+
+
+def _preset() -> None:
+    name = st.session_state.get("build-preset")
+    if name:
+        apply(presets.get(name).to_dict(), select=None)
+        st.session_state["build-preset"] = None
+
+
+def slug(spec: dict) -> str:
+    """A file name stem from the spec's name."""
+    return re.sub(r"[^a-z0-9]+", "-", str(spec.get("name", "")).lower()).strip("-")[:60] or "playground"
+
+
+def python_code(spec: dict) -> str:
+    """The standalone PyTorch script for `spec` (a comment with the reason when it cannot be written)."""
+    try:
+        from playground.export import to_python
+        return to_python(from_dict(spec))
+    except PlaygroundError as e:
+        return f"# This setup cannot be exported yet: {e.message}\n"
+    except Exception as e:  # a download must never end in a traceback
+        return f"# This setup could not be exported ({type(e).__name__}: {e})\n"
+
+
+def toolbar(result: Check) -> None:
+    """Name, undo and redo, open (a file or a preset), and download as JSON or Python."""
+    s = state.get()
+    row = st.columns([3, 1, 1, 1.1, 1.1, 1.2], vertical_alignment="bottom", gap="small")
+    key = f"build-name-{s.edits}"
+    row[0].text_input("Name", value=str(s.spec.get("name", "")), key=key, max_chars=120,
+                      on_change=lambda: apply(edit.set_path(state.get().spec, ("name",),
+                                                            st.session_state.get(key) or "Untitled")))
+    row[1].button("Undo", key="build-undo", icon=":material/undo:", disabled=not s.history, on_click=state.undo,
+                  width="stretch")
+    row[2].button("Redo", key="build-redo", icon=":material/redo:", disabled=not s.future, on_click=state.redo,
+                  width="stretch")
+    with row[3].popover("Open", icon=":material/folder_open:", width="stretch"):
+        st.file_uploader("A spec saved as JSON", type=["json"], key="build-import", on_change=_imported,
+                         max_upload_size=1)
+        names = dict(presets.listing())
+        st.selectbox("Or start from a preset", list(names), index=None, format_func=names.get, key="build-preset",
+                     placeholder="Choose a preset…", on_change=_preset)
+    spec = s.spec
+    row[4].download_button("JSON", json.dumps(spec, indent=2), file_name=f"{slug(spec)}.json",
+                           mime="application/json", key="build-dl-json", icon=":material/download:",
+                           on_click="ignore", width="stretch", help="Download this setup as a spec file")
+    row[5].download_button("Python", lambda: python_code(spec), file_name=f"{slug(spec)}.py", mime="text/x-python",
+                           key="build-dl-py", icon=":material/code:", on_click="ignore", width="stretch",
+                           disabled=not result.ok, help="A standalone PyTorch script of this model"
+                           if result.ok else "Available once the setup builds")
