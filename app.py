@@ -4,6 +4,8 @@ uvicorn imports this file as module `app` to serve the UI plus the app's own str
 browser script run executes it again as `__main__`, which draws the pages.
 """
 
+import multiprocessing
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -20,6 +22,6 @@ if __name__ == "__main__":
     from ui.main import run
 
     run()
-else:
+elif multiprocessing.parent_process() is None:  # not in a training worker, which re-imports this file
     server.mark_streaming()
     server.pool()  # start the training workers now, so the first Train click finds them warm

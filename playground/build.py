@@ -58,7 +58,7 @@ def shape_str(shape: tuple[int, ...]) -> str:
 def layer_options(layer: LayerSpec, i: int) -> dict:
     """A layer's options checked against the registry; inferred arguments are allowed but not passed on."""
     try:
-        kind = LAYERS.get(layer.type, f"layer {i + 1}")
+        kind = LAYERS.get(layer.type, f"layer {i + 1} ({layer.type})")
     except PlaygroundError as e:
         raise BuildError(e.message, path=f"model.layers[{i}].type", layer=i) from None
     try:
@@ -74,7 +74,7 @@ def build_layers(spec: Spec, info: DataInfo, check_output: bool = True) -> tuple
     ctx = {"vocab_size": len(info.vocab)}
     modules, rows = [], []
     if not spec.model.layers:
-        raise BuildError("the model has no layers; add one (Linear is a good start)", path="model.layers",
+        raise BuildError("model.layers: the model has no layers; add one (Linear is a good start)", path="model.layers",
                          fix={"action": "insert", "at": 0, "layer": {"type": "Linear"}})
     for i, layer in enumerate(spec.model.layers):
         opts = layer_options(layer, i)
@@ -91,6 +91,9 @@ def build_layers(spec: Spec, info: DataInfo, check_output: bool = True) -> tuple
     summary = Summary(tuple(info.input_shape), rows)
     if check_output:
         check_head(spec, info, summary)
+        if not summary.total_params:  # optimizers refuse an empty parameter list
+            raise BuildError("model.layers: no layer has parameters, so there is nothing to train; "
+                             "add a Linear layer", path="model.layers")
     return modules, summary
 
 

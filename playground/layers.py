@@ -331,6 +331,8 @@ def _posenc(x, ctx):
 def _activation(name: str, description: str, *params: Param, build=None):
     def make(x, ctx, **kw):
         need_floats(x)
+        if "dim" in kw and not -len(x.shape) - 1 <= kw["dim"] <= len(x.shape):  # else torch fails in forward
+            raise ShapeError(f"dim {kw['dim']} does not exist in input of shape {x}")
         return (build or getattr(nn, name))(**kw), x
     register(name, "activation", description, *params)(make)
 

@@ -42,7 +42,7 @@ class Param:
     """One user-settable option: its kind, default and allowed range; widgets are generated from it."""
 
     name: str
-    kind: str  # "int" | "float" | "bool" | "choice" | "size" (int or [h, w]) | "ints" (list of ints) | "strs"
+    kind: str  # int | float | bool | choice | str | size (int or [h, w]) | ints (list of ints) | strs
     default: Any
     min: float | None = None
     max: float | None = None
@@ -83,8 +83,12 @@ class Param:
             if not isinstance(value, (list, tuple)) or not value:
                 raise PlaygroundError(bad + f"must be a list of integers, got {value!r}")
             return [self._number(_as_int(v, bad), bad) for v in value]
+        if k == "str":
+            if not isinstance(value, str) or len(value) > 500:
+                raise PlaygroundError(bad + f"must be a short text, got {value!r}")
+            return value
         if k == "strs":
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
                 raise PlaygroundError(bad + f"must be a list of names, got {value!r}")
             unknown = [v for v in value if self.choices and v not in self.choices]
             if unknown:

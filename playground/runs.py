@@ -56,7 +56,11 @@ def load_model(directory: str | Path):
     info = load_cached(spec.data).info
     model = build(spec, info)
     if weights is not None:
-        missing, unexpected = model.load_state_dict(weights, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(weights, strict=False)
+        except RuntimeError as e:  # tensors of the wrong shape (strict=False only forgives missing names)
+            raise PlaygroundError(f"the weights in {directory} do not fit its spec "
+                                  f"({str(e).splitlines()[-1].strip()})") from None
         if missing or unexpected:
             raise PlaygroundError(f"the weights in {directory} do not fit its spec "
                                   f"(missing {missing[:3]}, unexpected {unexpected[:3]})")

@@ -192,6 +192,21 @@ def make_scheduler(spec: Spec, opt: torch.optim.Optimizer):
     return kind.make(opt, spec.train.epochs, **check_options(kind.params, s.options(), f"train.scheduler ({s.type})"))
 
 
+def validate(spec: Spec, info: DataInfo | None = None):
+    """Check everything a run needs (data options, layers, head, loss, optimizer, schedule); return the Summary."""
+    from .build import summarize
+    from .data import load_cached
+    info = info or load_cached(spec.data).info
+    LOSSES.get(spec.train.loss, "train.loss")
+    o = spec.train.optimizer
+    check_options(OPTIMIZERS.get(o.type, "train.optimizer.type").params, o.options(), f"train.optimizer ({o.type})")
+    if spec.train.scheduler is not None:
+        s = spec.train.scheduler
+        check_options(SCHEDULERS.get(s.type, "train.scheduler.type").params, s.options(),
+                      f"train.scheduler ({s.type})")
+    return summarize(spec, info)
+
+
 # ---- the trainer -----------------------------------------------------------------------------
 
 class Trainer:
@@ -209,7 +224,10 @@ class Trainer:
         self.model = build(spec, info)
         INITS.get(t.init, "train.init").make(self.model)
         self.model.to(self.device)
-        self.out_shape = tuple(self.model(self.data.x_train[:1].to(self.device)).shape[1:])
+        self.model.eval()  # a one-sample probe: BatchNorm refuses a batch of one when training
+        with torch.no_grad():
+            self.out_shape = tuple(self.model(self.data.x_train[:1].to(self.device)).shape[1:])
+        self.model.train()
         self.opt = make_optimizer(spec, self.model.parameters())
         self.scheduler = make_scheduler(spec, self.opt)
         self.loss_fn = self.loss_type.fn
@@ -226,7 +244,9 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(t.seed)
         self.n = len(self.x_train)
         self.batch_size = min(t.batch_size, self.n)
-        self.steps_per_epoch = math.ceil(self.n / self.batch_size)
+        # a last batch of one sample joins the one before: BatchNorm cannot normalise a single sample
+        self.steps_per_epoch = self.n // self.batch_size if self.n % self.batch_size == 1 \
+            else math.ceil(self.n / self.batch_size)
         self.epoch = 0  # completed epochs
         self.step = 0  # completed optimizer steps, all epochs
         self.seconds = 0.0
@@ -241,7 +261,9 @@ class Trainer:
         """One batch: forward, loss, backward, update. True when it finished an epoch."""
         if self._pos >= self.n:
             self._start_epoch()
-        idx = self._order[self._pos:self._pos + self.batch_size]
+        end = self._pos + self.batch_size
+        end = self.n if self.n - end == 1 and self.batch_size > 1 else end
+        idx = self._order[self._pos:end]
         xb, yb = self.x_train[idx], self.y_train[idx]
         out = self.model(xb)
         loss = self.loss_fn(out, yb)
@@ -254,7 +276,7 @@ class Trainer:
         self._loss_sum += loss.detach()
         if self.classify:
             self._correct += (self.predict_labels(out.detach()) == self.labels_train[idx]).sum()
-        self._pos += self.batch_size
+        self._pos = end
         self.step += 1
         return self._pos >= self.n
 

@@ -5,6 +5,7 @@ Never raises out of a job: whatever goes wrong in a job becomes that job's `fail
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import queue
 import time
@@ -44,6 +45,7 @@ def main(commands, events, cfg: dict) -> None:
     from .train import Trainer, device_name
 
     runs: dict[str, _Run] = {}
+    parent = multiprocessing.parent_process()
 
     def emit(job_id: str, kind: str, **payload) -> None:
         events.put({"job": job_id, "type": kind, **payload})
@@ -163,7 +165,9 @@ def main(commands, events, cfg: dict) -> None:
             while alive:
                 alive = handle(commands.get_nowait())
         except queue.Empty:
-            pass
+            if parent is not None and not parent.is_alive():  # the app was killed without a shutdown
+                events.cancel_join_thread()  # nobody reads the events any more: exit without flushing
+                break
         except (EOFError, OSError):
             break
         for run in list(runs.values()):

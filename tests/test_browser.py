@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 from browser import CHROMIUM_ARGS, chart_points, chromium_path, open_page, shot, streamlit_server
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,85 @@
+"""Shared fixtures: small specs that build and train in well under a second on the CPU."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+import playground as pg
+from playground.data import load_cached
+
+# The spec example of CONTRACT.md, verbatim: saved files and lessons depend on it parsing.
+CONTRACT_EXAMPLE = {
+    "version": 1,
+    "name": "Spiral, two hidden layers",
+    "data": {"name": "spiral", "n_samples": 600, "noise": 0.1, "val_fraction": 0.2, "seed": 0},
+    "model": {"layers": [
+        {"type": "Linear", "out_features": 16},
+        {"type": "Tanh"},
+        {"type": "Linear", "out_features": 16},
+        {"type": "Tanh"},
+        {"type": "Linear", "out_features": 2},
+    ]},
+    "train": {"loss": "cross_entropy",
+              "optimizer": {"type": "Adam", "lr": 0.01, "weight_decay": 0.0},
+              "batch_size": 32, "epochs": 50, "seed": 0, "device": "auto"},
+}
+
+SPIRAL = {
+    "version": 1,
+    "name": "Small spiral",
+    "data": {"name": "spiral", "n_samples": 120, "noise": 0.1, "val_fraction": 0.25, "seed": 0},
+    "model": {"layers": [
+        {"type": "Linear", "out_features": 8},
+        {"type": "Tanh"},
+        {"type": "Linear", "out_features": 8},
+        {"type": "Tanh"},
+        {"type": "Linear", "out_features": 2},
+    ]},
+    "train": {"loss": "cross_entropy", "optimizer": {"type": "Adam", "lr": 0.01},
+              "batch_size": 16, "epochs": 3, "seed": 0, "device": "cpu"},
+}
+
+
+@pytest.fixture
+def contract_example() -> dict:
+    """The CONTRACT.md spec as a fresh dict."""
+    return copy.deepcopy(CONTRACT_EXAMPLE)
+
+
+@pytest.fixture
+def spiral_dict() -> dict:
+    """A small two-hidden-layer spiral spec as a fresh dict (tests may change it)."""
+    return copy.deepcopy(SPIRAL)
+
+
+@pytest.fixture
+def spiral_spec(spiral_dict) -> pg.Spec:
+    return pg.from_dict(spiral_dict)
+
+
+def _make_spec(data: dict | str, layers: list[dict], **train) -> pg.Spec:
+    data = {"name": data} if isinstance(data, str) else dict(data)
+    t = {"epochs": 2, "batch_size": 16, "seed": 0, "device": "cpu", **train}
+    return pg.from_dict({"data": data, "model": {"layers": layers}, "train": t})
+
+
+@pytest.fixture
+def make_spec():
+    """`make_spec(data, layers, **train)`: a Spec on the CPU; `data` is a name or a data dict."""
+    return _make_spec
+
+
+@pytest.fixture
+def dataset():
+    """`dataset(spec)`: the spec's dataset, cached across tests (datasets are read-only)."""
+    return lambda spec: load_cached(spec.data)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same global torch seed."""
+    torch.manual_seed(0)
+    yield

@@ -1,0 +1,324 @@
+"""jobs.py and worker.py: training in spawned worker processes, with step-by-step control and limits."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import playground as pg
+from playground.build import build
+from playground.jobs import JobPool, JobRefused, Limits
+
+TIMEOUT = 60  # generous: a fresh worker imports torch first
+
+LAYERS = [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 2}]
+
+
+def spec(epochs: int = 3, **train) -> dict:
+    """60 circle points: 48 to train on, 3 batches of 16 an epoch."""
+    return {"data": {"name": "circle", "n_samples": 60, "seed": 1}, "model": {"layers": LAYERS},
+            "train": {"epochs": epochs, "batch_size": 16, "device": "cpu", **train}}
+
+
+def wait(job, predicate, timeout: float = TIMEOUT) -> None:
+    assert job.wait_for(predicate, timeout), f"timed out: state={job.state} message={job.message!r}"
+
+
+def idle(pool: JobPool) -> None:
+    """Wait until no job is placed on a worker (the reader frees a finished job's place just after its event)."""
+    deadline = time.monotonic() + TIMEOUT
+    while pool.running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert pool.running() == 0
+
+
+def finish(pool: JobPool) -> None:
+    """Stop whatever a test left behind, so that the next test starts from an idle pool."""
+    for job in pool.jobs():
+        if not job.finished:
+            job.stop()
+            wait(job, lambda j=job: j.finished)
+    idle(pool)
+
+
+@pytest.fixture(scope="module")
+def pool_threads():
+    """The threads that ran before the pool started."""
+    return set(threading.enumerate())
+
+
+@pytest.fixture(scope="module")
+def pool(pool_threads):
+    p = JobPool(workers=2, nice=0)  # not niced: on a busy test machine niced workers crawl
+    yield p
+    p.shutdown()
+    assert mp.active_children() == []
+    assert set(threading.enumerate()) <= pool_threads
+
+
+@pytest.fixture
+def jobs(pool):
+    yield pool
+    finish(pool)
+
+
+@pytest.mark.slow  # starts worker processes
+def test_start_to_done_with_metrics(jobs):
+    job = jobs.submit(spec(3), owner="t-done")
+    assert job.wait(TIMEOUT), job.state
+    assert job.state == "done" and job.message == ""
+    assert [m["epoch"] for m in job.metrics] == [1, 2, 3]
+    assert {"train_loss", "val_loss", "val_accuracy", "seconds"} <= set(job.metrics[-1])
+    assert job.info["params"] == 2 * 8 + 8 + 8 * 2 + 2 and job.info["steps_per_epoch"] == 3
+    assert job.info["device"] == "CPU" and job.info["train_samples"] == 48
+    assert job.progress["steps"] == 9 and job.progress["epoch"] == 3
+    assert job.report["kind"] == "confusion" and np.array(job.report["matrix"]).sum() == 12
+    events, cursor = job.events_since(0)
+    assert events == job.metrics and cursor == 3 and job.events_since(3) == ([], 3)
+    assert json.loads(json.dumps(job.public()))["state"] == "done"
+    assert jobs.get(job.id) is job and job in jobs.jobs("t-done")
+
+
+def test_metrics_match_a_local_run(jobs):
+    # the worker runs the same Trainer: same seed, same losses as training here
+    job = jobs.submit(spec(2), owner="t-same")
+    assert job.wait(TIMEOUT) and job.state == "done"
+    local = list(pg.Trainer(pg.from_dict(spec(2))).fit())
+    strip = lambda ms: [{k: v for k, v in m.items() if k != "seconds"} for m in ms]
+    assert len(job.metrics) == len(local) == 2
+    for remote, here in zip(strip(job.metrics), strip(local), strict=True):
+        assert remote == pytest.approx(here)
+
+
+def test_pause_step_resume(jobs):
+    job = jobs.submit(spec(3), owner="t-step", paused=True)
+    wait(job, lambda: job.state == "paused" and job.info.get("steps_per_epoch") == 3)
+    time.sleep(0.3)
+    assert job.metrics == [] and job.progress.get("steps", 0) == 0  # paused from the start
+    for n in (1, 2):
+        job.step("batch")
+        wait(job, lambda n=n: job.progress.get("steps") == n and job.state == "paused")
+        assert job.progress["batch"] == n
+    time.sleep(0.3)
+    assert job.progress["steps"] == 2 and job.state == "paused"  # exactly one batch a step
+    job.step("epoch")  # finishes the current epoch, then pauses
+    wait(job, lambda: len(job.metrics) == 1 and job.state == "paused")
+    assert job.progress["steps"] == 3 and job.progress["epoch"] == 1
+    job.step("epoch")
+    wait(job, lambda: len(job.metrics) == 2 and job.state == "paused")
+    time.sleep(0.3)
+    assert job.progress["steps"] == 6 and len(job.metrics) == 2
+    job.resume()
+    assert job.wait(TIMEOUT) and job.state == "done"
+    assert [m["steps"] for m in job.metrics] == [3, 6, 9]
+
+
+def test_pause_a_running_job_and_stop_it(jobs):
+    job = jobs.submit(spec(5000), owner="t-stop")
+    wait(job, lambda: job.state == "running" and len(job.metrics) >= 1)
+    job.pause()
+    wait(job, lambda: job.state == "paused")
+    time.sleep(0.3)
+    steps = job.progress["steps"]
+    time.sleep(0.3)
+    assert job.progress["steps"] == steps
+    job.resume()
+    wait(job, lambda: job.state == "running" and job.progress["steps"] > steps)
+    job.stop()
+    assert job.wait(TIMEOUT)
+    assert job.state == "stopped" and job.message == "stopped by the user"
+    assert len(job.metrics) < 5000
+
+
+def test_snapshot_returns_the_models_weights(jobs):
+    job = jobs.submit(spec(3), owner="t-snap", paused=True)
+    wait(job, lambda: job.state == "paused")
+    first = job.snapshot()
+    expected = build(pg.from_dict(spec()), pg.load(pg.from_dict(spec()).data).info).state_dict()
+    assert list(first) == list(expected)
+    for k, v in first.items():
+        assert isinstance(v, np.ndarray) and v.shape == tuple(expected[k].shape)
+    # the same seed builds the same initial weights in the worker as here
+    torch.manual_seed(0)
+    here = pg.Trainer(pg.from_dict(spec())).model.state_dict()
+    assert all(np.array_equal(first[k], here[k].numpy()) for k in first)
+    job.step("batch")
+    wait(job, lambda: job.progress.get("steps") == 1 and job.state == "paused")
+    second = job.snapshot()
+    assert not np.array_equal(first["0.weight"], second["0.weight"])
+    job.stop()
+    assert job.wait(TIMEOUT)
+
+
+def test_limits_refuse_with_messages(jobs, monkeypatch):
+    with pytest.raises(JobRefused, match="^6000 epochs asked for; this server allows at most 5000 a run$"):
+        jobs.submit(spec(), epochs=6000)
+    monkeypatch.setattr(jobs, "limits", Limits(max_params=50))
+    with pytest.raises(JobRefused, match="the model has 136 parameters; this server allows at most 50") as e:
+        jobs.submit({**spec(), "model": {"layers": [{"type": "Linear", "out_features": 10}, *LAYERS]}})
+    assert e.value.path == "model.layers"
+    monkeypatch.setattr(jobs, "limits", Limits(jobs_per_owner=2))
+    mine = [jobs.submit(spec(), owner="alice", paused=True) for _ in range(2)]
+    with pytest.raises(JobRefused, match=r"you already have 2 runs going \(the limit is 2\); stop one first"):
+        jobs.submit(spec(), owner="alice")
+    other = jobs.submit(spec(), owner="bob", paused=True)  # the limit is per owner
+    mine[0].stop()
+    assert mine[0].wait(TIMEOUT)
+    mine.append(jobs.submit(spec(), owner="alice", paused=True))  # room again
+    for job in [*mine, other]:
+        job.stop()
+        assert job.wait(TIMEOUT)
+    assert len(jobs.jobs("alice")) == 3
+
+
+def test_max_running_queues_the_second_job(jobs, monkeypatch):
+    idle(jobs)
+    monkeypatch.setattr(jobs, "limits", Limits(max_running=1))
+    first = jobs.submit(spec(2), owner="t-queue", paused=True)
+    second = jobs.submit(spec(2), owner="t-queue")
+    third = jobs.submit(spec(2), owner="t-queue")
+    assert (first.queue_position, second.queue_position, third.queue_position) == (None, 1, 2)
+    assert jobs.stats()["queued"] == 2 and jobs.stats()["running"] == 1
+    third.stop()
+    assert third.state == "stopped" and third.message == "stopped before it started"
+    wait(first, lambda: first.state == "paused")
+    time.sleep(0.5)
+    assert second.state == "queued" and second.public()["queue_position"] == 1  # waits while the first is paused
+    first.resume()
+    assert first.wait(TIMEOUT) and first.state == "done"
+    assert second.wait(TIMEOUT) and second.state == "done"
+    assert second.queue_position is None and len(second.metrics) == 2
+    assert second.created >= first.created
+
+
+def test_invalid_specs_are_refused_at_submit(jobs):
+    with pytest.raises(pg.SpecError, match="^train.epochs"):
+        jobs.submit({**spec(), "train": {"epochs": 0}})
+    with pytest.raises(pg.BuildError, match=r"^layer 1 \(Conv2d\)"):
+        jobs.submit({**spec(), "model": {"layers": [{"type": "Conv2d"}]}})
+    with pytest.raises(pg.PlaygroundError, match="unknown option 'nosie'"):
+        jobs.submit({**spec(), "data": {"name": "circle", "nosie": 0.1}})
+
+
+def test_a_failing_job_fails_with_a_message_and_the_worker_goes_on(jobs):
+    bad = {**spec(50, loss="mse", optimizer={"type": "SGD", "lr": 10}),
+           "data": {"name": "plane", "n_samples": 60},
+           "model": {"layers": [{"type": "Linear", "out_features": 16}, {"type": "Linear", "out_features": 1}]}}
+    job = jobs.submit(bad, owner="t-fail")
+    assert job.wait(TIMEOUT)
+    assert job.state == "failed" and "learning rate" in job.message and job.message.startswith("epoch ")
+    assert all(w.process.is_alive() for w in jobs._workers)
+    again = jobs.submit(spec(1), owner="t-fail")
+    assert again.wait(TIMEOUT) and again.state == "done"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_job_that_cannot_start_fails_with_a_message(jobs):
+    job = jobs.submit(spec(1, device="cuda"), owner="t-cuda")
+    assert job.wait(TIMEOUT)
+    assert job.state == "failed" and job.message.startswith("train.device: cuda was asked for")
+    again = jobs.submit(spec(1), owner="t-cuda")
+    assert again.wait(TIMEOUT) and again.state == "done"
+
+
+def test_views_deliver_grid2d(jobs):
+    job = jobs.submit(spec(2), owner="t-view", views={"grid2d": {"res": 16}})
+    assert job.wait(TIMEOUT) and job.state == "done"
+    view = job.views["grid2d"]
+    assert view["res"] == 16 and view["surface"].shape == (16, 16, 2) and view["epoch"] == 2
+    assert [n.shape for n in view["neurons"]] == [(8, 16, 16)]
+
+
+@pytest.mark.slow  # starts worker processes
+def test_a_killed_worker_fails_its_job_and_is_replaced(jobs):
+    job = jobs.submit(spec(5000), owner="t-kill")
+    wait(job, lambda: job.state == "running" and len(job.metrics) >= 1)
+    index = job.worker
+    old = jobs._workers[index].process
+    os.kill(old.pid, signal.SIGKILL)
+    assert job.wait(TIMEOUT)
+    assert job.state == "failed"
+    assert "training process stopped unexpectedly" in job.message and "-9" in job.message
+    deadline = time.monotonic() + TIMEOUT
+    while jobs._workers[index].process is old and time.monotonic() < deadline:  # the reader replaces it
+        time.sleep(0.05)
+    assert jobs._workers[index].process is not old
+    old.join(5)
+    # both workers, the replacement included, take new jobs
+    idle(jobs)
+    fresh = [jobs.submit(spec(1), owner="t-kill") for _ in range(2)]
+    assert {j.worker for j in fresh} == {0, 1}
+    for j in fresh:
+        assert j.wait(TIMEOUT) and j.state == "done", j.message
+
+
+ORPHAN = """
+import os, signal
+from playground.jobs import JobPool
+if __name__ == "__main__":
+    pool = JobPool(workers=1, nice=0)
+    job = pool.submit({spec!r})
+    assert job.wait_for(lambda: job.state == "running", {timeout})
+    print(pool._workers[0].process.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the app dies without shutting its pool down
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return any(line.split()[:2] == ["State:", "Z"] for line in f)  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_workers_exit_when_the_app_is_killed(tmp_path):
+    script = tmp_path / "app.py"
+    script.write_text(ORPHAN.format(spec=spec(5000), timeout=TIMEOUT))
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:  # a file, not a pipe: a lingering worker would hold a pipe open
+        code = subprocess.run([sys.executable, str(script)], stdout=f, stderr=subprocess.STDOUT,
+                              timeout=2 * TIMEOUT).returncode
+    assert code == -signal.SIGKILL, out.read_text()
+    pid = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 15
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert _gone(pid), "the worker outlived the app that started it"
+    finally:
+        if not _gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+# Last in this file: it shuts the shared pool down (the fixture's own shutdown is then a no-op).
+@pytest.mark.slow
+def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):
+    running = pool.submit(spec(5000), owner="t-end")
+    paused = pool.submit(spec(5000), owner="t-end", paused=True)
+    wait(running, lambda: running.state == "running")
+    pool.limits = Limits(max_running=2)
+    waiting = pool.submit(spec(5000), owner="t-end")
+    assert waiting.state == "queued"
+    assert len(mp.active_children()) == 2
+    pool.shutdown()
+    assert mp.active_children() == []
+    assert all(w.process.exitcode is not None for w in pool._workers)
+    assert set(threading.enumerate()) == pool_threads  # the reader and the queue feeders are gone
+    for job in (running, paused, waiting):
+        assert job.state == "stopped" and job.message == "the server shut down"
+    with pytest.raises(JobRefused, match="shutting down"):
+        pool.submit(spec())
+    pool.shutdown()  # twice is harmless
