@@ -56,7 +56,7 @@ def parse_csv(raw: bytes | str, target: str | None = None, task: str = "auto"):
     if target not in header:
         raise CSVError(f"no column named '{target}'; the columns are: {', '.join(header)}")
     t = header.index(target)
-    cols = list(zip(*rows[1:]))
+    cols = list(zip(*rows[1:], strict=True))  # row lengths were checked above
     features = [h for j, h in enumerate(header) if j != t]
     x = np.stack([_numeric(cols[j], header[j]) for j in range(len(header)) if j != t], 1).astype(np.float32)
     y_raw = [v.strip() for v in cols[t]]

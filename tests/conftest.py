@@ -83,3 +83,18 @@ def _seeded():
     """Every test starts from the same global torch seed."""
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _apptest_like_the_real_server(monkeypatch):
+    """AppTest re-detects the pages/ folder on every run and would start Streamlit's automatic multipage
+    mode, running a page without app.py; the real server never does (app.py turns it off at import)."""
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime.pages_manager import PagesManager
+
+    class NavigationOnly(PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", NavigationOnly)

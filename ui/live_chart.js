@@ -1,0 +1,108 @@
+// The live training chart (see live_chart.py): appends Server-Sent Events to a canvas, no reruns.
+export default function ({ parentElement, data, setStateValue }) {
+  const COLORS = data.palette;
+  const root = parentElement;
+  const canvas = root.querySelector("canvas"), status = root.querySelector(".status");
+  const fill = root.querySelector(".fill");
+  const base = (data.base || "").replace(/^\/+|\/+$/g, "");
+  const url = data.path ? `${location.origin}/${base ? base + "/" : ""}${data.path}` : null;
+  // Streamlit re-invokes this function on every data change without calling the old cleanup:
+  // keep state on the canvas and reuse an open stream for the same URL.
+  const s = (canvas.__lc ||= { es: null, url: null, metrics: [], live: [], updates: 0, fails: 0 });
+  s.overlay = data.overlay || []; s.epochs = data.epochs || 1; s.classify = !!data.classify;
+  if (s.url !== url) {
+    if (s.es) s.es.close();
+    Object.assign(s, { es: null, url, metrics: data.metrics || [], live: [], fails: 0, info: null,
+                       progress: null, state: data.state || "" });
+    if (url && !data.finished) open();
+  }
+  draw();
+  function open() {
+    const es = new EventSource(url); s.es = es;
+    es.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      s.fails = 0; s.updates += 1; s.state = m.state; s.info = m.info; s.progress = m.progress;
+      s.message = m.message; s.queue = m.queue_position;
+      for (const e of m.metrics) s.metrics.push(e);
+      const p = m.progress || {};
+      if (p.running_loss != null && p.steps_per_epoch)
+        s.live.push([p.epoch + p.batch / p.steps_per_epoch, p.running_loss]);
+      if (m.epochs) s.epochs = m.epochs;
+      draw();
+    };
+    es.addEventListener("end", () => { es.close(); s.es = null; draw(); setStateValue("ended", s.state); });
+    es.addEventListener("gone", () => { es.close(); s.es = null; s.state = "gone"; draw(); });
+    es.onerror = () => {
+      if (es.readyState === 2 && ++s.fails >= 3) setStateValue("stream_failed", true);
+      if (s.updates === 0 && ++s.fails >= 3) { es.close(); setStateValue("stream_failed", true); }
+    };
+  }
+  function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2); }
+  function text() {
+    const p = s.progress || {}, i = s.info || {}, last = s.metrics[s.metrics.length - 1];
+    if (s.state === "queued" && s.queue) return `Busy: queued, position ${s.queue}. It starts when a place frees up.`;
+    if (s.state === "failed") return `Failed: ${s.message}`;
+    if (!last && !p.steps) return s.state ? `${s.state}…` : "Press Train to start a run.";
+    const ep = last ? last.epoch : 0, rate = p.steps_per_s || 0;
+    const left = Math.max(0, (s.epochs - ep) * (p.steps_per_epoch || 0) - (p.batch || 0));
+    const eta = rate > 0 ? ` · ETA ${Math.ceil(left / rate)} s` : "";
+    const acc = last && last.val_accuracy != null ? ` · val acc ${(100 * last.val_accuracy).toFixed(1)}%` : "";
+    const loss = last ? ` · val loss ${fmt(last.val_loss)}` : "";
+    return `${s.state} · epoch ${ep}/${s.epochs}${loss}${acc} · ${rate.toLocaleString()} steps/s${s.state === "running" ? eta : ""} · ${i.device || ""}`;
+  }
+  function draw() {
+    status.textContent = text();
+    const p = s.progress || {};
+    const done = (s.metrics.length ? s.metrics[s.metrics.length - 1].epoch : 0) + (p.steps_per_epoch ? (p.batch || 0) / p.steps_per_epoch : 0);
+    fill.style.width = `${Math.min(100, 100 * done / s.epochs)}%`;
+    canvas.dataset.points = String(s.metrics.length); canvas.dataset.updates = String(s.updates);
+    canvas.dataset.state = s.state || "";
+    const dpr = window.devicePixelRatio || 1, W = canvas.clientWidth || 600, H = canvas.clientHeight || 280;
+    if (canvas.width !== Math.round(W * dpr)) { canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr); }
+    const g = canvas.getContext("2d"); g.setTransform(dpr, 0, 0, dpr, 0, 0); g.clearRect(0, 0, W, H);
+    const ink = getComputedStyle(root.host || canvas).getPropertyValue("--st-text-color") || "#31333f";
+    const panels = s.classify ? [["loss", ["train_loss", "val_loss"]], ["accuracy", ["train_accuracy", "val_accuracy"]]]
+                              : [["loss", ["train_loss", "val_loss"]]];
+    const pw = W / panels.length;
+    panels.forEach(([title, keys], k) => panel(g, k * pw, 0, pw, H, title, keys, ink));
+  }
+  function panel(g, x0, y0, w, h, title, keys, ink) {
+    const L = 52, R = 12, T = 22, B = 34, pw = w - L - R, ph = h - T - B;
+    const isAcc = title === "accuracy";
+    const series = keys.map((k) => s.metrics.filter((m) => m[k] != null).map((m) => [m.epoch, m[k]]));
+    const overlay = s.overlay.map((o) => ({ label: o.label, pts: o.metrics.filter((m) => m[keys[1]] != null).map((m) => [m.epoch, m[keys[1]]]) }));
+    let all = series.flat().concat(overlay.flatMap((o) => o.pts));
+    if (!isAcc) all = all.concat(s.live);
+    const xmax = Math.max(s.epochs, ...all.map((q) => q[0]), 1);
+    let ymin = 0, ymax = isAcc || !all.length ? 1 : Math.max(1e-6, ...all.map((q) => q[1]));
+    if (!isAcc) ymax *= 1.05;
+    const X = (v) => x0 + L + (v / xmax) * pw, Y = (v) => y0 + T + ph - ((v - ymin) / (ymax - ymin || 1)) * ph;
+    g.strokeStyle = "rgba(128,128,128,.35)"; g.fillStyle = ink; g.lineWidth = 1; g.font = "11px sans-serif";
+    g.textAlign = "right"; g.textBaseline = "middle";
+    for (let i = 0; i <= 4; i++) {
+      const v = ymin + (ymax - ymin) * i / 4, yy = Y(v);
+      g.beginPath(); g.moveTo(x0 + L, yy); g.lineTo(x0 + L + pw, yy); g.stroke();
+      g.fillText(isAcc ? `${Math.round(v * 100)}%` : fmt(v), x0 + L - 6, yy);
+    }
+    g.textAlign = "center"; g.textBaseline = "top";
+    for (let i = 0; i <= 4; i++) { const v = Math.round(xmax * i / 4); g.fillText(String(v), X(v), y0 + T + ph + 4); }
+    g.fillText("epoch", x0 + L + pw / 2, y0 + h - 14);
+    g.font = "bold 12px sans-serif"; g.textAlign = "left"; g.fillText(title, x0 + L, y0 + 2);
+    const line = (pts, color, dash, width) => {
+      if (!pts.length) return;
+      g.strokeStyle = color; g.setLineDash(dash); g.lineWidth = width; g.beginPath();
+      pts.forEach(([a, b], i) => (i ? g.lineTo(X(a), Y(b)) : g.moveTo(X(a), Y(b)))); g.stroke(); g.setLineDash([]);
+      if (pts.length === 1) { g.fillStyle = color; g.beginPath(); g.arc(X(pts[0][0]), Y(pts[0][1]), 3, 0, 7); g.fill(); }
+    };
+    overlay.forEach((o) => line(o.pts, COLORS.other, [2, 3], 1.5));
+    if (!isAcc) line(s.live, COLORS.live, [], 1);
+    line(series[0], COLORS.train, [], 2); line(series[1], COLORS.val, [6, 3], 2);
+    g.font = "11px sans-serif"; g.textAlign = "left"; g.textBaseline = "middle";
+    const lx = x0 + L + pw - 150;
+    [["train", COLORS.train, []], ["validation", COLORS.val, [6, 3]]].concat(overlay.length ? [["earlier runs", COLORS.other, [2, 3]]] : [])
+      .forEach(([name, c, d], i) => { g.strokeStyle = c; g.setLineDash(d); g.lineWidth = 2; g.beginPath();
+        g.moveTo(lx + 70 - 40, y0 + 8 + i * 13); g.lineTo(lx + 70 - 14, y0 + 8 + i * 13); g.stroke(); g.setLineDash([]);
+        g.fillStyle = ink; g.fillText(name, lx + 70 - 10, y0 + 8 + i * 13); });
+  }
+  return () => { if (s.es) { s.es.close(); s.es = null; } };
+}
