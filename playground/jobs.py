@@ -35,6 +35,7 @@ class Limits:
     max_queued: int = 200
     progress_interval: float = 0.1  # seconds between progress events of one job
     view_interval: float = 0.1  # seconds between live views of one job
+    keep_finished: int = 300  # finished jobs remembered (oldest forgotten first)
 
 
 class JobRefused(PlaygroundError):
@@ -52,6 +53,7 @@ class Job:
     pool: JobPool = field(repr=False)
     start_paused: bool = False
     wanted_views: dict = field(default_factory=dict)  # live views the worker computes: {name: options}
+    group: str | None = None  # jobs of one group train in lock-step on one worker
     state: str = "queued"  # queued | starting | running | paused | done | failed | stopped
     message: str = ""  # why it failed or stopped
     info: dict = field(default_factory=dict)  # device, params, steps_per_epoch
@@ -177,6 +179,33 @@ class JobPool:
     def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,
                views: dict | None = None) -> Job:
         """Queue a job for `spec` (a Spec or dict); refuses with a clear message when over a limit."""
+        return self.submit_group([spec], owner, epochs, paused, views)[0]
+
+    def submit_group(self, specs: list, owner: str = "", epochs: int | None = None, paused: bool = False,
+                     views: dict | None = None) -> list[Job]:
+        """Queue jobs that train in lock-step on one worker, one batch each in turn (A/B comparisons)."""
+        checked = [self._check(spec, epochs) for spec in specs]
+        lim = self.limits
+        with self._lock:
+            if self._closed:
+                raise JobRefused("the training service is shutting down")
+            mine = [j for j in self._jobs.values() if j.owner == owner and not j.finished]
+            if owner and len(mine) + len(specs) > lim.jobs_per_owner:
+                raise JobRefused(f"you already have {len(mine)} runs going (the limit is "
+                                 f"{lim.jobs_per_owner}); stop one first")
+            if len(self._pending) >= lim.max_queued:
+                raise JobRefused("the server is busy: too many runs are waiting; try again in a minute")
+            group = f"g{next(self._ids)}" if len(specs) > 1 else None
+            jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
+                        start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group)
+                    for spec, n, params in checked]
+            for job in jobs:
+                self._jobs[job.id] = job
+                self._pending.append(job)
+            self._dispatch()
+        return jobs
+
+    def _check(self, spec, epochs: int | None):
         from .build import summarize
         from .data import load_cached
         from .spec import Spec, from_dict
@@ -186,26 +215,11 @@ class JobPool:
         if epochs > lim.max_epochs:
             raise JobRefused(f"{epochs} epochs asked for; this server allows at most {lim.max_epochs} a run",
                              path="train.epochs")
-        info = load_cached(spec.data).info
-        params = summarize(spec, info).total_params
+        params = summarize(spec, load_cached(spec.data).info).total_params
         if params > lim.max_params:
             raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
                              f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
-        with self._lock:
-            if self._closed:
-                raise JobRefused("the training service is shutting down")
-            mine = [j for j in self._jobs.values() if j.owner == owner and not j.finished]
-            if owner and len(mine) >= lim.jobs_per_owner:
-                raise JobRefused(f"you already have {len(mine)} runs going (the limit is "
-                                 f"{lim.jobs_per_owner}); stop one first")
-            if len(self._pending) >= lim.max_queued:
-                raise JobRefused("the server is busy: too many runs are waiting; try again in a minute")
-            job = Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), epochs, self,
-                      start_paused=paused, wanted_views=views or {}, info={"params": params})
-            self._jobs[job.id] = job
-            self._pending.append(job)
-            self._dispatch()
-        return job
+        return spec, epochs, params
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, if this pool has it."""
@@ -276,14 +290,27 @@ class JobPool:
         return _Worker(index, p, commands)
 
     def _dispatch(self) -> None:
-        # Under the lock: move waiting jobs onto the least-loaded workers while there is room.
+        # Under the lock: move waiting jobs onto the least-loaded workers while there is room;
+        # a lock-step group goes as a whole, onto one worker.
         while self._pending and self.running() < self.limits.max_running:
-            job = self._pending.popleft()
+            head = self._pending.popleft()
+            group = [head] + [j for j in self._pending if head.group and j.group == head.group]
+            for job in group[1:]:
+                self._pending.remove(job)
             w = min(self._workers, key=lambda w: len(w.jobs))
-            w.jobs.add(job.id)
-            job.worker = w.index
-            job._apply({"type": "state", "state": "starting"})
-            _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views))
+            for job in group:
+                w.jobs.add(job.id)
+                job.worker = w.index
+                job._apply({"type": "state", "state": "starting"})
+                _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views,
+                                  job.group))
+        self._prune()
+
+    def _prune(self) -> None:
+        # Finished jobs keep their metrics for comparison, but not forever: a class runs many.
+        finished = [j for j in self._jobs.values() if j.finished]
+        for job in finished[: max(0, len(finished) - self.limits.keep_finished)]:
+            del self._jobs[job.id]
 
     def _command(self, job: Job, *cmd) -> bool:
         with self._lock:

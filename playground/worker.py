@@ -20,6 +20,7 @@ class _Run:
     epochs: int
     mode: str = "running"  # running | paused | batch | epoch (the last two: one step, then pause)
     views: dict = field(default_factory=dict)
+    group: str | None = None  # runs of one group step in lock-step
     seconds: float = 0.0
     last_progress: float = 0.0
     last_view: float = 0.0
@@ -85,10 +86,10 @@ def main(commands, events, cfg: dict) -> None:
             emit(run.id, "view", name=name, data=probe.VIEWS.get(name)(run.trainer, **opts))
         run.last_view = now
 
-    def start(job_id, spec_dict, epochs, paused, views) -> None:
+    def start(job_id, spec_dict, epochs, paused, views, group=None) -> None:
         spec = from_dict(spec_dict)
         tr = Trainer(spec, data=load_cached(spec.data))
-        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {})
+        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
         runs[job_id] = run
         emit(job_id, "info", info={"device": device_name(tr.device), "params": sum(
             p.numel() for p in tr.model.parameters()), "steps_per_epoch": tr.steps_per_epoch,
@@ -128,33 +129,53 @@ def main(commands, events, cfg: dict) -> None:
             emit(job_id, "snapshot", weights=state)
         return True
 
-    def train_slice(run: _Run) -> None:
+    def step(run: _Run) -> bool:
+        """One batch of `run`; True when the run stops stepping (finished or paused)."""
         tr = run.trainer
+        ended = tr.train_step()
+        if ended:
+            emit(run.id, "metrics", metrics=tr.end_epoch())
+            if tr.epoch >= run.epochs:
+                send_views(run, force=True)
+                finish(run, "done")
+                return True
+        if run.mode == "batch" or (ended and run.mode == "epoch"):
+            run.mode = "paused"
+            send_progress(run, force=True)
+            send_views(run, force=True)
+            emit(run.id, "state", state="paused")
+            return True
+        return False
+
+    def train_slice(unit: list[_Run]) -> None:
+        """Train for one time slice; the runs of a lock-step group take one batch each in turn."""
         t0 = time.perf_counter()
         end = t0 + cfg["slice"]
-        while True:
-            ended = tr.train_step()
-            if ended:
-                emit(run.id, "metrics", metrics=tr.end_epoch())
-                if tr.epoch >= run.epochs:
-                    run.seconds += time.perf_counter() - t0
-                    send_views(run, force=True)
-                    finish(run, "done")
-                    return
-            if run.mode == "batch" or (ended and run.mode == "epoch"):
-                run.mode = "paused"
-                send_progress(run, force=True)
-                send_views(run, force=True)
-                emit(run.id, "state", state="paused")
-                break
+        active = list(unit)
+        while active:
+            for run in list(active):
+                try:
+                    if step(run):
+                        active.remove(run)
+                except PlaygroundError as e:
+                    finish(run, "failed", e.message)
+                    active.remove(run)
+                except Exception as e:
+                    traceback.print_exc()
+                    finish(run, "failed", f"{type(e).__name__}: {e}")
+                    active.remove(run)
             if time.perf_counter() >= end:
                 break
-        run.seconds += time.perf_counter() - t0
-        if run.seconds > cfg["max_seconds"]:
-            finish(run, "stopped", f"the time limit of {cfg['max_seconds']:.0f} s a run was reached")
-            return
-        send_progress(run)
-        send_views(run)
+        share = (time.perf_counter() - t0) / len(unit)
+        for run in unit:
+            if run.id not in runs:
+                continue
+            run.seconds += share
+            if run.seconds > cfg["max_seconds"]:
+                finish(run, "stopped", f"the time limit of {cfg['max_seconds']:.0f} s a run was reached")
+                continue
+            send_progress(run)
+            send_views(run)
 
     alive = True
     while alive:
@@ -170,13 +191,9 @@ def main(commands, events, cfg: dict) -> None:
                 break
         except (EOFError, OSError):
             break
-        for run in list(runs.values()):
-            if run.mode == "paused":
-                continue
-            try:
-                train_slice(run)
-            except PlaygroundError as e:
-                finish(run, "failed", e.message)
-            except Exception as e:
-                traceback.print_exc()
-                finish(run, "failed", f"{type(e).__name__}: {e}")
+        units: dict[str, list[_Run]] = {}
+        for run in runs.values():
+            if run.mode != "paused":
+                units.setdefault(run.group or run.id, []).append(run)
+        for unit in units.values():
+            train_slice(unit)

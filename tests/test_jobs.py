@@ -239,6 +239,24 @@ def test_views_deliver_grid2d(jobs):
     assert [n.shape for n in view["neurons"]] == [(8, 16, 16)]
 
 
+def test_a_group_trains_in_lock_step_on_one_worker(jobs):
+    a, b = jobs.submit_group([spec(4), spec(4)], owner="t-ab")
+    c, d = jobs.submit_group([spec(4), spec(4, optimizer={"type": "SGD", "lr": 0.5})], owner="t-ab2")
+    for job in (a, b, c, d):
+        assert job.wait(TIMEOUT) and job.state == "done", job.message
+    assert a.group == b.group and a.worker == b.worker and c.worker == d.worker
+    # identical setups in lock-step: identical data, seed, initial weights, hence identical curves
+    assert [m["val_loss"] for m in a.metrics] == [m["val_loss"] for m in b.metrics]
+    assert [m["val_loss"] for m in c.metrics] != [m["val_loss"] for m in d.metrics]
+    assert c.metrics[0]["steps"] == d.metrics[0]["steps"] == 3
+
+
+def test_a_group_counts_against_the_owner_limit(jobs, monkeypatch):
+    monkeypatch.setattr(jobs.limits, "jobs_per_owner", 1)
+    with pytest.raises(JobRefused, match="runs going"):
+        jobs.submit_group([spec(2), spec(2)], owner="t-ab3")
+
+
 @pytest.mark.slow  # starts worker processes
 def test_a_killed_worker_fails_its_job_and_is_replaced(jobs):
     job = jobs.submit(spec(5000), owner="t-kill")
