@@ -4,8 +4,6 @@ uvicorn imports this file as module `app` to serve the UI plus the app's own str
 browser script run executes it again as `__main__`, which draws the pages.
 """
 
-import multiprocessing
-
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -22,6 +20,6 @@ if __name__ == "__main__":
     from ui.main import run
 
     run()
-elif multiprocessing.parent_process() is None:  # not in a training worker, which re-imports this file
+elif __name__ != "__mp_main__":  # not in a training worker, which may re-import this file while it starts
     server.mark_streaming()
     server.pool()  # start the training workers now, so the first Train click finds them warm

@@ -6,7 +6,8 @@ from playground import presets
 from playground.data import load_cached
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
-from ui import runner, state
+from playground.train import validate
+from ui import compare, runner, state
 
 s = state.get()
 st.title("Train")
@@ -27,12 +28,21 @@ except PlaygroundError as e:
     st.error(f"The data cannot be loaded: {e.message}")
     st.stop()
 
+try:
+    validate(from_dict(s.spec), info)
+except PlaygroundError as e:
+    st.error(f"This setup cannot train yet: {e.message}", icon=":material/error:")
+    st.page_link("pages/build.py", label="Fix it on the Build page", icon=":material/construction:")
+
 st.markdown(f"**{s.spec.get('name', 'Untitled')}** — {info.name} ({info.task}), "
             f"{len(s.spec['model']['layers'])} layers, {s.spec['train']['epochs']} epochs")
 job = runner.current()
-runner.controls(job)
-if job is not None and job.state == "failed":
-    st.error(f"The run failed: {job.message}", icon=":material/error:")
-runner.chart(job, classify=info.classification)
-if job is not None and job.finished and job.metrics:
-    runner.report(job)
+if not compare.ab_view(info.classification):
+    runner.controls(job)
+    if job is not None and job.state == "failed":
+        st.error(f"The run failed: {job.message}", icon=":material/error:")
+    overlay = compare.overlay_picker(job)
+    runner.chart(job, classify=info.classification, overlay=overlay)
+    if job is not None and job.finished and job.metrics:
+        runner.report(job)
+compare.ab_setup()

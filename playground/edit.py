@@ -166,3 +166,34 @@ def set_path(spec: dict, path: tuple, value) -> dict:
     else:
         node[path[-1]] = copy.deepcopy(value)
     return out
+
+
+def diff(a: dict, b: dict) -> list[str]:
+    """What differs between two specs, one line per change ('layer 2: Tanh → ReLU', 'train.optimizer.lr: …')."""
+    out: list[str] = []
+    la, lb = _layers(a), _layers(b)
+    for i in range(max(len(la), len(lb))):
+        x, y = (la[i] if i < len(la) else None), (lb[i] if i < len(lb) else None)
+        if x == y:
+            continue
+        if x is None or y is None:
+            layer = x or y
+            out.append(f"layer {i + 1} {'added' if x is None else 'removed'}: {layer['type']}"
+                       + (f"({key_args(layer)})" if key_args(layer) else ""))
+        elif x.get("type") != y.get("type"):
+            out.append(f"layer {i + 1}: {x['type']} → {y['type']}")
+        else:
+            for k in sorted(set(x) | set(y)):
+                if x.get(k) != y.get(k):
+                    out.append(f"layer {i + 1} ({x['type']}): {k} {_short(x.get(k))} → {_short(y.get(k))}")
+    _diff_fields({k: v for k, v in a.items() if k not in ("model", "name", "description")},
+                 {k: v for k, v in b.items() if k not in ("model", "name", "description")}, "", out)
+    return out
+
+
+def _diff_fields(x, y, path: str, out: list[str]) -> None:
+    if isinstance(x, dict) and isinstance(y, dict):
+        for k in sorted(set(x) | set(y)):
+            _diff_fields(x.get(k), y.get(k), f"{path}.{k}" if path else k, out)
+    elif x != y:
+        out.append(f"{path}: {_short(x)} → {_short(y)}")

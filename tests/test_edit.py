@@ -132,3 +132,17 @@ def test_key_args():
         "out_channels=8, kernel_size=[3, 5], padding=1"
     assert edit.key_args({"type": "Tanh"}) == ""
     assert edit.key_args({"type": "Nope", "a": 1}) == "a=1"
+
+
+def test_diff_names_each_change():
+    a = {"name": "A", "data": {"name": "spiral", "noise": 0.1},
+         "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}]},
+         "train": {"optimizer": {"type": "Adam", "lr": 0.03}}}
+    b = edit.set_path(a, ("train", "optimizer", "lr"), 0.1)
+    b = edit.set_path(b, ("model", "layers", 1, "type"), "ReLU")
+    b = edit.set_param(b, 0, "out_features", 16)
+    b = edit.insert_layer(b, 2, {"type": "Dropout", "p": 0.2})
+    b["name"] = "B"
+    assert edit.diff(a, b) == ["layer 1 (Linear): out_features 8 → 16", "layer 2: Tanh → ReLU",
+                               "layer 3 added: Dropout(p=0.2)", "train.optimizer.lr: 0.03 → 0.1"]
+    assert edit.diff(a, a) == []

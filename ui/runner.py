@@ -50,8 +50,8 @@ def controls(job: Job | None, key: str = "run") -> None:
     cols = st.columns([1.2, 1, 1, 1, 1, 1, 1])
     if cols[0].button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train",
                       disabled=live, width="stretch", help="Start a new run of this setup"):
-        start()
-        st.rerun()
+        if start() is not None:
+            st.rerun()
     if cols[1].button("Pause", icon=":material/pause:", key=f"{key}-pause", disabled=not live or paused,
                       width="stretch"):
         job.pause()
@@ -89,10 +89,8 @@ def _step(job: Job | None, unit: str) -> None:
     job.wait_for(lambda: job.state != "running" and (job.progress.get("steps", 0), len(job.metrics)) != before, 30)
 
 
-def chart(job: Job | None, classify: bool) -> None:
-    """The live curves: streamed when the app serves its routes, else polled."""
-    overlay = [{"label": r["label"], "metrics": r["metrics"]} for r in state.get().runs
-               if job is None or r["id"] != job.id][-3:]
+def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None) -> None:
+    """The live curves (with finished runs in grey): streamed when the app serves its routes, else polled."""
     if server.streaming() and not st.session_state.get("stream_failed"):
         res = live_chart(job, overlay=overlay, classify=classify)
         if res.stream_failed:
@@ -102,7 +100,7 @@ def chart(job: Job | None, classify: bool) -> None:
             st.session_state[f"drawn-{job.id}"] = True
             st.rerun()  # once, to draw the end-of-run report
         return
-    polled_chart(job, classify)
+    polled_chart(job, classify, overlay=overlay)
 
 
 def poll_interval() -> float | None:
@@ -110,13 +108,13 @@ def poll_interval() -> float | None:
     return min(5.0, max(0.5, 0.1 * server.pool().running()))
 
 
-def polled_chart(job: Job | None, classify: bool) -> None:
+def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "polled") -> None:
     """Fallback without streaming: a fragment that redraws with Plotly while the run is live."""
     every = poll_interval() if job is not None and not job.finished else None
 
     @st.fragment(run_every=every)
     def fragment():
-        st.plotly_chart(curves(job.metrics if job else [], classify), width="stretch", key="polled")
+        st.plotly_chart(curves(job.metrics if job else [], classify, overlay), width="stretch", key=key)
         if job is not None:
             st.caption(status_line(job))
             if job.finished and not st.session_state.get(f"drawn-{job.id}"):
@@ -140,9 +138,12 @@ def status_line(job: Job) -> str:
     return " · ".join(bits)
 
 
-def curves(metrics: list[dict], classify: bool) -> go.Figure:
+def curves(metrics: list[dict], classify: bool, overlay: list[dict] | None = None) -> go.Figure:
     """Loss (and accuracy) per epoch, train solid and validation dashed, labelled axes."""
     fig = go.Figure()
+    for o in overlay or []:
+        fig.add_scatter(x=[m["epoch"] for m in o["metrics"]], y=[m.get("val_loss") for m in o["metrics"]],
+                        name=f"{o['label']} (validation loss)", line={"color": PALETTE["other"], "dash": "dot"})
     epochs = [m["epoch"] for m in metrics]
     for key, name, color, dash in (("train_loss", "train loss", PALETTE["train"], None),
                                    ("val_loss", "validation loss", PALETTE["val"], "dash")):

@@ -28,6 +28,7 @@ class Session:
     selected: int | None = None  # layer being configured on Build
     job_id: str | None = None  # the current run
     runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison
+    ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
     edits: int = 0  # bumped on every spec change; widget keys include it so widgets follow undo
 
