@@ -152,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_export)
     s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio")
     s.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
-    s.add_argument("--rounds", type=int, default=5, help="alternating rounds per benchmark")
+    s.add_argument("--rounds", type=int, default=8, help="alternating rounds per benchmark")
     s.set_defaults(fn=cmd_bench)
     return p
 

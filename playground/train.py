@@ -241,6 +241,7 @@ class Trainer:
         self._elements = 1 if self.loss_type.kind == "labels" else math.prod(self.out_shape)
         self.threshold = 0.0 if self.loss_type.kind == "binary" else 0.5  # logits vs. 0/1 regression
         self.l1_params = [p for n, p in self.model.named_parameters() if n.endswith("weight")] if t.l1 else []
+        self._l1, self._clip = t.l1, t.grad_clip  # read once: the step loop is hot
         self.generator = torch.Generator().manual_seed(t.seed)
         self.n = len(self.x_train)
         self.batch_size = min(t.batch_size, self.n)
@@ -252,8 +253,8 @@ class Trainer:
         self.seconds = 0.0
         self._pos = self.n  # start a fresh epoch on the first step
         self._order = None
-        self._loss_sum = torch.zeros((), device=self.device)
-        self._correct = torch.zeros((), device=self.device, dtype=torch.long)
+        self._losses: list[torch.Tensor] = []  # this epoch's batch losses, still on the device
+        self._outs: list[torch.Tensor] = []  # this epoch's batch outputs (classification), for accuracy
         self._t0 = time.perf_counter()
 
     # -- one step at a time (jobs interleave these) --
@@ -267,31 +268,40 @@ class Trainer:
         xb, yb = self.x_train[idx], self.y_train[idx]
         out = self.model(xb)
         loss = self.loss_fn(out, yb)
-        total = loss + self.spec.train.l1 * sum(p.abs().sum() for p in self.l1_params) if self.l1_params else loss
+        total = loss + self._l1 * sum(p.abs().sum() for p in self.l1_params) if self.l1_params else loss
         self.opt.zero_grad(set_to_none=True)
         total.backward()
-        if self.spec.train.grad_clip:
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.spec.train.grad_clip)
+        if self._clip:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self._clip)
         self.opt.step()
-        self._loss_sum += loss.detach()
+        # Keep, don't reduce: appending a detached tensor costs no kernel; the epoch end reduces them all at once.
+        self._losses.append(loss.detach())
         if self.classify:
-            self._correct += (self.predict_labels(out.detach()) == self.labels_train[idx]).sum()
+            self._outs.append(out.detach())
         self._pos = end
         self.step += 1
         return self._pos >= self.n
+
+    def running_loss(self) -> float | None:
+        """Mean loss of this epoch's batches so far (a host sync: call it at a bounded rate)."""
+        return torch.stack(self._losses).mean().item() if self._losses and self._pos < self.n else None
+
+    @property
+    def batch(self) -> int:
+        """Batches done in the current epoch (0 between epochs)."""
+        return len(self._losses) if self._pos < self.n else 0
 
     def _start_epoch(self) -> None:
         self.model.train()
         self._order = torch.randperm(self.n, generator=self.generator).to(self.device, non_blocking=True)
         self._pos = 0
-        self._loss_sum = torch.zeros((), device=self.device)
-        self._correct = torch.zeros((), device=self.device, dtype=torch.long)
+        self._losses, self._outs = [], []
         self._t0 = time.perf_counter()
 
     def end_epoch(self) -> dict:
         """Close the epoch: evaluate, step the schedule, check the loss; return this epoch's metrics."""
         self.epoch += 1
-        train_loss = (self._loss_sum / self.steps_per_epoch).item()  # the epoch's one host sync
+        train_loss = torch.stack(self._losses).mean().item()  # the epoch's one host sync
         lr = self.opt.param_groups[0]["lr"]
         if not math.isfinite(train_loss):
             raise TrainingError(
@@ -299,7 +309,8 @@ class Trainer:
                 f"(now {lr:g}), add gradient clipping (train.grad_clip) or use a smaller init", path="train")
         m = {"epoch": self.epoch, "train_loss": train_loss}
         if self.classify:
-            m["train_accuracy"] = self._correct.item() / self.n
+            pred = self.predict_labels(torch.cat(self._outs))  # outputs in the epoch's shuffled order
+            m["train_accuracy"] = (pred == self.labels_train[self._order]).sum().item() / self.n
         m.update({f"val_{k}": v for k, v in self.evaluate(self.x_val, self.y_val, self.labels_val).items()})
         if self.scheduler is not None:
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):

@@ -69,9 +69,7 @@ def main(commands, events, cfg: dict) -> None:
         if now - run.rate_t > 0.5:
             run.steps_per_s = (tr.step - run.rate_steps) / (now - run.rate_t)
             run.rate_t, run.rate_steps = now, tr.step
-        batch = tr._pos // tr.batch_size if tr._pos < tr.n else tr.steps_per_epoch
-        done_in_epoch = batch if tr._pos < tr.n else 0
-        running = (tr._loss_sum / done_in_epoch).item() if done_in_epoch else None  # bounded-rate sync
+        done_in_epoch, running = tr.batch, tr.running_loss()  # a host sync, at a bounded rate
         emit(run.id, "progress", progress={
             "epoch": tr.epoch, "batch": done_in_epoch, "steps_per_epoch": tr.steps_per_epoch, "steps": tr.step,
             "running_loss": running, "steps_per_s": round(run.steps_per_s, 1), "seconds": round(run.seconds, 2),

@@ -123,5 +123,7 @@ async def job_status(request: Request) -> Response:
 
 def routes(prefix: str = "") -> list[Route]:
     """The app's own HTTP routes (mounted by app.py through st.App)."""
+    from .grid_stream import stream as grid_stream  # the 2-D playground's live view
     return [Route(f"{prefix}/api/jobs/{{job}}/stream", stream_job),
+            Route(f"{prefix}/api/playground/{{job}}/stream", grid_stream),
             Route(f"{prefix}/api/jobs/{{job}}", job_status)]

@@ -1,0 +1,115 @@
+"""The 2-D Playground in a real browser: the canvas redraws from the stream while the run trains."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from browser import CHROMIUM_ARGS, READY, chromium_path, shot, streamlit_server
+
+from playground import tfplay
+from playground.spec import encode, from_dict
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_playground(browser, url: str, spec: dict):
+    """A direct link to /playground carrying `spec`, on its own (deep links must work on a fresh server)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/playground?s={encode(from_dict(spec))}")
+    page.wait_for_selector(READY, timeout=60_000)
+    page.locator("canvas.surface").wait_for(state="attached", timeout=60_000)
+    assert page.get_by_text("Page not found").count() == 0
+    return page, errors
+
+
+def draws(page) -> int:
+    return int(page.locator("canvas.surface").get_attribute("data-draws"))
+
+
+def epoch(page) -> int:
+    return int(page.locator(".pg").get_attribute("data-epoch"))
+
+
+def until(predicate, timeout: float = 60.0, what: str = "") -> None:
+    t0 = time.time()
+    while not predicate():
+        assert time.time() - t0 < timeout, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_play_redraws_the_canvas_live(server, browser):
+    page, errors = open_playground(browser, server, tfplay.default_spec())
+    until(lambda: draws(page) >= 1, what="the first frame (epoch 0, before Play)")
+    assert epoch(page) == 0 and page.locator(".pg").get_attribute("data-state") == "paused"
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for(timeout=30_000)
+    until(lambda: epoch(page) >= 2, what="epochs")
+    d0, e0, t0 = draws(page), epoch(page), time.time()
+    time.sleep(2.0)
+    d1, e1, t1 = draws(page), epoch(page), time.time()
+    assert e1 > e0, "the epoch counter stopped"
+    assert (d1 - d0) / (t1 - t0) >= 2, f"only {(d1 - d0) / (t1 - t0):.1f} redraws a second"  # ~10 when idle
+    assert page.locator(".test-loss").inner_text() not in ("", "–")
+
+    # hover the network: an edge shows its weight
+    box = page.locator("canvas.edges").bounding_box()
+    tip = page.locator(".tip")
+    for dx in range(0, 80, 2):
+        page.mouse.move(box["x"] + box["width"] * 0.22 + dx, box["y"] + 60)
+        if tip.is_visible():
+            break
+    assert tip.is_visible() and tip.inner_text().startswith("weight ")
+
+    page.get_by_text("Show test data").click()
+    page.get_by_text("Discretise output").click()
+    until(lambda: draws(page) > d1 + 3, what="redraws after the options changed")
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)
+    shot(page, "playground2d")
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    until(lambda: page.locator(".pg").get_attribute("data-state") == "paused", what="paused")
+    stopped = epoch(page)
+    time.sleep(0.8)
+    assert epoch(page) == stopped
+    assert not errors, errors
+    page.close()
+
+
+def test_changing_the_network_redraws_it_from_epoch_0(server, browser):
+    page, errors = open_playground(browser, server, tfplay.default_spec())
+    until(lambda: draws(page) >= 1, what="the first frame")
+    nodes = page.locator(".node").count()
+    assert nodes == 2 + 4 + 2 + 2  # inputs, two hidden layers, two output logits
+    page.get_by_role("button", name="Step").click()
+    until(lambda: epoch(page) == 1, what="one step")
+    page.get_by_role("button", name="Reset").click()
+    until(lambda: epoch(page) == 0, what="reset")
+    page.get_by_role("button", name="Play").click()
+    until(lambda: epoch(page) >= 1, what="training after reset")
+    # one more hidden layer: the structure changes, the run resets and the new network is drawn
+    page.wait_for_selector(READY)
+    page.locator(".st-key-pg2d-layer-plus button").first.click()
+    until(lambda: page.locator(".node").count() == nodes + 2, what="the new layer")
+    until(lambda: draws(page) >= 1 and epoch(page) == 0, what="the new run's first frame")
+    assert not errors, errors
+    page.close()
