@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from browser import CHROMIUM_ARGS, chart_points, chromium_path, open_page, shot, streamlit_server
+from browser import CHROMIUM_ARGS, READY, chart_points, chromium_path, open_page, shot, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -47,4 +47,72 @@ def test_train_draws_the_loss_curve_live(server, browser):
     page.get_by_role("button", name="Stop").click()
     page.wait_for_function("""() => [...document.querySelectorAll('*')].some(el => el.shadowRoot &&
         el.shadowRoot.querySelector('canvas.chart[data-state="stopped"]'))""", timeout=20_000)
+    page.close()
+
+
+ROWS = "li.row"  # the Build page's stack rows (inside the component's shadow root; Playwright CSS pierces it)
+
+
+def rows(page) -> list[str]:
+    return page.locator(ROWS).evaluate_all("els => els.map(e => e.dataset.type)")
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_learner_loads_drags_trains_and_shares(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector(READY, timeout=60_000)
+    page.locator(".st-key-home-moons-mlp button").click()  # load a preset from its card
+    page.get_by_text("Two moons", exact=False).first.wait_for(timeout=30_000)
+
+    page.get_by_role("link", name="Build").click()  # drag layer 2 (ReLU) below layer 3 (Linear)
+    page.locator(ROWS).first.wait_for(timeout=30_000)
+    assert rows(page) == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    src, dst = page.locator(ROWS).nth(1).bounding_box(), page.locator(ROWS).nth(2).bounding_box()
+    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] - 3, steps=15)
+    page.mouse.up()
+    moved = ["Linear", "Linear", "ReLU", "ReLU", "Linear"]
+    wait_for(lambda: rows(page) == moved, what="the new order")
+    page.wait_for_selector(READY)
+    shot(page, "journey-build")
+
+    page.get_by_role("link", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: chart_points(page) >= 2, 60, "loss points")
+    shot(page, "journey-train")
+
+    page.locator("button.share").click()
+    wait_for(lambda: page.locator("button.share[data-copied]").count() > 0, what="the copy")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert link == page.url and "s=" in link
+    page.get_by_role("button", name="Stop").click()
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()  # someone else, no session
+    other.goto(link)
+    other.wait_for_selector(READY, timeout=60_000)
+    other.get_by_text("Two moons", exact=False).first.wait_for(timeout=30_000)
+    other.get_by_role("link", name="Build").click()
+    other.locator(ROWS).first.wait_for(timeout=30_000)
+    assert rows(other) == moved
+    shot(other, "journey-shared-link")
+    context.close()
+    other.context.close()
+
+
+@pytest.mark.parametrize("path", ["", "build", "train", "playground"])
+def test_screenshot_of_every_page(server, browser, path):
+    page = open_page(browser, f"{server}/{path}")
+    assert page.locator("[data-testid='stException']").count() == 0
+    shot(page, f"page-{path or 'home'}")
     page.close()

@@ -75,7 +75,7 @@ export default function ({ parentElement, data, setStateValue }) {
     if (!isAcc) all = all.concat(s.live);
     const xmax = Math.max(s.epochs, ...all.map((q) => q[0]), 1);
     let ymin = 0, ymax = isAcc || !all.length ? 1 : Math.max(1e-6, ...all.map((q) => q[1]));
-    if (!isAcc) ymax *= 1.05;
+    if (!isAcc && all.length) ymax *= 1.05;
     const X = (v) => x0 + L + (v / xmax) * pw, Y = (v) => y0 + T + ph - ((v - ymin) / (ymax - ymin || 1)) * ph;
     g.strokeStyle = "rgba(128,128,128,.35)"; g.fillStyle = ink; g.lineWidth = 1; g.font = "11px sans-serif";
     g.textAlign = "right"; g.textBaseline = "middle";

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from . import state
-
-ROOT = Path(__file__).resolve().parents[1]
+from .share import share_button
 
 PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/home.py", "Home", ":material/home:", "home"),
@@ -23,8 +20,10 @@ def run() -> None:
     st.set_page_config(page_title="playground", page_icon=":material/hub:", layout="wide")
     state.get()
     pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
-             for i, (path, title, icon, url) in enumerate(PAGES) if (ROOT / path).exists()]
+             for i, (path, title, icon, url) in enumerate(PAGES)]
     page = st.navigation(pages, position="top")
+    with st.container(horizontal=True, horizontal_alignment="right"):
+        share_button()
     state.show_notices()
     page.run()
     state.sync_url()
