@@ -66,6 +66,7 @@ class Job:
     created: float = field(default_factory=time.time)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _snapshot: dict | None = field(default=None, repr=False)
+    _snapshot_at: float = field(default=0.0, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -93,9 +94,10 @@ class Job:
         """End the job; its worker frees the model."""
         self.pool._stop(self)
 
-    def snapshot(self, timeout: float = 5.0) -> dict | None:
-        """The job's current weights ({name: numpy array}), fetched from its worker; None if gone."""
-        if self.finished and self._snapshot is not None:
+    def snapshot(self, timeout: float = 5.0, max_age: float = 0.25) -> dict | None:
+        """The job's weights ({name: numpy array}) from its worker; None if gone. Requests are rate-bounded:
+        a snapshot younger than `max_age` seconds is returned as is, so pollers cannot flood the worker."""
+        if self._snapshot is not None and (self.finished or time.monotonic() - self._snapshot_at < max_age):
             return self._snapshot
         with self._cond:
             self._snapshot = None
@@ -141,7 +143,7 @@ class Job:
             elif kind == "report":
                 self.report = ev["report"]
             elif kind == "snapshot":
-                self._snapshot = ev["weights"]
+                self._snapshot, self._snapshot_at = ev["weights"], time.monotonic()
             self.version += 1
             self._cond.notify_all()
 

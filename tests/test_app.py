@@ -84,3 +84,22 @@ def test_a_link_with_an_invalid_spec_names_the_field():
     text = base64.urlsafe_b64encode(zlib.compress(json.dumps(bad).encode())).decode().rstrip("=")
     at = app(text)
     assert any("train.optimizer.lr" in e.value for e in at.error) and not at.exception
+
+
+def test_a_lesson_loads_its_preset_on_its_page():
+    from ui.lessons import LESSONS
+    at = app()
+    at.button(key="lesson-4").click().run()  # convolutions: digits-cnn on the Build page
+    assert not at.exception
+    assert from_dict(at.session_state["pg"].spec) == presets.get(LESSONS[4]["preset"])
+    assert any(t.value == "Build" for t in at.title)
+
+
+def test_start_from_scratch_opens_build_with_no_layers_and_a_fix():
+    at = app()
+    at.selectbox(key="home-scratch-data").set_value("iris").run()
+    at.button(key="home-scratch").click().run()
+    assert not at.exception
+    spec = at.session_state["pg"].spec
+    assert spec["data"] == {"name": "iris"} and spec["model"]["layers"] == []
+    assert any("no layers" in e.value for e in at.error)  # with its one-click fix (add a Linear)

@@ -56,7 +56,7 @@ export default function ({ parentElement, data, setStateValue }) {
     const done = (s.metrics.length ? s.metrics[s.metrics.length - 1].epoch : 0) + (p.steps_per_epoch ? (p.batch || 0) / p.steps_per_epoch : 0);
     fill.style.width = `${Math.min(100, 100 * done / s.epochs)}%`;
     canvas.dataset.points = String(s.metrics.length); canvas.dataset.updates = String(s.updates);
-    canvas.dataset.state = s.state || "";
+    canvas.dataset.state = s.state || ""; canvas.dataset.job = data.job || "";
     const dpr = window.devicePixelRatio || 1, W = canvas.clientWidth || 600, H = canvas.clientHeight || 280;
     if (canvas.width !== Math.round(W * dpr)) { canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr); }
     const g = canvas.getContext("2d"); g.setTransform(dpr, 0, 0, dpr, 0, 0); g.clearRect(0, 0, W, H);

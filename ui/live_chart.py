@@ -38,7 +38,8 @@ _component = st.components.v2.component("playground.live_chart", html=_HTML, css
 
 def live_chart(job, overlay: list[dict] | None = None, classify: bool = True, key: str = "live_chart"):
     """Draw `job`'s curves live from its stream; returns the component's state (ended, stream_failed)."""
-    data = {"base": server.base_path(), "palette": PALETTE, "path": f"api/jobs/{job.id}/stream" if job else None,
+    data = {"base": server.base_path(), "palette": PALETTE, "job": job.id if job else "",
+            "path": f"api/jobs/{job.id}/stream" if job else None,
             "epochs": job.epochs if job else 1, "overlay": overlay or [], "classify": classify,
             "finished": bool(job and job.finished), "metrics": list(job.metrics) if job and job.finished else [],
             "state": job.state if job else ""}
