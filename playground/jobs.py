@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
-import queue
+import pickle
 import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection, wait
 
 from .registry import PlaygroundError
 
@@ -67,6 +68,7 @@ class Job:
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _snapshot: dict | None = field(default=None, repr=False)
     _snapshot_at: float = field(default=0.0, repr=False)
+    _snapshot_version: int = field(default=-1, repr=False)
 
     @property
     def finished(self) -> bool:
@@ -96,8 +98,11 @@ class Job:
 
     def snapshot(self, timeout: float = 5.0, max_age: float = 0.25) -> dict | None:
         """The job's weights ({name: numpy array}) from its worker; None if gone. Requests are rate-bounded:
-        a snapshot younger than `max_age` seconds is returned as is, so pollers cannot flood the worker."""
-        if self._snapshot is not None and (self.finished or time.monotonic() - self._snapshot_at < max_age):
+        while the job trains, a snapshot younger than `max_age` seconds is returned as is, so pollers cannot
+        flood the worker; a snapshot taken since the job's last event is always current."""
+        if self._snapshot is not None and (
+                self.finished or self.version == self._snapshot_version
+                or (self.state == "running" and time.monotonic() - self._snapshot_at < max_age)):
             return self._snapshot
         with self._cond:
             self._snapshot = None
@@ -144,6 +149,7 @@ class Job:
                 self.report = ev["report"]
             elif kind == "snapshot":
                 self._snapshot, self._snapshot_at = ev["weights"], time.monotonic()
+                self._snapshot_version = self.version + 1  # the version once this event is counted
             self.version += 1
             self._cond.notify_all()
 
@@ -153,6 +159,7 @@ class _Worker:
     index: int
     process: mp.process.BaseProcess
     commands: mp.queues.Queue
+    events: Connection  # this worker's own event pipe: a killed worker can only break its own
     jobs: set = field(default_factory=set)
 
 
@@ -167,7 +174,6 @@ class JobPool:
         # Workers are spawned, never forked: the app process runs threads, and fork copies held locks.
         self._ctx = mp.get_context("spawn")
         os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by workers before they import torch
-        self._events = self._ctx.Queue()
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._pending: deque[Job] = deque()
@@ -276,20 +282,21 @@ class JobPool:
         for w in self._workers:
             w.commands.close()
             w.commands.join_thread()
+            w.events.close()
         for job in self._jobs.values():
             job._apply({"type": "state", "state": "stopped", "message": "the server shut down"})
-        self._events.close()
-        self._events.join_thread()
 
     # -- internals --
     def _start_worker(self, index: int) -> _Worker:
         from .worker import main
         commands = self._ctx.Queue()
+        receive, send = self._ctx.Pipe(duplex=False)
         cfg = {"nice": self.nice, "slice": self.slice_seconds, **asdict(self.limits)}
-        p = self._ctx.Process(target=main, args=(commands, self._events, cfg), name=f"playground-worker-{index}",
+        p = self._ctx.Process(target=main, args=(commands, send, cfg), name=f"playground-worker-{index}",
                               daemon=True)
         p.start()
-        return _Worker(index, p, commands)
+        send.close()  # the worker holds the sending end; EOF here then means it is gone
+        return _Worker(index, p, commands, receive)
 
     def _dispatch(self) -> None:
         # Under the lock: move waiting jobs onto the least-loaded workers while there is room;
@@ -330,21 +337,29 @@ class JobPool:
         self._command(job, "stop")
 
     def _read_events(self) -> None:
-        last_check = 0.0
-        while True:
+        # Wait on every worker's pipe and on its process sentinel at once: events arrive without
+        # polling, and a dead worker is noticed the moment it dies.
+        while not self._closed:
+            with self._lock:
+                workers = list(self._workers)
+            by_handle = {w.events: w for w in workers} | {w.process.sentinel: w for w in workers}
             try:
-                ev = self._events.get(timeout=0.2)
-            except queue.Empty:
-                ev = None
-            except (EOFError, OSError):
-                return
-            if ev is not None:
-                self._handle(ev)
-            if self._closed and ev is None:
-                return
-            if time.monotonic() - last_check > 0.5:
-                last_check = time.monotonic()
-                self._check_workers()
+                ready = wait(list(by_handle), timeout=0.5)
+            except OSError:  # a handle was closed under us (shutdown, replacement): look again
+                continue
+            dead = set()
+            for handle in ready:
+                w = by_handle[handle]
+                if handle is w.events:
+                    try:
+                        while w.events.poll():
+                            self._handle(w.events.recv())
+                    except (EOFError, OSError, pickle.UnpicklingError):
+                        dead.add(w.index)  # broken pipe: the worker died, maybe mid-message
+                else:
+                    dead.add(w.index)
+            if dead:
+                self._replace(dead)
 
     def _handle(self, ev: dict) -> None:
         job = self._jobs.get(ev.get("job"))
@@ -358,14 +373,14 @@ class JobPool:
                 if not self._closed:
                     self._dispatch()
 
-    def _check_workers(self) -> None:
+    def _replace(self, indices: set[int]) -> None:
         # A worker that died (killed, out of memory) fails its jobs with a message and is replaced.
         with self._lock:
             if self._closed:
                 return
-            for i, w in enumerate(self._workers):
-                if w.process.exitcode is None:
-                    continue
+            for i in indices:
+                w = self._workers[i]
+                w.process.join(1.0)
                 for job_id in w.jobs:
                     job = self._jobs.get(job_id)
                     if job is not None:
@@ -374,6 +389,7 @@ class JobPool:
                                                f"{w.process.exitcode}, e.g. out of memory); start the run again"})
                 w.commands.cancel_join_thread()
                 w.commands.close()
+                w.events.close()
                 self._workers[i] = self._start_worker(i)
             self._dispatch()
 

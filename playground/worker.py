@@ -49,7 +49,7 @@ def main(commands, events, cfg: dict) -> None:
     parent = multiprocessing.parent_process()
 
     def emit(job_id: str, kind: str, **payload) -> None:
-        events.put({"job": job_id, "type": kind, **payload})
+        events.send({"job": job_id, "type": kind, **payload})  # this worker's own pipe: one writer, no lock
 
     def finish(run: _Run, state: str, message: str = "") -> None:
         if state == "done":
@@ -185,7 +185,6 @@ def main(commands, events, cfg: dict) -> None:
                 alive = handle(commands.get_nowait())
         except queue.Empty:
             if parent is not None and not parent.is_alive():  # the app was killed without a shutdown
-                events.cancel_join_thread()  # nobody reads the events any more: exit without flushing
                 break
         except (EOFError, OSError):
             break

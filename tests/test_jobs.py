@@ -280,6 +280,22 @@ def test_a_killed_worker_fails_its_job_and_is_replaced(jobs):
         assert j.wait(TIMEOUT) and j.state == "done", j.message
 
 
+def test_killing_a_chatty_worker_leaves_the_other_working(jobs):
+    # a worker killed mid-message must only break its own event pipe, never the pool's
+    a = jobs.submit(spec(5000), owner="t-k1", views={"grid2d": {"res": 48}})
+    b = jobs.submit(spec(5000), owner="t-k2")
+    for job in (a, b):
+        wait(job, lambda j=job: j.state == "running" and len(j.metrics) >= 1)
+    assert a.worker != b.worker
+    os.kill(jobs._workers[a.worker].process.pid, signal.SIGKILL)
+    wait(a, lambda: a.state == "failed")
+    seen = len(b.metrics)
+    wait(b, lambda: len(b.metrics) > seen + 3)  # b's events still flow
+    assert b.snapshot() is b.snapshot()  # while it trains, back-to-back snapshots are one request
+    b.stop()
+    wait(b, lambda: b.finished)
+
+
 ORPHAN = """
 import os, signal
 from playground.jobs import JobPool

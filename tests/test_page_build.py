@@ -66,7 +66,8 @@ def tab(at: AppTest, name: str) -> AppTest:
 
 def rows(at: AppTest) -> list[dict]:
     """What the stack component was given to draw."""
-    return json.loads(at.get("bidi_component")[0].proto.json)["items"]
+    stack = [c for c in at.get("bidi_component") if c.proto.component_name == "playground.sortable"]
+    return json.loads(stack[0].proto.json)["items"]
 
 
 @pytest.fixture
