@@ -98,3 +98,26 @@ def _apptest_like_the_real_server(monkeypatch):
             PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(app_test, "PagesManager", NavigationOnly)
+
+
+
+# ---- browser tests: a real `streamlit run app.py` per test module, and Debian's Chromium ----
+
+@pytest.fixture(scope="module")
+def server():
+    """The app served on a free port for this module's browser tests."""
+    from browser import streamlit_server
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (skipped without it, except under CI=true where it fails)."""
+    from browser import CHROMIUM_ARGS, chromium_path
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

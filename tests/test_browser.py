@@ -3,25 +3,9 @@
 import time
 
 import pytest
-from browser import CHROMIUM_ARGS, READY, chart_points, chromium_path, open_page, shot, streamlit_server
+from browser import READY, chart_points, open_page, shot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_home_lists_presets(server, browser):

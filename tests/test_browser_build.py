@@ -3,34 +3,11 @@
 import time
 
 import pytest
-from browser import CHROMIUM_ARGS, READY, chromium_path, open_page, shot, streamlit_server
+from browser import READY, open_page, shot
 
 pytestmark = pytest.mark.browser
 
 ROWS = "li.row"  # inside the stack component's shadow root; Playwright's CSS selectors pierce it
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def warm(server, browser):
-    """A fresh process serves its first deep link before st.navigation has run once: visit the root first."""
-    open_page(browser, server).close()
-    return server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_build(browser, server):
@@ -55,8 +32,8 @@ def wait_rows(page, expected: list[str], timeout: float = 20.0) -> None:
 SPIRAL = ["Linear(out_features=16)", "Tanh()", "Linear(out_features=16)", "Tanh()", "Linear(out_features=2)"]
 
 
-def test_drag_a_layer_to_the_top(warm, browser):
-    page = open_build(browser, warm)
+def test_drag_a_layer_to_the_top(server, browser):
+    page = open_build(browser, server)
     assert rows(page) == SPIRAL
     url = page.url
     src, dst = page.locator(ROWS).nth(4).bounding_box(), page.locator(ROWS).nth(0).bounding_box()
@@ -74,8 +51,8 @@ def test_drag_a_layer_to_the_top(warm, browser):
     page.close()
 
 
-def test_click_selects_and_the_keyboard_moves(warm, browser):
-    page = open_build(browser, warm)
+def test_click_selects_and_the_keyboard_moves(server, browser):
+    page = open_build(browser, server)
     page.locator(ROWS).nth(1).click()
     page.locator("li.row.selected[data-index='1']").wait_for(timeout=20_000)
     page.wait_for_selector(READY)
@@ -85,8 +62,8 @@ def test_click_selects_and_the_keyboard_moves(warm, browser):
     page.close()
 
 
-def test_palette_adds_after_the_selection_and_undo_takes_it_back(warm, browser):
-    page = open_build(browser, warm)
+def test_palette_adds_after_the_selection_and_undo_takes_it_back(server, browser):
+    page = open_build(browser, server)
     page.locator(ROWS).nth(0).click()
     page.locator("li.row.selected[data-index='0']").wait_for(timeout=20_000)
     page.wait_for_selector(READY)

@@ -5,28 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import CHROMIUM_ARGS, READY, chromium_path, shot, streamlit_server
+from browser import READY, shot
 
 from playground import tfplay
 from playground.spec import encode, from_dict
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_playground(browser, url: str, spec: dict):
