@@ -30,6 +30,11 @@ class Attribution:
     delta: torch.Tensor | None = None
     meta: dict = field(default_factory=dict)
 
+    def to_dict(self) -> dict:
+        """numpy and plain values: values (input's shape, float32), delta (B,) or None, method, target, meta."""
+        return {"values": self.values.float().cpu().numpy(), "method": self.method, "target": self.target,
+                "delta": None if self.delta is None else self.delta.float().cpu().numpy(), "meta": self.meta}
+
 
 @dataclass(frozen=True)
 class Method:
@@ -224,23 +229,30 @@ def attribute(model: nn.Module, inputs: torch.Tensor, method: str, target: int |
               baselines: torch.Tensor | str | None = None, **options) -> Attribution:
     """Explain `model`'s output `target` for `inputs` (a batch) with `method` (see METHODS)."""
     m = METHODS.get(method, "method")
-    model = model.eval()
-    out_dim = _out_dim(model, inputs)
-    if target is not None and not 0 <= target < out_dim:
-        raise PlaygroundError(f"target {target} does not exist: the model has {out_dim} outputs")
-    if out_dim == 1:
-        target = None  # a single logit or value: explain it directly
-    if baselines is None or isinstance(baselines, str):
-        baselines = make_baseline(inputs, baselines or "zeros")
-    ctx = _Ctx(model, inputs, target, baselines.to(inputs.device), options)
-    with torch.enable_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Captum warns that inputs did not require grad; it sets that itself
-        try:
-            values, delta, meta = m.run(ctx)
-        except PlaygroundError:
-            raise
-        except (RuntimeError, AssertionError, ValueError, TypeError, IndexError) as e:
-            raise PlaygroundError(f"{m.title} cannot explain this model: {e}") from None
+    param = next(model.parameters(), None)
+    if param is not None:
+        inputs = inputs.to(param.device)  # a no-op when it is there already
+    was_training = model.training
+    model.eval()  # explain the model as it predicts: no dropout, BatchNorm's running statistics
+    try:
+        out_dim = _out_dim(model, inputs)
+        if target is not None and not 0 <= target < out_dim:
+            raise PlaygroundError(f"target {target} does not exist: the model has {out_dim} outputs")
+        if out_dim == 1:
+            target = None  # a single logit or value: explain it directly
+        if baselines is None or isinstance(baselines, str):
+            baselines = make_baseline(inputs, baselines or "zeros")
+        ctx = _Ctx(model, inputs, target, baselines.to(inputs.device), options)
+        with torch.enable_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Captum warns that inputs did not require grad; it sets that itself
+            try:
+                values, delta, meta = m.run(ctx)
+            except PlaygroundError:
+                raise
+            except (RuntimeError, AssertionError, ValueError, TypeError, IndexError) as e:
+                raise PlaygroundError(f"{m.title} cannot explain this model: {e}") from None
+    finally:
+        model.train(was_training)  # a live model goes on training as it was
     return Attribution(values.detach(), method, target, None if delta is None else delta.detach(), meta)
 
 

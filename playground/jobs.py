@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 from .registry import PlaygroundError
 
 TERMINAL = ("done", "failed", "stopped")
+MAX_STATS = 200  # layer-statistics entries a job keeps (older ones thinned out)
 
 
 @dataclass
@@ -55,18 +56,21 @@ class Job:
     start_paused: bool = False
     wanted_views: dict = field(default_factory=dict)  # live views the worker computes: {name: options}
     group: str | None = None  # jobs of one group train in lock-step on one worker
+    track: dict | None = None  # opt-in tracking (health.TRACK_PARAMS): layer statistics, checkpoints
     state: str = "queued"  # queued | starting | running | paused | done | failed | stopped
     message: str = ""  # why it failed or stopped
     info: dict = field(default_factory=dict)  # device, params, steps_per_epoch
     metrics: list[dict] = field(default_factory=list)  # one per finished epoch
     progress: dict = field(default_factory=dict)  # latest: epoch, batch, running loss, steps/s
     views: dict[str, dict] = field(default_factory=dict)  # latest live view by name
+    stats: list[dict] = field(default_factory=list)  # layer statistics when tracked (health.Tracker), bounded
     report: dict | None = None  # end-of-run evaluation (confusion matrix, predictions)
     version: int = 0  # bumped on every event; streams compare it
     worker: int | None = None
     created: float = field(default_factory=time.time)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _snapshot: dict | None = field(default=None, repr=False)
+    _checkpoints: list | None = field(default=None, repr=False)
     _snapshot_at: float = field(default=0.0, repr=False)
     _snapshot_version: int = field(default=-1, repr=False)
 
@@ -111,6 +115,21 @@ class Job:
         self.wait_for(lambda: self._snapshot is not None or self.finished, timeout)
         return self._snapshot
 
+    def checkpoints(self, timeout: float = 5.0) -> list[dict] | None:
+        """The weights kept every k epochs when tracked: [{"epoch": e, "weights": {name: numpy array}}].
+
+        A finished job has them from its end-of-run events; an unfinished one asks its worker. [] when the
+        job keeps none (no `track={"checkpoints": n}`); None when they cannot be had (its worker died)."""
+        if self.finished:
+            keeps = bool((self.track or {}).get("checkpoints"))
+            return self._checkpoints if self._checkpoints is not None or keeps else []
+        with self._cond:
+            self._checkpoints = None
+        if not self.pool._command(self, "checkpoints"):
+            return self._checkpoints
+        self.wait_for(lambda: self._checkpoints is not None or self.finished, timeout)
+        return self._checkpoints
+
     def events_since(self, cursor: int) -> tuple[list[dict], int]:
         """Epoch metrics after `cursor` and the new cursor (for streams and polling pages)."""
         with self._cond:
@@ -147,6 +166,12 @@ class Job:
                 self.views[ev["name"]] = ev["data"]
             elif kind == "report":
                 self.report = ev["report"]
+            elif kind == "stats":
+                self.stats.append(ev["stats"])
+                if len(self.stats) > MAX_STATS:  # a long run: every other older entry goes, the newest stays
+                    self.stats = self.stats[:-1:2] + self.stats[-1:]
+            elif kind == "checkpoints":
+                self._checkpoints = ev["checkpoints"]
             elif kind == "snapshot":
                 self._snapshot, self._snapshot_at = ev["weights"], time.monotonic()
                 self._snapshot_version = self.version + 1  # the version once this event is counted
@@ -185,13 +210,20 @@ class JobPool:
 
     # -- the public calls --
     def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,
-               views: dict | None = None) -> Job:
-        """Queue a job for `spec` (a Spec or dict); refuses with a clear message when over a limit."""
-        return self.submit_group([spec], owner, epochs, paused, views)[0]
+               views: dict | None = None, track: dict | bool | None = None) -> Job:
+        """Queue a job for `spec` (a Spec or dict); refuses with a clear message when over a limit.
+
+        `track` opts in to training-time tracking (see health.py): e.g. {"stats": True, "checkpoints": 20}
+        sends per-layer weight/gradient norms and histograms as `Job.stats` at a bounded rate and keeps about
+        20 copies of the weights over the run (`Job.checkpoints()`); True means {"stats": True}.
+        """
+        return self.submit_group([spec], owner, epochs, paused, views, track)[0]
 
     def submit_group(self, specs: list, owner: str = "", epochs: int | None = None, paused: bool = False,
-                     views: dict | None = None) -> list[Job]:
+                     views: dict | None = None, track: dict | bool | None = None) -> list[Job]:
         """Queue jobs that train in lock-step on one worker, one batch each in turn (A/B comparisons)."""
+        from .health import track_options
+        track = track_options(track)
         checked = [self._check(spec, epochs) for spec in specs]
         lim = self.limits
         with self._lock:
@@ -205,7 +237,8 @@ class JobPool:
                 raise JobRefused("the server is busy: too many runs are waiting; try again in a minute")
             group = f"g{next(self._ids)}" if len(specs) > 1 else None
             jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
-                        start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group)
+                        start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group,
+                        track=track)
                     for spec, n, params in checked]
             for job in jobs:
                 self._jobs[job.id] = job
@@ -312,7 +345,7 @@ class JobPool:
                 job.worker = w.index
                 job._apply({"type": "state", "state": "starting"})
                 _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views,
-                                  job.group))
+                                  job.group, job.track))
         self._prune()
 
     def _prune(self) -> None:

@@ -1,16 +1,22 @@
-"""Looking inside a model while and after it trains: end-of-run reports and live views.
+"""Looking inside a model while and after it trains: end-of-run reports, live views, every layer's output.
 
 Views are a registry `name -> fn(trainer, **options) -> dict of numpy arrays / plain values`; a job
 asks its worker for the views it wants and gets them at a bounded rate (see `jobs.py`).
+`capture` records what each layer outputs for a chosen input, `embedding` the penultimate layer's
+view of a whole split. Health checks live in `health.py`, the loss landscape in `landscape.py`.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 from torch import nn
 
 from .data import FEATURES, POINT_RANGE
+from .modules import Recurrent, SelfAttention
 from .registry import PlaygroundError, Registry
 
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Identity,
@@ -159,6 +165,251 @@ def _pca2(h: np.ndarray) -> np.ndarray:
     _, _, vt = np.linalg.svd(c, full_matrices=False)
     vt = vt[:2] * np.sign(vt[:2].sum(1, keepdims=True) + 1e-12)  # a fixed sign: no flip between frames
     return c @ vt.T
+
+
+# ---- every layer's output ---------------------------------------------------------------------
+
+def type_name(m: nn.Module) -> str:
+    """The spec's name for a layer module (Recurrent → its cell, SelfAttention → MultiheadAttention)."""
+    if isinstance(m, Recurrent):
+        return type(m.rnn).__name__
+    if isinstance(m, SelfAttention):
+        return "MultiheadAttention"
+    return type(m).__name__
+
+
+def layer_name(index: int, m: nn.Module) -> str:
+    """'layer 3 (Conv2d)': how messages name a layer (1-based, as users count)."""
+    return f"layer {index + 1} ({type_name(m)})"
+
+
+def layers_of(model: nn.Module) -> list[nn.Module]:
+    """The model's layers in order: the items of a Sequential, else its direct children."""
+    return list(model) if isinstance(model, nn.Sequential) else list(model.children())
+
+
+def param_layers(model: nn.Module) -> list[tuple[int, nn.Module, list[nn.Parameter]]]:
+    """(index, layer, its parameters) for every layer that has parameters, in order."""
+    out = []
+    for i, m in enumerate(layers_of(model)):
+        ps = [p for p in m.parameters() if p.requires_grad]
+        if ps:
+            out.append((i, m, ps))
+    return out
+
+
+@dataclass(slots=True)
+class LayerOutput:
+    """One layer's output for a captured batch, plus what the layer adds for seeing inside it.
+
+    `values` is (B, *shape) float32 unless `truncated` says what was left out to bound memory; then
+    `stats` holds min/max/mean/std of the full output. Extras (None when the layer has none):
+    `attention` (B, heads, T, T) per-head attention weights; `sequence` (B, T, H·directions) the hidden
+    state at every step of a recurrent layer (even when it returns only the last); `kernels`
+    (out_channels, in_channels, kh, kw) a Conv2d's learned filters.
+    """
+
+    index: int  # 0-based position in the model
+    type: str  # layer type as the spec names it
+    shape: tuple[int, ...]  # the full per-sample output shape (no batch dimension)
+    values: np.ndarray
+    truncated: str = ""  # '' or, in words, what `values` leaves out
+    stats: dict | None = None
+    attention: np.ndarray | None = None
+    sequence: np.ndarray | None = None
+    kernels: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        """'layer 3 (Conv2d)'."""
+        return f"layer {self.index + 1} ({self.type})"
+
+    def to_dict(self) -> dict:
+        """A plain dict (numpy arrays stay arrays, not copied; shape becomes a list)."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "shape": list(self.shape), "name": self.name}
+
+
+def _bounded(t: torch.Tensor, max_elements: int) -> tuple[np.ndarray, str]:
+    """(B, *s) tensor → float32 numpy of at most `max_elements`, and what was dropped ('' if nothing).
+
+    Drops, in order and only as far as needed: later samples, later channels (or rows), every other
+    pixel (images), then the tail of the flattened sample: the first sample's first maps stay whole.
+    """
+    if t.numel() <= max_elements:
+        # the common case, kept cheap: a CPU float32 output is shared with numpy, not copied
+        return (t if t.dtype == torch.float32 and t.device.type == "cpu" else t.float().cpu()).numpy(), ""
+    notes = []
+    b, s = t.shape[0], tuple(t.shape[1:])
+    per = max(1, math.prod(s))
+    if per <= max_elements:
+        k = max_elements // per
+        t, notes = t[:k], [f"kept the first {k} of {b} samples"]
+    else:
+        t, notes = t[:1], [f"kept the first of {b} samples"] if b > 1 else []
+        if len(s) >= 2:
+            c = max(1, max_elements // math.prod(s[1:]))
+            if c < s[0]:
+                t = t[:, :c]
+                notes.append(f"kept the first {c} of {s[0]} {'channels' if len(s) == 3 else 'rows'}")
+        if len(s) == 3 and t.numel() > max_elements:
+            f = math.ceil(math.sqrt(t.numel() / max_elements))
+            t = t[..., ::f, ::f]
+            notes.append(f"kept one pixel in {f} along each side")
+        if t.numel() > max_elements:
+            t = t.reshape(len(t), -1)[:, :max_elements]
+            notes.append(f"kept the first {max_elements} values, flattened")
+    # clone: a slice is a view that would keep the whole output alive
+    return t.float().cpu().clone().numpy(), "; ".join(notes)
+
+
+def _stats(t: torch.Tensor) -> dict:
+    t = t.float()
+    v = torch.stack([t.min(), t.max(), t.mean(), t.std() if t.numel() > 1 else t.new_zeros(())]).cpu().tolist()
+    return dict(zip(("min", "max", "mean", "std"), v, strict=True))
+
+
+def _attention(m: nn.TransformerEncoderLayer, src: torch.Tensor) -> torch.Tensor:
+    """(B, heads, T, T) attention weights of an encoder layer for its input `src` (a second attention pass)."""
+    src = m.norm1(src) if m.norm_first else src  # what its self_attn sees
+    return m.self_attn(src, src, src, need_weights=True, average_attn_weights=False)[1]
+
+
+_INSIDE = (nn.TransformerEncoderLayer, SelfAttention, Recurrent)  # layers with more to show
+_NAMES = {c: c.__name__ for c in (nn.Linear, nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Tanh, nn.Sigmoid)}
+
+
+def capture(model: nn.Module, x: torch.Tensor, max_elements: int = 65536, kernels: bool = True) -> list[LayerOutput]:
+    """Every layer's output for the batch `x` (usually one sample), in eval mode, without an autograd graph.
+
+    Each output keeps at most `max_elements` values (see `LayerOutput.truncated`); attention weights,
+    recurrent hidden states over time and (unless `kernels` is False: they do not change from one input
+    to the next) convolution kernels come with their layers. `x` goes to the model's device. The cost over
+    a forward pass is a few microseconds a layer (see benchmarks/inspect.py).
+    """
+    if not isinstance(model, nn.Sequential):
+        raise PlaygroundError("capture reads a sequential model (what a spec builds); this one is "
+                              f"{type(model).__name__}")
+    seqs: dict[int, torch.Tensor] = {}
+    hooks, kept, device = [], {}, None
+    for i, m in enumerate(model):
+        if device is None and m._parameters:  # the first layer with weights of its own tells the device
+            device = next(iter(m._parameters.values())).device
+        if isinstance(m, Recurrent):  # the whole sequence, before the layer keeps only the last step
+            hooks.append(m.rnn.register_forward_hook(lambda _m, _x, out, i=i: seqs.__setitem__(i, out[0])))
+        elif isinstance(m, SelfAttention):
+            kept[m] = m.keep_weights  # restored afterwards
+            m.keep_weights = True
+    was_training = model.training
+    if was_training:  # switching modes walks every module: skip it when there is nothing to switch
+        model.eval()
+    h = x if device is None else x.to(device)  # a no-op when it is there already
+    f32, cpu = torch.float32, h.device.type == "cpu"
+    records, pending = [], []
+    try:
+        # inference mode: a stricter no_grad (no graph, no version counters); outputs only go to numpy
+        with torch.inference_mode():
+            # the layers one by one, as Sequential.forward runs them: no per-layer hook to pay for
+            for i, m in enumerate(model):
+                src, h = h, m(h)
+                if isinstance(h, tuple):  # a bare nn.RNN returns (output, state)
+                    h = h[0]
+                if h.numel() <= max_elements:
+                    if cpu and h.dtype is f32:  # the common case, kept cheap
+                        values = h.numpy()  # shared with the tensor, not copied
+                        rec = LayerOutput(i, _NAMES.get(type(m)) or type_name(m), values.shape[1:], values)
+                    else:  # on a GPU: converted below, all layers in one transfer
+                        rec = LayerOutput(i, type_name(m), tuple(h.shape[1:]), None)
+                        pending.append((rec, h))
+                else:
+                    values, note = _bounded(h, max_elements)
+                    rec = LayerOutput(i, type_name(m), tuple(h.shape[1:]), values, note, _stats(h) if note else None)
+                if isinstance(m, _INSIDE):
+                    _extras(rec, m, src, seqs.get(i), kept, max_elements)
+                records.append(rec)
+    finally:
+        if was_training:
+            model.train()
+        for hook in hooks:
+            hook.remove()
+        for m, keep in kept.items():
+            m.keep_weights = keep
+    if pending:  # one device-to-host copy for every layer, not one sync each
+        flat = torch.cat([t.reshape(-1).float() for _, t in pending]).cpu().numpy()
+        pos = 0
+        for rec, t in pending:
+            rec.values = flat[pos:pos + t.numel()].reshape(t.shape)
+            pos += t.numel()
+    for rec, m in zip(records, model, strict=True):
+        if kernels and isinstance(m, nn.Conv2d):  # a copy: the live weights go on changing as the model trains
+            w = m.weight.detach()
+            rec.kernels = w.numpy().copy() if cpu and w.dtype is f32 and w.numel() <= max_elements \
+                else _bounded(w[None].clone(), max_elements)[0][0]  # (out, in, kh, kw)
+        elif isinstance(m, nn.RNNBase):  # a bare RNN's output is its sequence already
+            rec.sequence = rec.values
+    return records
+
+
+def _extras(rec: LayerOutput, m: nn.Module, src: torch.Tensor, seq: torch.Tensor | None,
+            kept: dict, max_elements: int) -> None:
+    """Fill in what a layer adds to its output: attention weights or the sequence over time."""
+    if isinstance(m, nn.TransformerEncoderLayer):
+        rec.attention = _bounded(_attention(m, src), max_elements)[0]  # (B, heads, T, T)
+    elif isinstance(m, SelfAttention):
+        rec.attention = _bounded(m.last_weights, max_elements)[0]  # (B, heads, T, T)
+        if not kept[m]:
+            m.last_weights = None  # it was not asked to keep them: do not hold the memory
+    elif isinstance(m, Recurrent):
+        rec.sequence = _bounded(seq, max_elements)[0]  # (B, T, H · directions)
+
+
+# ---- the penultimate layer's view of the data ----------------------------------------------------
+
+def _pca(h: np.ndarray, k: int = 2) -> tuple[np.ndarray, list[float]]:
+    """(n, D) → (n, k) projection on the top principal axes (sign fixed) and their variance fractions."""
+    c = (h - h.mean(0)).astype(np.float64)
+    if c.shape[1] < k:
+        c = np.concatenate([c, np.zeros((len(c), k - c.shape[1]))], 1)
+    _, sv, vt = np.linalg.svd(c, full_matrices=False)
+    vt = vt[:k]
+    # a fixed sign (the largest-magnitude loading positive): the picture does not flip between calls
+    vt = vt * np.sign(vt[np.arange(k), np.abs(vt).argmax(1)])[:, None]
+    total = float((sv ** 2).sum())
+    ratio = [float(v) / total if total > 0 else 0.0 for v in (sv[:k] ** 2)]
+    return (c @ vt.T).astype(np.float32), ratio
+
+
+@torch.no_grad()
+def embedding(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | np.ndarray | None = None,
+              max_samples: int = 2000, chunk: int = 1024) -> dict:
+    """The penultimate layer's output (the input of the last layer with weights) for `x`, PCA'd to 2-D.
+
+    Returns points (n, 2) float32, labels (n,) or None, layer (0-based index of the layer whose output
+    it is; -1 for the raw input), name, dim (its width before PCA) and explained (variance fractions).
+    """
+    layers = layers_of(model)
+    pl = param_layers(model)
+    if not pl:
+        raise PlaygroundError("the model has no layer with weights, so it has no penultimate layer")
+    head = pl[-1][0]
+    x = x[:max_samples]
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        feats = []
+        for i in range(0, len(x), chunk):
+            h = x[i:i + chunk].to(device)
+            for m in layers[:head]:
+                h = m(h)
+            feats.append(h.reshape(len(h), -1).float().cpu())
+    finally:
+        model.train(was_training)
+    h = torch.cat(feats).numpy()
+    points, explained = _pca(h)
+    lab = None if labels is None else np.asarray(labels[:max_samples])
+    return {"points": points, "labels": lab, "layer": head - 1,
+            "name": layer_name(head - 1, layers[head - 1]) if head else "the input", "dim": int(h.shape[1]),
+            "explained": explained}
 
 
 VIEWS: Registry = Registry("view")

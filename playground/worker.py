@@ -28,6 +28,7 @@ class _Run:
     rate_t: float = field(default_factory=time.perf_counter)
     rate_steps: int = 0
     steps_per_s: float = 0.0
+    tracker: object = None  # health.Tracker when the job asked for tracking; None costs nothing
 
 
 def main(commands, events, cfg: dict) -> None:
@@ -52,6 +53,9 @@ def main(commands, events, cfg: dict) -> None:
         events.send({"job": job_id, "type": kind, **payload})  # this worker's own pipe: one writer, no lock
 
     def finish(run: _Run, state: str, message: str = "") -> None:
+        if run.tracker is not None:  # before the state: a finished job has its checkpoints
+            run.tracker.finish(run.trainer)
+            emit(run.id, "checkpoints", checkpoints=run.tracker.checkpoints)
         if state == "done":
             try:
                 emit(run.id, "report", report=probe.report(run.trainer))
@@ -84,10 +88,14 @@ def main(commands, events, cfg: dict) -> None:
             emit(run.id, "view", name=name, data=probe.VIEWS.get(name)(run.trainer, **opts))
         run.last_view = now
 
-    def start(job_id, spec_dict, epochs, paused, views, group=None) -> None:
+    def start(job_id, spec_dict, epochs, paused, views, group=None, track=None) -> None:
         spec = from_dict(spec_dict)
         tr = Trainer(spec, data=load_cached(spec.data))
         run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
+        if track:
+            from .health import Tracker
+            run.tracker = Tracker(epochs, **track)
+            run.tracker.start(tr)
         runs[job_id] = run
         emit(job_id, "info", info={"device": device_name(tr.device), "params": sum(
             p.numel() for p in tr.model.parameters()), "steps_per_epoch": tr.steps_per_epoch,
@@ -125,6 +133,8 @@ def main(commands, events, cfg: dict) -> None:
         elif kind == "snapshot":
             state = {k: v.detach().cpu().numpy() for k, v in run.trainer.model.state_dict().items()}
             emit(job_id, "snapshot", weights=state)
+        elif kind == "checkpoints":
+            emit(job_id, "checkpoints", checkpoints=run.tracker.checkpoints if run.tracker is not None else [])
         return True
 
     def step(run: _Run) -> bool:
@@ -133,6 +143,10 @@ def main(commands, events, cfg: dict) -> None:
         ended = tr.train_step()
         if ended:
             emit(run.id, "metrics", metrics=tr.end_epoch())
+            if run.tracker is not None:  # epoch ends only, and only when asked: the step itself is untouched
+                stats = run.tracker.epoch_end(tr)
+                if stats is not None:
+                    emit(run.id, "stats", stats=stats)
             if tr.epoch >= run.epochs:
                 send_views(run, force=True)
                 finish(run, "done")

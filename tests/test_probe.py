@@ -1,4 +1,4 @@
-"""probe.py: end-of-run reports and the 2-D views agree with the model they describe."""
+"""probe.py: end-of-run reports, the 2-D views, captured layer outputs and embeddings agree with the model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from playground import probe
+from playground import presets, probe
+from playground.build import build_layers
+from playground.data import load_cached
+from playground.modules import Network
 from playground.registry import PlaygroundError
 from playground.train import Trainer
 
@@ -114,3 +117,131 @@ def test_neuron_layers_skip_to_after_the_activations():
 
 def test_views_registry():
     assert probe.VIEWS.get("grid2d") is probe.grid2d
+
+
+# ---- capture: every layer's output -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", presets.names())
+def test_capture_shapes_match_the_declared_ones_for_every_preset(name):
+    spec = presets.get(name)
+    ds = load_cached(spec.data)
+    modules, summary = build_layers(spec, ds.info)
+    model = Network(*modules)
+    outs = probe.capture(model, ds.x_val[:2])
+    assert [o.shape for o in outs] == [r.output_shape for r in summary.rows]
+    assert [o.index for o in outs] == list(range(len(summary.rows)))
+    assert [o.type for o in outs] == [r.type for r in summary.rows]
+    for o in outs:
+        assert o.values.dtype == np.float32 and o.values.shape == (2, *o.shape) and o.truncated == ""
+    # the last record is the model's output
+    with torch.no_grad():
+        np.testing.assert_allclose(outs[-1].values, model.eval()(ds.x_val[:2]).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_capture_extras_attention_sequences_kernels(make_spec):
+    tr = Trainer(make_spec({"name": "sentiment", "n_samples": 40, "seq_len": 10},
+                           [{"type": "Embedding", "embedding_dim": 8}, {"type": "MultiheadAttention", "num_heads": 2},
+                            {"type": "TransformerEncoderLayer", "nhead": 4, "dim_feedforward": 8, "dropout": 0.0},
+                            {"type": "LSTM", "hidden_size": 5, "bidirectional": True},
+                            {"type": "Linear", "out_features": 2}]))
+    outs = probe.capture(tr.model, tr.x_val[:3])
+    mha, enc, lstm = outs[1], outs[2], outs[3]
+    assert mha.attention.shape == (3, 2, 10, 10) and enc.attention.shape == (3, 4, 10, 10)
+    np.testing.assert_allclose(mha.attention.sum(-1), 1.0, atol=1e-5)  # each row of weights sums to 1
+    np.testing.assert_allclose(enc.attention.sum(-1), 1.0, atol=1e-5)
+    assert lstm.shape == (10,) and lstm.sequence.shape == (3, 10, 10)  # last step only; the sequence anyway
+    # the forward direction's last step is the output's first half
+    np.testing.assert_allclose(lstm.sequence[:, -1, :5], lstm.values[:, :5], atol=1e-6)
+    assert outs[0].attention is None and outs[0].sequence is None
+    assert tr.model[1].keep_weights is False and tr.model[1].last_weights is None  # left as it was
+    assert tr.model.training  # mode restored
+
+
+def test_capture_attention_matches_the_layer(make_spec):
+    tr = Trainer(make_spec({"name": "sentiment", "n_samples": 40, "seq_len": 10},
+                           [{"type": "Embedding", "embedding_dim": 8}, {"type": "MultiheadAttention", "num_heads": 2},
+                            {"type": "Flatten"}, {"type": "Linear", "out_features": 2}]))
+    x = tr.x_val[:2]
+    outs = probe.capture(tr.model, x)
+    with torch.no_grad():
+        e = tr.model[0](x)
+        _, w = tr.model[1].attn(e, e, e, need_weights=True, average_attn_weights=False)
+    np.testing.assert_allclose(outs[1].attention, w.numpy(), atol=1e-6)
+
+
+def test_capture_kernels_no_graph_and_bounded(make_spec):
+    tr = Trainer(make_spec({"name": "shapes", "n_samples": 30, "size": 16},
+                           [{"type": "Conv2d", "out_channels": 6, "kernel_size": 3, "padding": 1}, {"type": "ReLU"},
+                            {"type": "Flatten"}, {"type": "Linear", "out_features": 3}]))
+    outs = probe.capture(tr.model, tr.x_val[:4], max_elements=700)
+    conv = outs[0]
+    np.testing.assert_array_equal(conv.kernels, tr.model[0].weight.detach().numpy())
+    assert conv.shape == (6, 16, 16)
+    # one sample alone has 1536 values: the first sample's first two channels fit in 700
+    assert conv.values.shape == (1, 2, 16, 16) and "first 2 of 6 channels" in conv.truncated
+    assert "first of 4 samples" in conv.truncated
+    full = tr.model[0](tr.x_val[:4]).detach()
+    assert conv.stats["max"] == pytest.approx(float(full.max()))
+    assert conv.stats["min"] == pytest.approx(float(full.min()))
+    assert all(o.values.size <= 700 for o in outs)
+    lin = outs[-1]
+    assert lin.values.shape == (4, 3) and lin.truncated == ""
+    assert all(p.grad is None for p in tr.model.parameters())  # nothing was back-propagated
+    flat = outs[2]  # (1536,) per sample: the first 700 values of the first sample
+    assert flat.values.shape == (1, 700) and "flattened" in flat.truncated
+    assert probe.capture(tr.model, tr.x_val[:1], kernels=False)[0].kernels is None  # when flipping through inputs
+
+
+def test_capture_downsamples_big_images():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1))
+    out = probe.capture(model, torch.randn(1, 1, 100, 100), max_elements=2500)[0]
+    assert out.values.shape == (1, 1, 50, 50) and "one pixel in 2 along each side" in out.truncated
+    assert out.to_dict()["name"] == "layer 1 (Conv2d)" and out.to_dict()["shape"] == [1, 100, 100]
+
+
+def test_capture_refuses_non_sequential_models():
+    class Two(torch.nn.Module):
+        def forward(self, x):
+            return x
+    with pytest.raises(PlaygroundError, match="sequential model"):
+        probe.capture(Two(), torch.zeros(1, 2))
+
+
+# ---- embedding: the penultimate layer's view ------------------------------------------------------
+
+def test_embedding_is_the_pca_of_the_penultimate_layer(classifier):
+    x, y = classifier.data.x_val, classifier.data.y_val
+    e = probe.embedding(classifier.model, x, y)
+    assert e["points"].shape == (len(x), 2) and e["points"].dtype == np.float32
+    assert e["layer"] == 4 and e["name"] == "layer 5 (Dropout)" and e["dim"] == 4  # input of the last Linear
+    np.testing.assert_array_equal(e["labels"], y.numpy())
+    with torch.no_grad():
+        h = classifier.model.eval()[:5](x).numpy()
+    classifier.model.train()
+    # PCA keeps distances within the plane's share of the variance: compare the centred Gram matrices
+    c = h - h.mean(0)
+    assert sum(e["explained"]) <= 1 + 1e-6 and e["explained"][0] >= e["explained"][1]
+    var = (e["points"] ** 2).sum(0) / (c ** 2).sum()
+    np.testing.assert_allclose(var, e["explained"], rtol=1e-4)
+    again = probe.embedding(classifier.model, x, y)
+    np.testing.assert_array_equal(again["points"], e["points"])  # deterministic, signs included
+    assert classifier.model.training
+
+
+def test_embedding_of_a_cnn_reads_the_flattened_features(make_spec):
+    tr = Trainer(make_spec({"name": "shapes", "n_samples": 40, "size": 8},
+                           [{"type": "Conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "Flatten"},
+                            {"type": "Linear", "out_features": 3}]))
+    e = probe.embedding(tr.model, tr.x_val)
+    assert e["dim"] == 2 * 6 * 6 and e["labels"] is None and e["name"] == "layer 2 (Flatten)"
+
+
+def test_capture_converts_other_dtypes_in_one_transfer():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    x = torch.randn(2, 3, dtype=torch.float64)
+    outs = probe.capture(model, x)
+    assert [o.values.dtype for o in outs] == [np.float32] * 3
+    assert [o.values.shape for o in outs] == [(2, 4), (2, 4), (2, 2)]
+    with torch.no_grad():
+        np.testing.assert_allclose(outs[-1].values, model(x).numpy(), rtol=1e-6)
