@@ -9,6 +9,7 @@ on purpose: a distributed backend (e.g. Ray actors) can implement the same calls
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import multiprocessing as mp
 import os
@@ -207,6 +208,7 @@ class JobPool:
         self._workers = [self._start_worker(i) for i in range(self.n_workers)]
         self._reader = threading.Thread(target=self._read_events, name="playground-jobs", daemon=True)
         self._reader.start()
+        atexit.register(self.shutdown)  # an exiting app takes its workers with it, cleanly
 
     # -- the public calls --
     def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,
