@@ -21,5 +21,10 @@ if __name__ == "__main__":
 
     run()
 elif __name__ != "__mp_main__":  # not in a training worker, which may re-import this file while it starts
+    import gc
+
+    import pandas  # noqa: F401  components import it lazily: on the first page view it would cost ~2 s
+
     server.mark_streaming()
     server.pool()  # start the training workers now, so the first Train click finds them warm
+    gc.freeze()  # what start-up imported lives forever: keep it out of every later collection

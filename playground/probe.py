@@ -284,7 +284,7 @@ def capture(model: nn.Module, x: torch.Tensor, max_elements: int = 65536, kernel
     Each output keeps at most `max_elements` values (see `LayerOutput.truncated`); attention weights,
     recurrent hidden states over time and (unless `kernels` is False: they do not change from one input
     to the next) convolution kernels come with their layers. `x` goes to the model's device. The cost over
-    a forward pass is a few microseconds a layer (see benchmarks/inspect.py).
+    a forward pass is a few microseconds a layer (see benchmarks/inspection.py).
     """
     if not isinstance(model, nn.Sequential):
         raise PlaygroundError("capture reads a sequential model (what a spec builds); this one is "

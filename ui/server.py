@@ -121,9 +121,18 @@ async def job_status(request: Request) -> Response:
     return JSONResponse(json.loads(json.dumps(payload, default=_plain)))
 
 
+async def debug_jobs(request: Request) -> Response:
+    """GET /api/debug/jobs, only with PLAYGROUND_BENCH_ROUTES=1 (it lists every session's runs): each
+    job's id, state, submit time, epochs done and latest progress, for the benchmarks."""
+    jobs = [{"id": j.id, "state": j.state, "created": j.created, "epochs": j.epochs, "metrics": len(j.metrics),
+             "progress": j.progress} for j in pool().jobs()]
+    return JSONResponse(json.loads(json.dumps({"stats": pool().stats(), "jobs": jobs}, default=_plain)))
+
+
 def routes(prefix: str = "") -> list[Route]:
     """The app's own HTTP routes (mounted by app.py through st.App)."""
     from .grid_stream import stream as grid_stream  # the 2-D playground's live view
-    return [Route(f"{prefix}/api/jobs/{{job}}/stream", stream_job),
-            Route(f"{prefix}/api/playground/{{job}}/stream", grid_stream),
-            Route(f"{prefix}/api/jobs/{{job}}", job_status)]
+    debug = [Route(f"{prefix}/api/debug/jobs", debug_jobs)] if os.environ.get("PLAYGROUND_BENCH_ROUTES") == "1" else []
+    return debug + [Route(f"{prefix}/api/jobs/{{job}}/stream", stream_job),
+                    Route(f"{prefix}/api/playground/{{job}}/stream", grid_stream),
+                    Route(f"{prefix}/api/jobs/{{job}}", job_status)]

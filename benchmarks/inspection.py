@@ -1,6 +1,6 @@
 """What looking inside costs: attributions, activation capture and training-time tracking, on the CPU.
 
-    python benchmarks/inspect.py [--rounds 7] [--seconds 3]
+    python benchmarks/inspection.py [--rounds 7] [--seconds 3]
 
 One line per figure, then one JSON line with all of them:
 
