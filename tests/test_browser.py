@@ -18,7 +18,7 @@ def test_home_lists_presets(server, browser):
 
 def test_train_draws_the_loss_curve_live(server, browser):
     page = open_page(browser, f"{server}/train")
-    assert chart_points(page) == 0
+    wait_for(lambda: chart_points(page) == 0, what="the empty chart")  # components mount just after the run
     page.get_by_role("button", name="Train", exact=True).click()
     t0 = time.time()
     while chart_points(page) < 1:
