@@ -99,3 +99,28 @@ def chart_points(page) -> int:
             if (c) return +c.dataset.points;
         }
         return -1; }""")
+
+
+def drag_row(page, src: int, dst: int, below: bool, read, expected: list, timeout: float = 20.0) -> None:
+    """Drag stack row `src` onto the top (or bottom) edge of row `dst` with the mouse; wait for `expected`.
+
+    A drag that lands while the page is still drawing (its first run, the URL sync) is redrawn away, as it
+    would be for a person, who then drags again: so does this, once.
+    """
+    rows = page.locator("li.row")
+    for attempt in (1, 2):
+        page.wait_for_selector(READY, timeout=60_000)
+        a, b = rows.nth(src).bounding_box(), rows.nth(dst).bounding_box()
+        page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(b["x"] + b["width"] / 2, b["y"] + (b["height"] - 3 if below else 3), steps=15)
+        page.mouse.up()
+        deadline = time.time() + (timeout if attempt == 2 else 8.0)
+        while read(page) != expected:
+            if time.time() > deadline:
+                if attempt == 2:
+                    raise AssertionError(f"rows read {read(page)}, expected {expected}")
+                break
+            page.wait_for_timeout(100)
+        else:
+            return

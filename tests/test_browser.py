@@ -3,7 +3,10 @@
 import time
 
 import pytest
-from browser import READY, chart_points, open_page, shot
+from browser import READY, chart_points, drag_row, open_page, shot
+
+from playground import presets
+from playground.spec import encode, from_dict
 
 pytestmark = pytest.mark.browser
 
@@ -16,8 +19,15 @@ def test_home_lists_presets(server, browser):
     page.close()
 
 
+def long_run(server: str) -> str:
+    """The Train page with spiral-mlp for many epochs: still running when the test acts, however fast the host."""
+    spec = presets.get("spiral-mlp").to_dict()
+    spec["train"]["epochs"] = 3000
+    return f"{server}/train?s={encode(from_dict(spec))}"
+
+
 def test_train_draws_the_loss_curve_live(server, browser):
-    page = open_page(browser, f"{server}/train")
+    page = open_page(browser, long_run(server))
     wait_for(lambda: chart_points(page) == 0, what="the empty chart")  # components mount just after the run
     page.get_by_role("button", name="Train", exact=True).click()
     t0 = time.time()
@@ -60,13 +70,8 @@ def test_a_learner_loads_drags_trains_and_shares(server, browser):
     page.get_by_role("link", name="Build").click()  # drag layer 2 (ReLU) below layer 3 (Linear)
     page.locator(ROWS).first.wait_for(timeout=30_000)
     assert rows(page) == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
-    src, dst = page.locator(ROWS).nth(1).bounding_box(), page.locator(ROWS).nth(2).bounding_box()
-    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] - 3, steps=15)
-    page.mouse.up()
     moved = ["Linear", "Linear", "ReLU", "ReLU", "Linear"]
-    wait_for(lambda: rows(page) == moved, what="the new order")
+    drag_row(page, 1, 2, below=True, read=rows, expected=moved)
     page.wait_for_selector(READY)
     shot(page, "journey-build")
 
@@ -94,7 +99,7 @@ def test_a_learner_loads_drags_trains_and_shares(server, browser):
     other.context.close()
 
 
-@pytest.mark.parametrize("path", ["", "build", "train", "playground"])
+@pytest.mark.parametrize("path", ["", "build", "train", "inspect", "explain", "playground"])
 def test_screenshot_of_every_page(server, browser, path):
     page = open_page(browser, f"{server}/{path}")
     assert page.locator("[data-testid='stException']").count() == 0
@@ -105,7 +110,7 @@ def test_screenshot_of_every_page(server, browser, path):
 def test_closing_the_tab_stops_its_run(server, browser):
     import json
     import urllib.request
-    page = open_page(browser, f"{server}/train")
+    page = open_page(browser, long_run(server))
     page.get_by_role("button", name="Train", exact=True).click()
     wait_for(lambda: chart_points(page) >= 1, 60, "the run to start")
     job = page.evaluate("""() => { for (const el of document.querySelectorAll('*')) {

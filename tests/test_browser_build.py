@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from browser import READY, open_page, shot
+from browser import READY, drag_row, open_page, shot
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +36,7 @@ def test_drag_a_layer_to_the_top(server, browser):
     page = open_build(browser, server)
     assert rows(page) == SPIRAL
     url = page.url
-    src, dst = page.locator(ROWS).nth(4).bounding_box(), page.locator(ROWS).nth(0).bounding_box()
-    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + 3, steps=15)
-    page.mouse.up()
-    wait_rows(page, SPIRAL[4:] + SPIRAL[:4])
+    drag_row(page, 4, 0, below=False, read=rows, expected=SPIRAL[4:] + SPIRAL[:4])
     page.wait_for_function("(before) => location.href !== before", arg=url, timeout=20_000)
     assert "s=" in page.url  # the link now carries the new order
     page.locator("li.row.selected[data-index='0']").wait_for(timeout=20_000)  # the dragged layer is selected

@@ -15,6 +15,10 @@ export default function ({ parentElement, data, setStateValue }) {
     Object.assign(s, { es: null, url, metrics: data.metrics || [], live: [], fails: 0, info: null,
                        progress: null, state: data.state || "" });
     if (url && !data.finished) open();
+  } else if (data.finished && !s.es) {
+    // the run ended: the page's own record is complete, whatever the stream last saw
+    if ((data.metrics || []).length > s.metrics.length) s.metrics = data.metrics;
+    s.state = data.state || s.state;
   }
   draw();
   function open() {
@@ -30,7 +34,11 @@ export default function ({ parentElement, data, setStateValue }) {
       if (m.epochs) s.epochs = m.epochs;
       draw();
     };
-    es.addEventListener("end", () => { es.close(); s.es = null; draw(); setStateValue("ended", s.state); });
+    es.addEventListener("end", (ev) => {
+      es.close(); s.es = null;
+      try { s.state = JSON.parse(ev.data).state || s.state; } catch (e) { /* keep the last state */ }
+      draw(); setStateValue("ended", s.state);
+    });
     es.addEventListener("gone", () => { es.close(); s.es = null; s.state = "gone"; draw(); });
     es.onerror = () => {
       if (es.readyState === 2 && ++s.fails >= 3) setStateValue("stream_failed", true);

@@ -11,6 +11,8 @@ PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/home.py", "Home", ":material/home:", "home"),
     ("pages/build.py", "Build", ":material/construction:", "build"),
     ("pages/train.py", "Train", ":material/play_circle:", "train"),
+    ("pages/inspect.py", "Inspect", ":material/biotech:", "inspect"),
+    ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
     ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
 ]
 

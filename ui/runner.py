@@ -13,6 +13,7 @@ from . import server, state
 from .live_chart import PALETTE, live_chart
 
 KEEP_RUNS = 8  # finished runs kept per session for comparison
+TRACK = {"stats": True, "checkpoints": 20}  # what Inspect shows over training: layer statistics, checkpoints
 
 
 def current() -> Job | None:
@@ -22,22 +23,26 @@ def current() -> Job | None:
     if job is not None and job.finished and not any(r["id"] == job.id for r in s.runs):
         s.runs = (s.runs + [{"id": job.id, "label": f"run {len(s.runs) + 1}: {job.spec.get('name', '')}",
                              "spec": job.spec, "metrics": list(job.metrics), "state": job.state}])[-KEEP_RUNS:]
+        from .model_source import remember  # its final weights, for Inspect and Explain
+        remember(job)
     return job
 
 
-def start(paused: bool = False, views: dict | None = None, spec: dict | None = None) -> Job | None:
-    """Start a run of the session's spec; a refusal or an invalid spec is shown, not raised."""
+def start(paused: bool = False, views: dict | None = None, spec: dict | None = None, report=None) -> Job | None:
+    """Start a run of the session's spec; a refusal or an invalid spec is shown (or handed to `report`)."""
     s = state.get()
+    show = report or (lambda level, text: getattr(st, level)(text, icon=":material/error:"))
     old = current()
     if old is not None and not old.finished:
         old.stop()
     try:
-        job = server.pool().submit(from_dict(spec or s.spec), owner=state.owner().id, paused=paused, views=views)
+        job = server.pool().submit(from_dict(spec or s.spec), owner=state.owner().id, paused=paused, views=views,
+                                   track=TRACK)
     except JobRefused as e:
-        st.warning(f"Not started: {e.message}", icon=":material/hourglass_top:")
+        show("warning", f"Not started: {e.message}")
         return None
     except PlaygroundError as e:
-        st.error(f"This setup cannot train yet: {e.message}", icon=":material/error:")
+        show("error", f"This setup cannot train yet: {e.message}")
         return None
     s.job_id = job.id
     return job
@@ -48,10 +53,12 @@ def controls(job: Job | None, key: str = "run") -> None:
     live = job is not None and not job.finished
     paused = live and job.state == "paused"
     cols = st.columns([1.2, 1, 1, 1, 1, 1, 1])
-    if cols[0].button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train",
-                      disabled=live, width="stretch", help="Start a new run of this setup"):
-        if start() is not None:
-            st.rerun()
+    # on_click: the run starts before this script run draws, so one run per click, not two
+    cols[0].button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train", on_click=_start_clicked,
+                   disabled=live, width="stretch", help="Start a new run of this setup")
+    if "start-message" in st.session_state:
+        level, text = st.session_state.pop("start-message")
+        getattr(st, level)(text, icon=":material/error:")
     if cols[1].button("Pause", icon=":material/pause:", key=f"{key}-pause", disabled=not live or paused,
                       width="stretch"):
         job.pause()
@@ -76,6 +83,13 @@ def controls(job: Job | None, key: str = "run") -> None:
             job.stop()
         state.get().job_id = None
         st.rerun()
+
+
+def _start_clicked() -> None:
+    # A callback cannot draw: keep a refusal to show in the run that follows.
+    messages: list[tuple[str, str]] = []
+    if start(report=lambda level, text: messages.append((level, text))) is None and messages:
+        st.session_state["start-message"] = messages[0]
 
 
 def _step(job: Job | None, unit: str) -> None:

@@ -100,10 +100,12 @@ async def stream_job(request: Request) -> Response:
         seen = -1
         while not await request.is_disconnected():
             if job.version != seen or cursor < len(job.metrics):
-                seen = job.version
+                # read `finished` first: the worker's last metrics land before its final state,
+                # so a payload taken after a finished job's state holds every epoch
+                seen, finished = job.version, job.finished
                 payload, cursor = job_event(job, cursor)
                 yield sse(payload, event_id=cursor)
-                if job.finished:
+                if finished:
                     yield sse({"state": job.state}, "end")
                     return
             await asyncio.sleep(1 / STREAM_HZ)

@@ -1,0 +1,43 @@
+"""Explain: why did the network say that? Attribution methods side by side on an input you choose."""
+
+import streamlit as st
+
+from ui import explain_views, input_picker, model_source
+
+st.title("Explain")
+src = model_source.pick("explain")
+if src is None:
+    st.stop()
+every = model_source.refresh_every(src)
+
+
+@st.fragment(run_every=every)
+def body() -> None:
+    if every is not None and model_source.refresh_every(src) is None:  # it ended or paused: stop polling
+        st.rerun()
+    m, why = model_source.load(src)
+    if m is None:
+        st.info(why, icon=":material/hourglass_top:")
+        return
+    if src.live:
+        st.caption(f"Live: epoch {len(src.job.metrics)} of {src.job.epochs}; refreshed every {every:.0f} s.")
+    pick, said = st.columns([2.3, 1.5], gap="medium")
+    with pick:
+        inp = input_picker.pick(m)
+    if inp is None:
+        return
+    with said:
+        input_picker.prediction(m, inp, key="explain-prediction")
+    opts = explain_views.controls(m, inp)
+    if not opts.methods:
+        st.info("Choose one or more methods above.")
+        return
+    results = explain_views.run_all(m, inp, opts)
+    explain_views.render(m, inp, results, key="explain")
+    with st.expander("What the methods do", icon=":material/help:"):
+        for name in opts.methods:
+            meth = explain_views.METHODS.get(name)
+            st.markdown(f"**{meth.title}**: {meth.description}")
+
+
+body()

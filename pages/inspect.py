@@ -1,0 +1,66 @@
+"""Inspect: look inside the network you trained — every layer's output for an input you choose, weights and
+gradients over training, one back-propagation step by hand, its mistakes, and how it changed as it learned.
+"""
+
+import streamlit as st
+
+from ui import input_picker, inspect_errors, inspect_time, inspect_training, inspect_views, model_source
+
+TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
+        ":material/calculate: Backprop by hand", ":material/rule: Mistakes", ":material/history: Over time"]
+
+st.title("Inspect")
+src = model_source.pick("inspect")
+if src is None:
+    st.stop()
+every = model_source.refresh_every(src)
+
+
+@st.fragment(run_every=every)
+def body() -> None:
+    if every is not None and model_source.refresh_every(src) is None:  # it ended or paused: stop polling
+        st.rerun()
+    m, why = model_source.load(src)
+    if m is None:
+        st.info(why, icon=":material/hourglass_top:")
+        return
+    job = src.job
+    if src.live:
+        st.caption(f"Live: epoch {len(job.metrics)} of {job.epochs}, {job.state}; refreshed every {every:.0f} s "
+                   "from the run's weights.")
+    elif m.epoch is None:
+        st.caption("The last weights read while it trained: this run did not keep its final weights.")
+    elif m.epoch:
+        st.caption(f"After {m.epoch} epochs of training.")
+    pick, picture, said = st.columns([2.3, 1, 1.5], gap="medium")
+    with pick:
+        inp = input_picker.pick(m)
+    if inp is None:
+        return
+    with picture:
+        input_picker.show(m, inp, target=150)
+    with said:
+        input_picker.prediction(m, inp, key="inspect-prediction")
+
+    layers, grads, by_hand, mistakes, over_time = st.tabs(TABS, key="inspect-tabs", on_change="rerun")
+    if layers.open is not False:
+        with layers:
+            inspect_views.layers(m, inp)
+    if grads.open is not False:
+        with grads:
+            st.markdown("#### Over training")
+            inspect_training.over_training(src)
+            st.markdown("#### Gradient health now")
+            inspect_training.gradient_health(m)
+    if by_hand.open is not False:
+        with by_hand:
+            inspect_training.backprop_by_hand(m, inp)
+    if mistakes.open is not False:
+        with mistakes:
+            inspect_errors.mistakes(m, inp)
+    if over_time.open is not False:
+        with over_time:
+            inspect_time.over_time(m, src, inp)
+
+
+body()

@@ -1,0 +1,122 @@
+"""AppTest of the Explain page: no run, overlays for a digits CNN (two methods, then three, with the IG delta),
+a method that cannot apply says why, per-word attributions for a text GRU, signed bars for a tabular MLP.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import presets
+from ui import runner, server
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+pytestmark = pytest.mark.slow  # worker processes start and train
+
+
+@pytest.fixture(scope="module")
+def pool():
+    old = os.environ.get("PLAYGROUND_WORKERS")
+    os.environ["PLAYGROUND_WORKERS"] = "1"
+    p = server.pool()
+    yield p
+    p.shutdown()
+    if old is None:
+        os.environ.pop("PLAYGROUND_WORKERS", None)
+    else:
+        os.environ["PLAYGROUND_WORKERS"] = old
+
+
+def trained(pool, preset: str, epochs: int):
+    spec = presets.get(preset).to_dict()
+    spec["train"].update(epochs=epochs, device="cpu")
+    job = pool.submit(spec, track=runner.TRACK)
+    assert job.wait(180), "training did not finish"
+    assert job.state == "done", job.message
+    return job
+
+
+def open_explain(job=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    if job is not None:
+        at.session_state["pg"].job_id = job.id
+    at.switch_page("pages/explain.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def titles(at: AppTest) -> list[str]:
+    """The bold method titles drawn above each result."""
+    return [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+
+
+def test_without_a_run_it_says_so(pool):
+    at = open_explain()
+    assert any("no trained model yet" in i.value for i in at.info)
+
+
+def test_digits_overlays_side_by_side(pool):
+    job = trained(pool, "digits-cnn", 2)
+    at = open_explain(job)
+    # first click: the defaults (saliency, IG, Grad-CAM) drawn beside the input
+    assert at.multiselect(key="explain-methods").value == ["saliency", "integrated_gradients", "grad_cam"]
+    assert {"Input", "Saliency", "Integrated Gradients", "Grad-CAM"} <= set(titles(at))
+    assert sum(len(i.value) for i in at.image) == 4  # the input and three overlays
+    assert any("Convergence delta" in c.value for c in at.caption)
+    assert at.selectbox(key="explain-baseline").value == "zeros" and at.slider(key="explain-steps").value == 50
+    # two other methods, a blurred baseline and another class
+    at.multiselect(key="explain-methods").set_value(["input_x_gradient", "occlusion"]).run()
+    at.selectbox(key="explain-baseline").set_value("blurred").run()
+    at.selectbox(key="explain-target").set_value(7).run()
+    assert not at.exception, at.exception
+    assert {"Input × gradient", "Occlusion"} <= set(titles(at))
+    assert sum(len(i.value) for i in at.image) == 3
+    assert not any("Convergence delta" in c.value for c in at.caption)
+    # a drawn digit is explained the same way
+    at.radio(key="input-kind").set_value("drawing").run()
+    at.session_state["input-draw"] = {"pixels": [0.0] * 20 + [1.0] * 8 + [0.0] * 36}
+    at.run()
+    assert not at.exception, at.exception
+    assert sum(len(i.value) for i in at.image) == 3
+
+
+def test_text_gets_per_word_highlights_and_a_method_that_cannot_apply_says_why(pool):
+    job = trained(pool, "sentiment-gru", 1)
+    at = open_explain(job)
+    assert at.multiselect(key="explain-methods").value == ["saliency", "integrated_gradients"]
+    words = [m.value for m in at.markdown if "<span title=" in m.value]
+    assert len(words) == 2 and all("<span" in w for w in words)
+    at.radio(key="input-kind").set_value("sentence").run()
+    at.text_input(key="input-text").set_value("the acting was <b>not</b> good").run()
+    assert not at.exception, at.exception
+    html = " ".join(m.value for m in at.markdown if "<span title=" in m.value)
+    assert ">good</span>" in html and ">not</span>" in html and "<b>" not in html  # words escaped, tags dropped
+    at.multiselect(key="explain-methods").set_value(["integrated_gradients", "deeplift"]).run()
+    assert not at.exception
+    assert any("DeepLIFT" in i.value and "GRU" in i.value for i in at.info)
+
+
+def test_a_saved_run_folder_can_be_explained(pool, tmp_path, monkeypatch):
+    from playground import runs
+    from playground.train import Trainer
+    spec = presets.get("gauss-mlp")
+    trainer = Trainer(spec, device="cpu")
+    metrics = list(trainer.fit(2))
+    runs.save(tmp_path / "blobs", spec, trainer.model.state_dict(), metrics)
+    (tmp_path / "not-a-run").mkdir()
+    monkeypatch.setenv("PLAYGROUND_RUNS_DIR", str(tmp_path))
+    at = open_explain()
+    assert at.selectbox(key="model-source").options == ["saved run: blobs"]
+    charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Saliency" in charts and "x1" in charts
+
+
+def test_tabular_data_gets_signed_bars_per_feature(pool):
+    job = trained(pool, "iris-mlp", 2)
+    at = open_explain(job)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Saliency" in c and "petal length" in c for c in charts)
+    assert any("Integrated Gradients" in c for c in charts)

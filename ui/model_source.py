@@ -1,0 +1,295 @@
+"""Which trained model Inspect and Explain look at, and that model rebuilt in the app process.
+
+A source is the current run (live: its weights come from `Job.snapshot()` at a bounded rate), a finished
+run of this session (its final weights, checkpoints and statistics are kept in session state, bounded),
+the 2-D Playground's run, or a saved run folder under PLAYGROUND_RUNS_DIR. The model is rebuilt from the
+run's spec and weights on the CPU, in eval mode, and cached until the weights change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+from torch import nn
+
+from playground.build import build
+from playground.data import DataInfo, Dataset, load_cached
+from playground.jobs import Job
+from playground.registry import PlaygroundError
+from playground.spec import Spec, from_dict
+from playground.train import LOSSES, LossType
+
+from . import runner, server, state
+
+STORE = "inspect-store"  # session state: run id -> what is kept of a finished run
+KEEP = 8  # finished runs whose weights are kept
+MAX_BYTES = 32 * 2**20  # all kept weights and checkpoints of one session together
+SOURCE_KEY = "model-source"  # the run picker, shared by Inspect and Explain
+
+
+@dataclass
+class Source:
+    """A run to look at (its weights are read by `load`)."""
+
+    id: str
+    label: str
+    spec: dict
+    job: Job | None = None
+    path: str | None = None  # a saved run folder
+
+    @property
+    def live(self) -> bool:
+        """Still training (or paused, or waiting to start): its weights may change."""
+        return self.job is not None and not self.job.finished
+
+
+@dataclass
+class Loaded:
+    """A source's model, rebuilt: everything the views need to run it."""
+
+    source: Source
+    key: str  # changes whenever the weights do: caches key on it
+    spec: Spec
+    data: Dataset
+    model: nn.Module
+    epoch: int | None  # None: weights read during training at an unknown epoch
+    loss: LossType
+    out_shape: tuple[int, ...]
+
+    @property
+    def info(self) -> DataInfo:
+        return self.data.info
+
+    @property
+    def classify(self) -> bool:
+        return self.info.classification
+
+    def targets(self, labels: torch.Tensor) -> torch.Tensor:
+        """Dataset targets in the form the run's loss compares with outputs."""
+        return self.loss.target(labels, self.info, self.out_shape)
+
+    @torch.no_grad()
+    def outputs(self, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+        return torch.cat([self.model(x[i:i + chunk]) for i in range(0, len(x), chunk)])
+
+    def labels(self, out: torch.Tensor) -> torch.Tensor:
+        """Predicted classes from outputs (one logit per class, or a single logit)."""
+        if out.shape[1] == 1:
+            return (out[:, 0] > (0.0 if self.loss.kind == "binary" else 0.5)).long()
+        return out.argmax(1)
+
+    def probabilities(self, out: torch.Tensor) -> torch.Tensor:
+        """(B, classes) probabilities of a classifier's outputs."""
+        if out.shape[1] == 1:
+            p = torch.sigmoid(out) if self.loss.kind == "binary" else out.clamp(0, 1)
+            return torch.cat([1 - p, p], 1)
+        return torch.softmax(out, 1)
+
+
+# ---- what is kept of finished runs ------------------------------------------------------------------
+
+def _nbytes(entry: dict) -> int:
+    n = sum(np.asarray(v).nbytes for v in (entry.get("weights") or {}).values())
+    return n + sum(np.asarray(v).nbytes for c in entry.get("checkpoints") or [] for v in c["weights"].values())
+
+
+def store() -> dict:
+    return st.session_state.setdefault(STORE, {})
+
+
+def remember(job: Job) -> dict | None:
+    """Keep a finished run's final weights, checkpoints and statistics (bounded); the kept entry."""
+    kept = store()
+    if job.id in kept or not job.finished:
+        return kept.get(job.id)
+    checkpoints = job.checkpoints() or []
+    epoch = len(job.metrics)
+    if checkpoints and checkpoints[-1]["epoch"] == epoch:  # tracked runs end with a copy of the final weights
+        weights = checkpoints[-1]["weights"]
+    else:  # else the last weights read while it trained, if any (their epoch is not known)
+        weights, epoch = job.snapshot(timeout=0), None
+    if weights is None:
+        return None
+    kept[job.id] = {"weights": weights, "checkpoints": checkpoints, "stats": list(job.stats), "epoch": epoch}
+    while len(kept) > KEEP:
+        kept.pop(next(iter(kept)))
+    total = sum(_nbytes(e) for e in kept.values())
+    for e in list(kept.values())[:-1]:  # over budget: the older runs give up their checkpoints first
+        if total <= MAX_BYTES:
+            break
+        total -= _nbytes(e) - _nbytes({"weights": e["weights"]})
+        e["checkpoints"] = []
+    return kept[job.id]
+
+
+# ---- choosing a source ------------------------------------------------------------------------------
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("PLAYGROUND_RUNS_DIR", "runs"))
+
+
+def _saved() -> list[Source]:
+    d = runs_dir()
+    if not d.is_dir():
+        return []
+    out = []
+    for p in sorted(d.iterdir())[:50]:
+        if (p / "spec.json").is_file() and (p / "model.safetensors").is_file():
+            out.append(Source(f"saved:{p.name}", f"saved run: {p.name}", {}, path=str(p)))
+    return out
+
+
+def sources() -> list[Source]:
+    """Every model this session can look at, the current run first."""
+    s = state.get()
+    pool = server.pool()
+    out, seen = [], set()
+    job = runner.current()  # also records a run that just finished
+    if job is not None and job.state != "failed":
+        out.append(Source(job.id, f"current run: {job.spec.get('name', '')}", job.spec, job))
+        seen.add(job.id)
+    pg2d = st.session_state.get("pg2d")
+    j2 = pool.get(pg2d.job_id) if getattr(pg2d, "job_id", None) else None
+    if j2 is not None and not j2.finished and (j2.metrics or j2.state == "running"):
+        out.append(Source(j2.id, f"2-D Playground run: {j2.spec.get('name', '')}", j2.spec, j2))
+        seen.add(j2.id)
+    for r in reversed(s.runs):
+        if r["id"] in seen or r.get("state") == "failed":
+            continue
+        out.append(Source(r["id"], r["label"], r["spec"], pool.get(r["id"])))
+    return out + _saved()
+
+
+def empty_state(page: str) -> None:
+    """No model yet: say so, and offer to train the current setup."""
+    s = state.get()
+    st.info("There is no trained model yet. This page looks inside the network you train: train one first.",
+            icon=":material/model_training:")
+    left, right, _ = st.columns([1, 1.3, 2])
+    left.page_link("pages/train.py", label="Go to Train", icon=":material/play_circle:")
+    if right.button(f"Train “{s.spec.get('name', 'this setup')}” here", key=f"{page}-train-here",
+                    icon=":material/play_arrow:", type="primary"):
+        if runner.start() is not None:
+            st.rerun()
+
+
+def pick(page: str) -> Source | None:
+    """The run picker (shared by Inspect and Explain); None, with a message, when there is nothing to pick."""
+    options = sources()
+    job = runner.current()
+    if job is not None and job.state == "failed":
+        st.warning(f"The current run failed: {job.message}", icon=":material/error:")
+    if not options:
+        empty_state(page)
+        return None
+    by_id = {o.id: o for o in options}
+    current = state.get().job_id
+    chosen, chosen_with = st.session_state.get(f"{SOURCE_KEY}-id", (None, None))
+    if chosen_with != current:  # a new run started since the choice: show the new run
+        chosen = current
+    if st.session_state.get(SOURCE_KEY) not in by_id or chosen_with != current:
+        st.session_state[SOURCE_KEY] = chosen if chosen in by_id else options[0].id
+    sid = st.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label, key=SOURCE_KEY,
+                       help="The current run updates live while it trains; finished runs keep their last weights.")
+    st.session_state[f"{SOURCE_KEY}-id"] = (sid, current)  # survives the page switch (widget state does not)
+    return by_id[sid]
+
+
+# ---- the model ------------------------------------------------------------------------------------
+
+def model_from(spec: Spec, info: DataInfo, weights: dict) -> nn.Module:
+    """The spec's model with these weights ({name: numpy array}), on the CPU, in eval mode."""
+    model = build(spec, info)
+    model.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()}, strict=False)
+    return model.eval()
+
+
+def _weights(src: Source) -> tuple[dict | None, int, str]:
+    """(weights, epoch, why not) of a source."""
+    job = src.job
+    if job is not None and not job.finished:
+        if job.state in ("queued", "starting"):
+            return None, 0, "The run is starting; its weights appear here in a moment."
+        w = job.snapshot(timeout=3)
+        return w, len(job.metrics), "" if w is not None else "The run's weights could not be read; try again."
+    kept = store().get(src.id) or (remember(job) if job is not None else None)
+    if kept is None:
+        return None, 0, ("This run's weights were not kept (runs started on Train keep them). "
+                         "Train it again to look inside.")
+    return kept["weights"], kept["epoch"], ""
+
+
+def load(src: Source) -> tuple[Loaded | None, str]:
+    """The source's model (cached until its weights change), or None and why not."""
+    cache = st.session_state.setdefault("inspect-model", {})
+    try:
+        if src.path is not None:
+            if cache.get("id") != src.id:
+                from playground.runs import load_model
+                model, spec, info = load_model(src.path)
+                cache.update(id=src.id, weights=None, model=model, spec=spec, n=cache.get("n", 0) + 1, epoch=0)
+        else:
+            weights, epoch, why = _weights(src)
+            if weights is None:
+                return None, why
+            if cache.get("id") != src.id or cache.get("weights") is not weights:
+                spec = from_dict(src.spec)
+                model = model_from(spec, load_cached(spec.data).info, weights)
+                cache.update(id=src.id, weights=weights, model=model, spec=spec, n=cache.get("n", 0) + 1,
+                             epoch=epoch)
+    except (PlaygroundError, RuntimeError, OSError) as e:
+        cache.clear()
+        return None, f"This model cannot be opened: {getattr(e, 'message', str(e))}"
+    spec, model = cache["spec"], cache["model"]
+    data = load_cached(spec.data)
+    with torch.no_grad():
+        out_shape = tuple(model(data.x_val[:1]).shape[1:])
+    return Loaded(src, f"{src.id}#{cache['n']}", spec, data, model, cache["epoch"],
+                  LOSSES.get(spec.train.loss), out_shape), ""
+
+
+def stats(src: Source) -> list[dict]:
+    """The run's per-layer weight and gradient statistics over training ([] when it kept none)."""
+    kept = store().get(src.id)
+    if kept is not None:
+        return kept["stats"]
+    return list(src.job.stats) if src.job is not None else []
+
+
+def checkpoints(src: Source) -> list[dict]:
+    """The run's checkpoints ([{"epoch", "weights"}]); a live run's are fetched at most every few seconds."""
+    kept = store().get(src.id)
+    if kept is not None:
+        return kept["checkpoints"]
+    job = src.job
+    if job is None:
+        return []
+    if job.finished:
+        kept = remember(job)
+        return kept["checkpoints"] if kept else []
+    memo = st.session_state.setdefault("inspect-live-checkpoints", {})
+    if memo.get("id") != job.id or memo.get("epochs") != len(job.metrics):
+        memo.update(id=job.id, epochs=len(job.metrics), checkpoints=job.checkpoints(timeout=3) or [])
+    return memo["checkpoints"]
+
+
+def memo(bucket: str, key, fn, keep: int = 4):
+    """`fn()` computed once per key and kept in session state (the `keep` newest keys of each bucket)."""
+    box = st.session_state.setdefault("inspect-memo", {}).setdefault(bucket, {})
+    if key not in box:
+        box[key] = fn()
+        while len(box) > keep:
+            box.pop(next(iter(box)))
+    return box[key]
+
+
+def refresh_every(src: Source) -> float | None:
+    """Seconds between live refreshes of a page that shows this source (None: it does not change)."""
+    if not src.live or src.job.state == "paused":  # a paused run changes only when resumed (from another page)
+        return None
+    return max(2.0, 0.2 * server.pool().running())  # each refresh costs the app process, not the trainer
