@@ -13,14 +13,9 @@ every = model_source.refresh_every(src)
 
 @st.fragment(run_every=every)
 def body() -> None:
-    if every is not None and model_source.refresh_every(src) is None:  # it ended or paused: stop polling
-        st.rerun()
-    m, why = model_source.load(src)
+    m = model_source.live_model(src, every)
     if m is None:
-        st.info(why, icon=":material/hourglass_top:")
         return
-    if src.live:
-        st.caption(f"Live: epoch {len(src.job.metrics)} of {src.job.epochs}; refreshed every {every:.0f} s.")
     pick, said = st.columns([2.3, 1.5], gap="medium")
     with pick:
         inp = input_picker.pick(m)

@@ -18,20 +18,9 @@ every = model_source.refresh_every(src)
 
 @st.fragment(run_every=every)
 def body() -> None:
-    if every is not None and model_source.refresh_every(src) is None:  # it ended or paused: stop polling
-        st.rerun()
-    m, why = model_source.load(src)
+    m = model_source.live_model(src, every)
     if m is None:
-        st.info(why, icon=":material/hourglass_top:")
         return
-    job = src.job
-    if src.live:
-        st.caption(f"Live: epoch {len(job.metrics)} of {job.epochs}, {job.state}; refreshed every {every:.0f} s "
-                   "from the run's weights.")
-    elif m.epoch is None:
-        st.caption("The last weights read while it trained: this run did not keep its final weights.")
-    elif m.epoch:
-        st.caption(f"After {m.epoch} epochs of training.")
     pick, picture, said = st.columns([2.3, 1, 1.5], gap="medium")
     with pick:
         inp = input_picker.pick(m)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 import torch
@@ -102,6 +103,22 @@ def _apptest_like_the_real_server(monkeypatch):
 
 
 # ---- browser tests: a real `streamlit run app.py` per test module, and Debian's Chromium ----
+
+@pytest.fixture(scope="module")
+def app_pool():
+    """The app's job pool with one worker, started here: a pool first started inside a script run would
+    spawn its workers from app.py."""
+    from ui import server as ui_server
+    old = os.environ.get("PLAYGROUND_WORKERS")
+    os.environ["PLAYGROUND_WORKERS"] = "1"
+    p = ui_server.pool()
+    yield p
+    p.shutdown()
+    if old is None:
+        os.environ.pop("PLAYGROUND_WORKERS", None)
+    else:
+        os.environ["PLAYGROUND_WORKERS"] = old
+
 
 @pytest.fixture(scope="module")
 def server():

@@ -4,30 +4,21 @@ a method that cannot apply says why, per-word attributions for a text GRU, signe
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
-from ui import runner, server
+from ui import runner
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow  # worker processes start and train
 
 
 @pytest.fixture(scope="module")
-def pool():
-    old = os.environ.get("PLAYGROUND_WORKERS")
-    os.environ["PLAYGROUND_WORKERS"] = "1"
-    p = server.pool()
-    yield p
-    p.shutdown()
-    if old is None:
-        os.environ.pop("PLAYGROUND_WORKERS", None)
-    else:
-        os.environ["PLAYGROUND_WORKERS"] = old
+def pool(app_pool):
+    return app_pool
 
 
 def trained(pool, preset: str, epochs: int):

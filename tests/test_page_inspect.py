@@ -6,7 +6,6 @@ Runs are trained once per module through the real worker pool (with the tracking
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
-from ui import runner, server
+from ui import runner
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
@@ -28,16 +27,8 @@ THREE = [0, .3, .8, 1, 1, .7, 0, 0, 0, .2, .2, 0, .1, 1, .2, 0, 0, 0, 0, 0, .3, 
 
 
 @pytest.fixture(scope="module")
-def pool():
-    old = os.environ.get("PLAYGROUND_WORKERS")
-    os.environ["PLAYGROUND_WORKERS"] = "1"
-    p = server.pool()
-    yield p
-    p.shutdown()
-    if old is None:
-        os.environ.pop("PLAYGROUND_WORKERS", None)
-    else:
-        os.environ["PLAYGROUND_WORKERS"] = old
+def pool(app_pool):
+    return app_pool
 
 
 def trained(pool, preset: str, epochs: int, **changes):
@@ -230,3 +221,16 @@ def test_a_live_run_is_shown_while_it_trains(pool):
     finally:
         job.stop()
         job.wait(10)
+
+
+def test_a_paused_run_is_shown_live_without_polling(pool):
+    spec = presets.get("spiral-mlp").to_dict()
+    spec["train"].update(epochs=500, device="cpu")
+    job = pool.submit(spec, track=runner.TRACK, paused=True)
+    try:
+        job.step("epoch")
+        assert job.wait_for(lambda: len(job.metrics) >= 1 and job.state == "paused", 60)
+        at = open_inspect(job)
+        assert any("refreshed when it resumes" in c.value for c in at.caption), [c.value for c in at.caption]
+    finally:
+        job.stop()

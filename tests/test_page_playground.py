@@ -20,18 +20,8 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def pool():
-    """One worker, started here: a pool first started inside a script run would spawn from app.py."""
-    import os
-    old = os.environ.get("PLAYGROUND_WORKERS")
-    os.environ["PLAYGROUND_WORKERS"] = "1"
-    p = server.pool()
-    yield p
-    p.shutdown()
-    if old is None:
-        os.environ.pop("PLAYGROUND_WORKERS", None)
-    else:
-        os.environ["PLAYGROUND_WORKERS"] = old
+def pool(app_pool):
+    return app_pool
 
 
 @pytest.fixture(autouse=True)

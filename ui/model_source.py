@@ -293,3 +293,23 @@ def refresh_every(src: Source) -> float | None:
     if not src.live or src.job.state == "paused":  # a paused run changes only when resumed (from another page)
         return None
     return max(2.0, 0.2 * server.pool().running())  # each refresh costs the app process, not the trainer
+
+
+def live_model(src: Source, every: float | None) -> Loaded | None:
+    """In a page's refreshing fragment: the source's model now, captioned with how fresh it is; None (the
+    reason shown) while it cannot be opened."""
+    if every is not None and refresh_every(src) is None:  # it ended or paused: stop polling
+        st.rerun()
+    m, why = load(src)
+    if m is None:
+        st.info(why, icon=":material/hourglass_top:")
+        return None
+    job = src.job
+    if src.live:
+        fresh = f"refreshed every {every:.0f} s" if every else "refreshed when it resumes"
+        st.caption(f"Live: epoch {len(job.metrics)} of {job.epochs}, {job.state}; {fresh} from the run's weights.")
+    elif m.epoch is None:
+        st.caption("The last weights read while it trained: this run did not keep its final weights.")
+    elif m.epoch:
+        st.caption(f"After {m.epoch} epochs of training.")
+    return m
