@@ -105,6 +105,16 @@ def _apptest_like_the_real_server(monkeypatch):
 # ---- browser tests: a real `streamlit run app.py` per test module, and Debian's Chromium ----
 
 @pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread (use it on modules of tiny models: on a busy 2-core machine two threads wait on
+    each other)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
 def app_pool():
     """The app's job pool with one worker, started here: a pool first started inside a script run would
     spawn its workers from app.py."""

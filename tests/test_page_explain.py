@@ -111,3 +111,12 @@ def test_tabular_data_gets_signed_bars_per_feature(pool):
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Saliency" in c and "petal length" in c for c in charts)
     assert any("Integrated Gradients" in c for c in charts)
+
+
+def test_a_sequence_gets_attribution_per_step_over_its_input(pool):
+    job = trained(pool, "sine-lstm", 1)
+    at = open_explain(job)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    drawn = [c for c in charts if '"step"' in c and '"attribution"' in c]
+    assert len(drawn) == len(at.multiselect(key="explain-methods").value) >= 2, charts
+    assert any("Convergence delta" in c.value for c in at.caption)

@@ -244,10 +244,9 @@ def _bars(names: list[str], v: np.ndarray, title: str) -> go.Figure:
     return fig
 
 
-def _features(m: Loaded, inp: Input, results, key: str) -> None:
-    n = inp.x.shape[1]
-    names = m.info.feature_names if len(m.info.feature_names) == n else [f"x{i + 1}" for i in range(n)]
-    cols = st.columns(min(3, max(1, len(results))))
+def _in_columns(results, most: int):
+    """Each method's (name, method, attribution) drawn inside its own column; failures are said there."""
+    cols = st.columns(min(most, max(1, len(results))))
     for i, (name, a) in enumerate(results):
         with cols[i % len(cols)]:
             meth = METHODS.get(name)
@@ -255,32 +254,32 @@ def _features(m: Loaded, inp: Input, results, key: str) -> None:
                 st.markdown(f"**{meth.title}**")
                 _fail(name, a)
                 continue
-            st.plotly_chart(_bars(names, a.values.reshape(-1).numpy(), meth.title), width="stretch",
-                            key=f"{key}-{name}", config={"displayModeBar": False})
-            if a.delta is not None:
-                st.caption(note(m, inp, a))
+            yield name, meth, a
+
+
+def _features(m: Loaded, inp: Input, results, key: str) -> None:
+    n = inp.x.shape[1]
+    names = m.info.feature_names if len(m.info.feature_names) == n else [f"x{i + 1}" for i in range(n)]
+    for name, meth, a in _in_columns(results, 3):
+        st.plotly_chart(_bars(names, a.values.reshape(-1).numpy(), meth.title), width="stretch",
+                        key=f"{key}-{name}", config={"displayModeBar": False})
+        if a.delta is not None:
+            st.caption(note(m, inp, a))
     if len(names) > TOP_FEATURES:
         st.caption(f"The {TOP_FEATURES} features with the largest attributions of each method are shown.")
 
 
 def _sequence(m: Loaded, inp: Input, results, key: str) -> None:
     x = inp.x[0].numpy()  # (T, F)
-    cols = st.columns(min(2, max(1, len(results))))
-    for i, (name, a) in enumerate(results):
-        with cols[i % len(cols)]:
-            meth = METHODS.get(name)
-            if isinstance(a, str):
-                st.markdown(f"**{meth.title}**")
-                _fail(name, a)
-                continue
-            v = a.values[0].numpy().reshape(len(x), -1).sum(1)
-            fig = go.Figure([go.Bar(x=list(range(1, len(v) + 1)), y=v, name="attribution",
-                                    marker_color=[f"rgb{images.POS}" if t >= 0 else f"rgb{images.NEG}" for t in v]),
-                             go.Scatter(x=list(range(1, len(x) + 1)), y=x[:, 0], name="input", yaxis="y2",
-                                        line={"color": "#444"})])
-            fig.update_layout(title={"text": meth.title, "font": {"size": 13}}, height=280, xaxis_title="step",
-                              yaxis_title="attribution", yaxis2={"title": "input", "overlaying": "y", "side": "right"},
-                              margin={"l": 50, "r": 50, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.3})
-            st.plotly_chart(fig, width="stretch", key=f"{key}-{name}")
-            if a.delta is not None:
-                st.caption(note(m, inp, a))
+    for name, meth, a in _in_columns(results, 2):
+        v = a.values[0].numpy().reshape(len(x), -1).sum(1)
+        fig = go.Figure([go.Bar(x=list(range(1, len(v) + 1)), y=v, name="attribution",
+                                marker_color=[f"rgb{images.POS}" if t >= 0 else f"rgb{images.NEG}" for t in v]),
+                         go.Scatter(x=list(range(1, len(x) + 1)), y=x[:, 0], name="input", yaxis="y2",
+                                    line={"color": "#444"})])
+        fig.update_layout(title={"text": meth.title, "font": {"size": 13}}, height=280, xaxis_title="step",
+                          yaxis_title="attribution", yaxis2={"title": "input", "overlaying": "y", "side": "right"},
+                          margin={"l": 50, "r": 50, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.3})
+        st.plotly_chart(fig, width="stretch", key=f"{key}-{name}")
+        if a.delta is not None:
+            st.caption(note(m, inp, a))
