@@ -30,7 +30,8 @@ TRACK_PARAMS = (
     Param("stats", "bool", True, help="Send per-layer weight and gradient norms and histograms."),
     Param("checkpoints", "int", 0, 0, 100, help="Keep about this many copies of the weights over the run."),
     Param("bins", "int", 30, 2, 200, help="Histogram bins."),
-    Param("interval", "float", 0.25, 0.0, 60.0, help="Least seconds between two statistics events."),
+    Param("interval", "float", 1.0, 0.0, 60.0,
+          help="Least seconds between two statistics events (longer while a worker holds over 4 jobs)."),
 )
 
 
@@ -108,8 +109,9 @@ class Tracker:
     """
 
     def __init__(self, epochs: int, stats: bool = True, checkpoints: int = 0, bins: int = 30,
-                 interval: float = 0.25, max_bytes: int = 32 * 2**20) -> None:
+                 interval: float = 1.0, max_bytes: int = 32 * 2**20) -> None:
         self.epochs, self.want_stats, self.bins, self.interval = epochs, stats, bins, interval
+        self.base_interval = interval  # what was asked; a busy worker stretches `interval` from it
         self.want_checkpoints, self.max_bytes = checkpoints, max_bytes
         self.every = 0  # epochs between checkpoints; 0: none (set by `start`, once the model's size is known)
         self.checkpoints: list[dict] = []

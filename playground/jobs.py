@@ -45,7 +45,7 @@ class JobRefused(PlaygroundError):
     """A job was not started: over a limit, or the pool is shut down."""
 
 
-@dataclass
+@dataclass(eq=False)  # a handle equals only itself: comparing fields would compare metrics and arrays
 class Job:
     """The app-side handle of one training job; updated by the pool's reader thread."""
 
@@ -281,10 +281,7 @@ class JobPool:
 
     def queue_position(self, job: Job) -> int | None:
         with self._lock:
-            try:
-                return self._pending.index(job) + 1
-            except ValueError:
-                return None
+            return next((i + 1 for i, j in enumerate(self._pending) if j is job), None)
 
     def running(self) -> int:
         """Jobs placed on a worker and not finished (training or paused)."""

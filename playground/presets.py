@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 
@@ -9,6 +10,7 @@ from .registry import PlaygroundError, suggest
 from .spec import Spec, from_dict
 
 
+@functools.cache  # shipped files do not change while the process runs; every page run lists them
 def _files() -> dict[str, str]:
     root = resources.files("playground") / "presets"
     return {p.name[:-5]: p.read_text() for p in sorted(root.iterdir(), key=lambda p: p.name)

@@ -93,7 +93,7 @@ def test_tracker_memory_budget_and_stop_between_checkpoints(make_spec):
 
 def test_track_options():
     assert health.track_options(None) is None and health.track_options(False) is None
-    assert health.track_options(True) == {"stats": True, "checkpoints": 0, "bins": 30, "interval": 0.25}
+    assert health.track_options(True) == {"stats": True, "checkpoints": 0, "bins": 30, "interval": 1.0}
     assert health.track_options({"checkpoints": 20})["checkpoints"] == 20
     with pytest.raises(PlaygroundError, match="unknown option 'checkpionts'"):
         health.track_options({"checkpionts": 20})
