@@ -21,20 +21,13 @@ Model of a class: with the streamed chart the Train page does not rerun while it
 
 from __future__ import annotations
 
-# ruff: noqa: E402  (the path is set before the imports)
-import sys
-from pathlib import Path
-
-# benchmarks/ goes last on the path: a module here named like a stdlib one (inspect.py) must not shadow it
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
 import argparse
 import asyncio
 import json
 import os
 import resource
 import statistics
+import sys
 import time
 import urllib.parse
 

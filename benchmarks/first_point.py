@@ -24,18 +24,11 @@ part can be told apart from the browser's.
 
 from __future__ import annotations
 
-# ruff: noqa: E402  (the path is set before the imports)
-import sys
-from pathlib import Path
-
-# benchmarks/ goes last on the path: a module here named like a stdlib one (inspect.py) must not shadow it
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
 import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 from common import ROOT, load, wait_until  # noqa: F401  (sets sys.path)

@@ -22,21 +22,15 @@ starts Chromium under `nice`, as if the browser ran on the student's machine ins
 
 from __future__ import annotations
 
-# ruff: noqa: E402  (the path is set before the imports)
-import sys
-from pathlib import Path
-
-# benchmarks/ goes last on the path: a module here named like a stdlib one (inspect.py) must not shadow it
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
 import argparse
 import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from common import CHART_INFO, FIND_CHART, ROOT, cpu_seconds, get_json, job_id_of, load, processes, wait_until  # noqa: F401
 

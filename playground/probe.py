@@ -9,6 +9,7 @@ view of a whole split. Health checks live in `health.py`, the loss landscape in 
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -289,42 +290,43 @@ def capture(model: nn.Module, x: torch.Tensor, max_elements: int = 65536, kernel
     if not isinstance(model, nn.Sequential):
         raise PlaygroundError("capture reads a sequential model (what a spec builds); this one is "
                               f"{type(model).__name__}")
+    plan = _plan(model)
     seqs: dict[int, torch.Tensor] = {}
-    hooks, kept, device = [], {}, None
-    for i, m in enumerate(model):
-        if device is None and m._parameters:  # the first layer with weights of its own tells the device
-            device = next(iter(m._parameters.values())).device
-        if isinstance(m, Recurrent):  # the whole sequence, before the layer keeps only the last step
+    hooks, kept = [], {}
+    for i, m, _name, inside, _conv, _rnn in plan.layers if plan.inside else ():
+        if inside and isinstance(m, Recurrent):  # the whole sequence, before the layer keeps only the last step
             hooks.append(m.rnn.register_forward_hook(lambda _m, _x, out, i=i: seqs.__setitem__(i, out[0])))
-        elif isinstance(m, SelfAttention):
+        elif inside and isinstance(m, SelfAttention):
             kept[m] = m.keep_weights  # restored afterwards
             m.keep_weights = True
     was_training = model.training
     if was_training:  # switching modes walks every module: skip it when there is nothing to switch
         model.eval()
-    h = x if device is None else x.to(device)  # a no-op when it is there already
+    h = x if plan.weight is None else x.to(plan.weight.device)  # a no-op when it is there already
     f32, cpu = torch.float32, h.device.type == "cpu"
     records, pending = [], []
     try:
         # inference mode: a stricter no_grad (no graph, no version counters); outputs only go to numpy
         with torch.inference_mode():
             # the layers one by one, as Sequential.forward runs them: no per-layer hook to pay for
-            for i, m in enumerate(model):
+            for i, m, name, inside, conv, rnn in plan.layers:
                 src, h = h, m(h)
-                if isinstance(h, tuple):  # a bare nn.RNN returns (output, state)
+                if rnn:  # a bare nn.RNN returns (output, state)
                     h = h[0]
                 if h.numel() <= max_elements:
                     if cpu and h.dtype is f32:  # the common case, kept cheap
                         values = h.numpy()  # shared with the tensor, not copied
-                        rec = LayerOutput(i, _NAMES.get(type(m)) or type_name(m), values.shape[1:], values)
+                        rec = LayerOutput(i, name, values.shape[1:], values)
                     else:  # on a GPU: converted below, all layers in one transfer
-                        rec = LayerOutput(i, type_name(m), tuple(h.shape[1:]), None)
+                        rec = LayerOutput(i, name, tuple(h.shape[1:]), None)
                         pending.append((rec, h))
                 else:
                     values, note = _bounded(h, max_elements)
-                    rec = LayerOutput(i, type_name(m), tuple(h.shape[1:]), values, note, _stats(h) if note else None)
-                if isinstance(m, _INSIDE):
+                    rec = LayerOutput(i, name, tuple(h.shape[1:]), values, note, _stats(h) if note else None)
+                if inside:
                     _extras(rec, m, src, seqs.get(i), kept, max_elements)
+                elif kernels and conv:
+                    rec.kernels = _kernels(m.weight, max_elements)
                 records.append(rec)
     finally:
         if was_training:
@@ -339,14 +341,44 @@ def capture(model: nn.Module, x: torch.Tensor, max_elements: int = 65536, kernel
         for rec, t in pending:
             rec.values = flat[pos:pos + t.numel()].reshape(t.shape)
             pos += t.numel()
-    for rec, m in zip(records, model, strict=True):
-        if kernels and isinstance(m, nn.Conv2d):  # a copy: the live weights go on changing as the model trains
-            w = m.weight.detach()
-            rec.kernels = w.numpy().copy() if cpu and w.dtype is f32 and w.numel() <= max_elements \
-                else _bounded(w[None].clone(), max_elements)[0][0]  # (out, in, kh, kw)
-        elif isinstance(m, nn.RNNBase):  # a bare RNN's output is its sequence already
+    for rec, (*_, rnn) in zip(records, plan.layers, strict=True) if plan.rnn else ():
+        if rnn:  # a bare RNN's output is its sequence already
             rec.sequence = rec.values
     return records
+
+
+def _kernels(w: torch.Tensor, max_elements: int) -> np.ndarray:
+    """A copy of a convolution's kernels (out, in, kh, kw): the live weights go on changing as it trains
+    (a version counter cannot tell: fused optimizers update in place without bumping it)."""
+    w = w.detach()
+    if w.device.type == "cpu" and w.dtype is torch.float32 and w.numel() <= max_elements:
+        return w.numpy().copy()
+    return _bounded(w[None].clone(), max_elements)[0][0]
+
+
+@dataclass
+class _Plan:
+    """What capture needs to know of each layer, worked out once per model (while its layers stay the same)."""
+
+    modules: tuple  # the layers it was made for
+    layers: tuple  # (index, module, name, has more to show, is Conv2d, is a bare RNN) per layer
+    weight: torch.Tensor | None  # the first layer's own first parameter: it tells the device (`.to` keeps it)
+    inside: bool  # some layer has more to show (attention, a sequence over time)
+    rnn: bool  # some layer is a bare RNN
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plan(model: nn.Sequential) -> _Plan:
+    modules = tuple(model._modules.values())
+    plan = _PLANS.get(model)
+    if plan is None or plan.modules != modules:  # identity per layer: a swapped layer makes a new plan
+        layers = tuple((i, m, _NAMES.get(type(m)) or type_name(m), isinstance(m, _INSIDE),
+                        isinstance(m, nn.Conv2d), isinstance(m, nn.RNNBase)) for i, m in enumerate(modules))
+        first = next((p for m in modules for p in m._parameters.values() if p is not None), None)
+        plan = _PLANS[model] = _Plan(modules, layers, first, any(r[3] for r in layers), any(r[5] for r in layers))
+    return plan
 
 
 def _extras(rec: LayerOutput, m: nn.Module, src: torch.Tensor, seq: torch.Tensor | None,

@@ -4,15 +4,12 @@ a method that cannot apply says why, per-word attributions for a text GRU, signe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from apptest import open_page, trained
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
-from ui import runner
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow  # worker processes start and train
 
 
@@ -21,22 +18,10 @@ def pool(app_pool):
     return app_pool
 
 
-def trained(pool, preset: str, epochs: int):
-    spec = presets.get(preset).to_dict()
-    spec["train"].update(epochs=epochs, device="cpu")
-    job = pool.submit(spec, track=runner.TRACK)
-    assert job.wait(180), "training did not finish"
-    assert job.state == "done", job.message
-    return job
 
 
 def open_explain(job=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    if job is not None:
-        at.session_state["pg"].job_id = job.id
-    at.switch_page("pages/explain.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/explain.py", job)
 
 
 def titles(at: AppTest) -> list[str]:

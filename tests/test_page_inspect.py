@@ -7,16 +7,15 @@ Runs are trained once per module through the real worker pool (with the tracking
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest import APP, open_page, trained
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
 from ui import runner
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
         ":material/calculate: Backprop by hand", ":material/rule: Mistakes", ":material/history: Over time"]
 pytestmark = pytest.mark.slow  # worker processes start and train
@@ -31,13 +30,6 @@ def pool(app_pool):
     return app_pool
 
 
-def trained(pool, preset: str, epochs: int, **changes):
-    spec = presets.get(preset).to_dict()
-    spec["train"].update(epochs=epochs, device="cpu", **changes)
-    job = pool.submit(spec, track=runner.TRACK)
-    assert job.wait(180), "training did not finish"
-    assert job.state == "done", job.message
-    return job
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +38,7 @@ def digits(pool):
 
 
 def open_inspect(job=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    if job is not None:
-        at.session_state["pg"].job_id = job.id
-    at.switch_page("pages/inspect.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/inspect.py", job)
 
 
 def tab(at: AppTest, i: int) -> AppTest:

@@ -192,6 +192,22 @@ def test_capture_kernels_no_graph_and_bounded(make_spec):
     assert probe.capture(tr.model, tr.x_val[:1], kernels=False)[0].kernels is None  # when flipping through inputs
 
 
+def test_capture_kernels_follow_training_and_are_copies(make_spec):
+    tr = Trainer(make_spec({"name": "shapes", "n_samples": 30, "size": 16},
+                           [{"type": "Conv2d", "out_channels": 6, "kernel_size": 3}, {"type": "Flatten"},
+                            {"type": "Linear", "out_features": 3}]))
+    before = probe.capture(tr.model, tr.x_val[:1])[0].kernels
+    kept = before.copy()
+    tr.train_step()  # the optimizer changes the weights in place
+    after = probe.capture(tr.model, tr.x_val[:1])[0].kernels
+    np.testing.assert_array_equal(after, tr.model[0].weight.detach().numpy())
+    assert not np.array_equal(after, kept)
+    np.testing.assert_array_equal(before, kept)  # what the first call returned did not move with the weights
+    tr.model[0] = torch.nn.Conv2d(1, 6, 3)  # a swapped layer: its own kernels, not the old layer's
+    np.testing.assert_array_equal(probe.capture(tr.model, tr.x_val[:1])[0].kernels,
+                                  tr.model[0].weight.detach().numpy())
+
+
 def test_capture_downsamples_big_images():
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1))
     out = probe.capture(model, torch.randn(1, 1, 100, 100), max_elements=2500)[0]

@@ -93,19 +93,19 @@ def edit(fn) -> None:
 
 
 def undo() -> None:
-    s = get()
-    if s.history:
-        s.future.append(copy.deepcopy(s.spec))
-        s.spec = s.history.pop()
-        s.edits += 1
-        sync_url()
+    _travel(get().history, get().future)
 
 
 def redo() -> None:
+    _travel(get().future, get().history)
+
+
+def _travel(source: list, dest: list) -> None:
+    """Undo or redo: the newest spec of `source` becomes current; the current one goes onto `dest`."""
     s = get()
-    if s.future:
-        s.history.append(copy.deepcopy(s.spec))
-        s.spec = s.future.pop()
+    if source:
+        dest.append(copy.deepcopy(s.spec))
+        s.spec = source.pop()
         s.edits += 1
         sync_url()
 
