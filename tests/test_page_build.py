@@ -206,6 +206,17 @@ def test_import_and_csv_helpers(tmp_path, monkeypatch):
         accept_csv(b"a,b\n" + b"1,2\n" * 1_300_000)
 
 
+def test_uploads_beyond_the_budget_are_pruned_oldest_first(tmp_path, monkeypatch):
+    import os
+    monkeypatch.setattr(build_settings, "UPLOADS", tmp_path)
+    paths = [accept_csv(f"x,y\n{i},{i % 2}\n".encode())[0] for i in range(3)]
+    for age, p in zip((300, 200, 100), paths, strict=True):  # the first uploaded is the oldest
+        os.utime(p, (p.stat().st_atime, p.stat().st_mtime - age))
+    assert accept_csv(b"x,y\n0,0\n")[0] == paths[0]  # uploaded again: the newest now
+    build_settings.prune_uploads(keep_bytes=2 * paths[0].stat().st_size)
+    assert [p.exists() for p in paths] == [True, False, True]
+
+
 def test_every_dataset_previews_without_an_exception(at):
     from playground.data import DATASETS
     tab(at, "Data")

@@ -320,6 +320,15 @@ def test_auto_device_is_the_cpu_here():
     assert resolve_device("cpu") == torch.device("cpu")
 
 
+def test_auto_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("mps")
+    assert resolve_device("mps") == torch.device("mps")
+
+
 def test_train_convenience_yields_epochs(spiral_spec):
     from playground.train import train
     assert [m["epoch"] for m in train(spiral_spec, epochs=2, device="cpu")] == [1, 2]

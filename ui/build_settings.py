@@ -27,6 +27,7 @@ from .builder import Check, apply, param_widget
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 UPLOADS = Path(tempfile.gettempdir()) / "playground-uploads"
+UPLOADS_BYTES = 200 * 2**20  # all uploaded CSVs of the host together; the oldest go first
 TRAIN_PARAMS = (  # the spec's TrainSpec fields as Params, so their widgets come from the same generator
     Param("lr", "float", 0.01, 1e-6, 10.0, help="Learning rate: the size of each step."),
     Param("weight_decay", "float", 0.0, 0.0, 1.0, help="L2 penalty: shrinks weights a little every step."),
@@ -124,9 +125,23 @@ def accept_csv(raw: bytes) -> tuple[Path, str]:
         raise first_error or CSVError("the file has no usable target column")
     UPLOADS.mkdir(parents=True, exist_ok=True)
     path = UPLOADS / f"{hashlib.sha256(raw).hexdigest()}.csv"
-    if not path.exists():
+    if path.exists():
+        path.touch()  # in use again: the last to be pruned
+    else:
         path.write_bytes(raw)
+        prune_uploads()
     return path, target
+
+
+def prune_uploads(keep_bytes: int = UPLOADS_BYTES) -> None:
+    """Delete the least recently uploaded CSVs beyond `keep_bytes` in all (a setup that still names one
+    says "upload it again")."""
+    files = sorted(UPLOADS.glob("*.csv"), key=lambda f: f.stat().st_mtime, reverse=True)
+    total = 0
+    for f in files:
+        total += f.stat().st_size
+        if total > keep_bytes:
+            f.unlink(missing_ok=True)
 
 
 def csv_header(raw: bytes) -> list[str]:
