@@ -3,13 +3,14 @@
 The app process holds light `Job` handles; a small pool of worker processes (spawned, at lowered
 priority) each multiplexes its jobs in short time slices and sends events back through one queue:
 state changes, per-epoch metrics, progress at a bounded rate, live views and weight snapshots.
-The interface (`JobPool.submit`, `Job.pause/resume/step/stop/snapshot`, `Job.events_since`) is narrow
+The interface (`JobPool.submit`, `Job.pause/resume/step/tune/stop/snapshot`, `Job.events_since`) is narrow
 on purpose: a distributed backend (e.g. Ray actors) can implement the same calls.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
 import itertools
 import multiprocessing as mp
 import os
@@ -96,6 +97,23 @@ class Job:
         """Train exactly one batch or one epoch, then pause (for step-by-step teaching)."""
         assert unit in ("batch", "epoch"), unit
         self.pool._command(self, "step", unit)
+
+    def tune(self, **changes) -> None:
+        """Change the learning rate, weight decay or L1 rate (`train.TUNABLE`) while it trains, in place: the
+        weights and optimizer state stay. `spec` follows, so a queued job starts with the new values."""
+        from .train import TUNABLE
+        unknown = sorted(set(changes) - set(TUNABLE))
+        if unknown:
+            raise PlaygroundError(f"cannot change {', '.join(unknown)} of a running job; only {', '.join(TUNABLE)}")
+        spec = copy.deepcopy(self.spec)
+        for name, value in changes.items():
+            *head, last = TUNABLE[name]
+            d = spec["train"]
+            for k in head:
+                d = d.setdefault(k, {})
+            d[last] = value
+        self.spec = spec  # a new dict: runs kept elsewhere keep the spec they ran with
+        self.pool._command(self, "tune", changes)
 
     def stop(self) -> None:
         """End the job; its worker frees the model."""

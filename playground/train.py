@@ -257,6 +257,20 @@ class Trainer:
         self._outs: list[torch.Tensor] = []  # this epoch's batch outputs (classification), for accuracy
         self._t0 = time.perf_counter()
 
+    def tune(self, lr: float | None = None, weight_decay: float | None = None, l1: float | None = None) -> None:
+        """Change the learning rate, weight decay or L1 rate of this run in place: weights, optimizer state
+        and position stay (TensorFlow Playground's knobs turned while it trains)."""
+        for g in self.opt.param_groups:
+            if lr is not None:
+                g["lr"] = g["initial_lr"] = lr  # initial_lr: a schedule scales from the new rate
+            if weight_decay is not None:
+                g["weight_decay"] = weight_decay
+        if lr is not None and self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
+            self.scheduler.base_lrs = [lr] * len(self.opt.param_groups)
+        if l1 is not None:
+            self._l1 = l1
+            self.l1_params = [p for n, p in self.model.named_parameters() if n.endswith("weight")] if l1 else []
+
     # -- one step at a time (jobs interleave these) --
     def train_step(self) -> bool:
         """One batch: forward, loss, backward, update. True when it finished an epoch."""
@@ -363,6 +377,29 @@ class Trainer:
         out = self.model(x.to(self.device)).cpu()
         self.model.train(was_training)
         return out
+
+
+TUNABLE = {"lr": ("optimizer", "lr"), "weight_decay": ("optimizer", "weight_decay"), "l1": ("l1",)}
+
+
+def tuning(old: dict, new: dict) -> dict | None:
+    """What `Trainer.tune` must change to turn a run of spec `old` into one of spec `new` (both as dicts);
+    None when they differ in anything else (then only a new run will do), {} when they are the same."""
+    def get(d: dict, path: tuple):
+        for k in path:
+            d = (d or {}).get(k)
+        return d
+
+    def without(d: dict) -> dict:
+        t = {**d["train"], "optimizer": {k: v for k, v in d["train"]["optimizer"].items()
+                                         if k not in ("lr", "weight_decay")}}
+        t.pop("l1", None)
+        return {**d, "train": t}
+
+    if without(old) != without(new):
+        return None
+    return {name: get(new["train"], path) for name, path in TUNABLE.items()
+            if get(old["train"], path) != get(new["train"], path)}
 
 
 def train(spec: Spec, epochs: int | None = None, device: str | None = None) -> Iterator[dict]:

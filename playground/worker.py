@@ -134,6 +134,9 @@ def main(commands, events, cfg: dict) -> None:
         elif kind == "step":
             run.mode = args[0]
             emit(job_id, "state", state="running")
+        elif kind == "tune":
+            run.trainer.tune(**args[0])
+            send_progress(run, force=True)  # the new learning rate shows at once
         elif kind == "snapshot":
             state = {k: v.detach().cpu().numpy() for k, v in run.trainer.model.state_dict().items()}
             emit(job_id, "snapshot", weights=state)

@@ -363,3 +363,19 @@ def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):
     with pytest.raises(JobRefused, match="shutting down"):
         pool.submit(spec())
     pool.shutdown()  # twice is harmless
+
+
+def test_tune_changes_the_learning_rate_of_a_running_job(jobs):
+    job = jobs.submit(spec(200, optimizer={"type": "SGD", "lr": 0.1}), owner="t-tune", paused=True)
+    wait(job, lambda: job.state == "paused")
+    job.step("epoch")
+    wait(job, lambda: len(job.metrics) == 1 and job.state == "paused")
+    job.tune(lr=0.02)
+    assert job.spec["train"]["optimizer"]["lr"] == 0.02
+    job.step("epoch")
+    wait(job, lambda: len(job.metrics) == 2 and job.state == "paused")
+    assert [m["lr"] for m in job.metrics] == [0.1, 0.02]
+    with pytest.raises(pg.PlaygroundError, match="cannot change batch_size"):
+        job.tune(batch_size=3)
+    job.stop()
+    assert job.wait(TIMEOUT)

@@ -168,12 +168,21 @@ def test_play_trains_and_the_page_shows_metrics():
     assert len(j.metrics) == n + 1 and j.state == "paused"
 
 
-def test_changing_the_setup_resets_the_run():
+def test_learning_rate_and_regularisation_go_on_other_changes_reset_the_run():
     at = open_page(tfplay.default_spec())
     first = job(at)
     click(at, "pg2d-play")
     wait(lambda: len(first.metrics) >= 1)
+    # as in TensorFlow Playground: the learning rate and the regularisation change while it trains
     widget(at, "selectbox", "Learning rate").set_value(0.1).run()
+    widget(at, "selectbox", "Regularisation").set_value("L2").run()
+    assert job(at) is first and first.state == "running"
+    assert first.spec["train"]["optimizer"]["lr"] == 0.1 and first.spec["train"]["optimizer"]["weight_decay"] == 0.003
+    n = len(first.metrics)
+    wait(lambda: len(first.metrics) > n + 1)
+    assert first.metrics[-1]["lr"] == 0.1
+    # anything else (here the activation) is a new network: a fresh run at epoch 0
+    widget(at, "selectbox", "Activation").set_value("ReLU").run()
     second = job(at)
     assert second is not first and first.state == "stopped"
     wait(lambda: second.state == "paused")

@@ -354,3 +354,32 @@ def test_batch_norm_trains_when_one_sample_is_left_over(make_spec):
     tr = Trainer(make_spec({"name": "circle", "n_samples": 59, "val_fraction": 10 / 59}, layers, batch_size=16))
     assert tr.n == 49
     assert math.isfinite(next(tr.fit(1))["train_loss"])
+
+
+def test_tune_changes_rates_in_place(spiral_spec):
+    tr = Trainer(spiral_spec)
+    tr.train_step()
+    state = copy.deepcopy(tr.opt.state_dict()["state"])
+    tr.tune(lr=0.0)  # a zero step: the weights stop moving, the optimizer keeps its moments
+    before = [p.detach().clone() for p in tr.model.parameters()]
+    tr.train_step()
+    assert all(torch.equal(a, b) for a, b in zip(before, tr.model.parameters(), strict=True))
+    assert set(tr.opt.state_dict()["state"]) == set(state) and tr.step == 2
+    tr.tune(lr=0.01, weight_decay=0.5, l1=0.001)
+    g = tr.opt.param_groups[0]
+    assert (g["lr"], g["weight_decay"], tr._l1) == (0.01, 0.5, 0.001) and tr.l1_params
+    tr.train_step()
+    assert not all(torch.equal(a, b) for a, b in zip(before, tr.model.parameters(), strict=True))
+    tr.tune(l1=0.0)
+    assert tr.l1_params == []
+
+
+def test_tuning_says_what_a_run_can_change_in_place(spiral_dict):
+    from playground.train import tuning
+    new = copy.deepcopy(spiral_dict)
+    assert tuning(spiral_dict, new) == {}
+    new["train"]["optimizer"]["lr"] = 0.5
+    new["train"]["l1"] = 0.01
+    assert tuning(spiral_dict, new) == {"lr": 0.5, "l1": 0.01}
+    new["train"]["batch_size"] = 7  # a new batch size is a new run
+    assert tuning(spiral_dict, new) is None

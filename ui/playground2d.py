@@ -19,6 +19,7 @@ from playground.jobs import Job, JobRefused
 from playground.probe import pack2d
 from playground.registry import PlaygroundError
 from playground.spec import SpecError, from_dict
+from playground.train import tuning
 
 from . import server, state
 from .grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
@@ -103,7 +104,8 @@ def _submit(paused: bool) -> Job | None:
 
 
 def ensure_job() -> Job | None:
-    """The page's run for the current spec: kept while the spec is unchanged, else a fresh one at epoch 0."""
+    """The page's run for the current spec: kept while the spec is unchanged or only its learning rate or
+    regularisation moved (as in TensorFlow Playground), else a fresh one at epoch 0."""
     job = current_job()
     try:
         want = run_spec(state.get().spec)
@@ -111,6 +113,10 @@ def ensure_job() -> Job | None:
         st.error(f"The setup is not valid: {e.message}")
         return None
     if job is not None and job.spec == want:
+        return job
+    changes = tuning(job.spec, want) if job is not None and not job.finished else None
+    if changes:  # only the learning rate or regularisation moved: the run goes on from where it is
+        job.tune(**changes)
         return job
     return _submit(paused=True)
 
