@@ -306,8 +306,8 @@ def capture(model: nn.Module, x: torch.Tensor, max_elements: int = 65536, kernel
     f32, cpu = torch.float32, h.device.type == "cpu"
     records, pending = [], []
     try:
-        # inference mode: a stricter no_grad (no graph, no version counters); outputs only go to numpy
-        with torch.inference_mode():
+        # no_grad, not inference_mode: measured here, inference tensors are slower to hand to NumPy
+        with torch.no_grad():
             # the layers one by one, as Sequential.forward runs them: no per-layer hook to pay for
             for i, m, name, inside, conv, rnn in plan.layers:
                 src, h = h, m(h)
