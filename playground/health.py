@@ -3,7 +3,8 @@ saturated activations, gradient norms by layer, and plain-language hints about w
 
 Tracking (`Tracker`) runs only at epoch end and only when a job asks for it (`JobPool.submit(...,
 track={"stats": True, "checkpoints": 20})`): the training step itself is never touched. Statistics are
-sent at a bounded rate (`interval` seconds, plus the first and last epochs); checkpoints are light copies
+sent about `points` times over a run (every k epochs, plus the first and last), never closer than
+`interval` seconds (stretched by the worker when it holds many jobs); checkpoints are light copies
 of the state dict every k epochs (k chosen so that a run keeps at most `checkpoints` of them, within
 `max_bytes`).
 """
@@ -30,7 +31,8 @@ TRACK_PARAMS = (
     Param("stats", "bool", True, help="Send per-layer weight and gradient norms and histograms."),
     Param("checkpoints", "int", 0, 0, 100, help="Keep about this many copies of the weights over the run."),
     Param("bins", "int", 30, 2, 200, help="Histogram bins."),
-    Param("interval", "float", 1.0, 0.0, 60.0,
+    Param("points", "int", 50, 2, 1000, help="About this many statistics events over the run."),
+    Param("interval", "float", 0.05, 0.0, 60.0,
           help="Least seconds between two statistics events (longer while a worker holds over 4 jobs)."),
 )
 
@@ -108,9 +110,10 @@ class Tracker:
     of {"epoch": e, "weights": {name: numpy array}}.
     """
 
-    def __init__(self, epochs: int, stats: bool = True, checkpoints: int = 0, bins: int = 30,
-                 interval: float = 1.0, max_bytes: int = 32 * 2**20) -> None:
+    def __init__(self, epochs: int, stats: bool = True, checkpoints: int = 0, bins: int = 30, points: int = 50,
+                 interval: float = 0.05, max_bytes: int = 32 * 2**20) -> None:
         self.epochs, self.want_stats, self.bins, self.interval = epochs, stats, bins, interval
+        self.stride = max(1, math.ceil(epochs / points))  # epochs between two statistics events
         self.base_interval = interval  # what was asked; a busy worker stretches `interval` from it
         self.want_checkpoints, self.max_bytes = checkpoints, max_bytes
         self.every = 0  # epochs between checkpoints; 0: none (set by `start`, once the model's size is known)
@@ -137,7 +140,7 @@ class Tracker:
         if self.every and (e % self.every == 0 or last):
             self.checkpoints.append({"epoch": e, "weights": state_copy(trainer.model)})
         now = time.perf_counter()
-        if not self.want_stats or not (e == 1 or last or now - self._last >= self.interval):
+        if not self.want_stats or not (e == 1 or last or (e % self.stride == 0 and now - self._last >= self.interval)):
             return None
         self._last = now
         # the last batch's gradients are still there: the next zero_grad comes before the next backward

@@ -67,6 +67,12 @@ def test_tracker_checkpoints_and_bounded_stats(make_spec):
         if s is not None:
             sent.append(s["epoch"])
     assert sent == [1, 25]  # the first and the last; the rest fall within the interval
+    tr2, t2, sent2 = Trainer(make_spec("circle", LAYERS, epochs=25)), health.Tracker(25, points=5, interval=0), []
+    for _ in range(25):
+        tr2.run_epoch()
+        s = t2.epoch_end(tr2)
+        sent2 += [] if s is None else [s["epoch"]]
+    assert sent2 == [1, 5, 10, 15, 20, 25]  # about `points` over the run, and the first
     assert [c["epoch"] for c in t.checkpoints] == [0, 5, 10, 15, 20, 25]
     last = t.checkpoints[-1]["weights"]
     assert all(np.array_equal(last[k], v.numpy()) for k, v in tr.model.state_dict().items())
@@ -93,7 +99,7 @@ def test_tracker_memory_budget_and_stop_between_checkpoints(make_spec):
 
 def test_track_options():
     assert health.track_options(None) is None and health.track_options(False) is None
-    assert health.track_options(True) == {"stats": True, "checkpoints": 0, "bins": 30, "interval": 1.0}
+    assert health.track_options(True) == {"stats": True, "checkpoints": 0, "bins": 30, "points": 50, "interval": 0.05}
     assert health.track_options({"checkpoints": 20})["checkpoints"] == 20
     with pytest.raises(PlaygroundError, match="unknown option 'checkpionts'"):
         health.track_options({"checkpionts": 20})
