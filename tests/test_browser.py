@@ -81,20 +81,66 @@ def test_a_learner_loads_drags_trains_and_shares(server, browser):
     wait_for(lambda: chart_points(page) >= 2, 60, "loss points")
     shot(page, "journey-train")
 
-    page.locator("button.share").click()
-    wait_for(lambda: page.locator("button.share[data-copied]").count() > 0, what="the copy")
-    link = page.evaluate("navigator.clipboard.readText()")
-    assert link == page.url and "s=" in link
-    page.get_by_role("button", name="Stop").click()
-
-    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()  # someone else, no session
-    other.goto(link)
-    other.wait_for_selector(READY, timeout=60_000)
+    other = share_and_open(browser, page)
     other.get_by_text("Two moons", exact=False).first.wait_for(timeout=30_000)
     other.get_by_role("link", name="Build").click()
     other.locator(ROWS).first.wait_for(timeout=30_000)
     assert rows(other) == moved
     shot(other, "journey-shared-link")
+    context.close()  # the session ends: its run stops (see test_closing_the_tab_stops_its_run)
+    other.context.close()
+
+
+def share_and_open(browser, page):
+    """Copy link (top right), then open the copied link as someone else: a new browser, no session."""
+    page.locator("button.share").click()
+    wait_for(lambda: page.locator("button.share[data-copied]").count() > 0, what="the copy")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert link == page.url and "s=" in link
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.goto(link)
+    other.wait_for_selector(READY, timeout=60_000)
+    return other
+
+
+def test_a_new_user_builds_from_scratch_trains_reorders_and_shares(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_selector(READY, timeout=60_000)
+    page.locator(".st-key-home-scratch button").click()  # spiral data, no layers
+    page.locator(".st-key-build-add-Linear").wait_for(timeout=30_000)
+
+    def full_rows(p) -> list[str]:
+        return p.locator(ROWS).evaluate_all("els => els.map(e => `${e.dataset.type}(${e.dataset.args})`)")
+
+    for n, kind in enumerate(["Linear", "ReLU", "Linear"], start=1):  # from the palette, each at the end
+        page.locator(f".st-key-build-add-{kind}").get_by_role("button", name=kind, exact=True).first.click()
+        wait_for(lambda n=n: len(full_rows(page)) == n, what=f"{n} layers")
+        page.wait_for_selector(READY)
+    # the last Linear has 8 outputs and spiral has 2 classes: the error sits on layer 3 with a one-click fix
+    page.locator(".st-key-build-fix").get_by_role("button", name="Set out_features = 2 on layer 3 (Linear)") \
+        .first.click()
+    built = ["Linear(out_features=8)", "ReLU()", "Linear(out_features=2)"]
+    wait_for(lambda: full_rows(page) == built, what="the fixed stack")
+    page.wait_for_selector(READY)
+
+    page.get_by_role("link", name="Train").click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait_for(lambda: chart_points(page) >= 2, 60, "loss points")
+
+    page.get_by_role("link", name="Build").click()  # reorder: the ReLU to the top
+    page.locator(ROWS).first.wait_for(timeout=30_000)
+    moved = [built[1], built[0], built[2]]
+    drag_row(page, 1, 0, below=False, read=full_rows, expected=moved)
+    page.wait_for_selector(READY)
+
+    other = share_and_open(browser, page)
+    other.get_by_role("link", name="Build").click()
+    other.locator(ROWS).first.wait_for(timeout=30_000)
+    assert full_rows(other) == moved
+    shot(other, "scratch-shared-link")
     context.close()
     other.context.close()
 
