@@ -324,6 +324,22 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_tune_changes_the_learning_rate_of_a_running_job(jobs):
+    job = jobs.submit(spec(200, optimizer={"type": "SGD", "lr": 0.1}), owner="t-tune", paused=True)
+    wait(job, lambda: job.state == "paused")
+    job.step("epoch")
+    wait(job, lambda: len(job.metrics) == 1 and job.state == "paused")
+    job.tune(lr=0.02)
+    assert job.spec["train"]["optimizer"]["lr"] == 0.02
+    job.step("epoch")
+    wait(job, lambda: len(job.metrics) == 2 and job.state == "paused")
+    assert [m["lr"] for m in job.metrics] == [0.1, 0.02]
+    with pytest.raises(pg.PlaygroundError, match="cannot change batch_size"):
+        job.tune(batch_size=3)
+    job.stop()
+    assert job.wait(TIMEOUT)
+
+
 def test_workers_exit_when_the_app_is_killed(tmp_path):
     script = tmp_path / "app.py"
     script.write_text(ORPHAN.format(spec=spec(5000), timeout=TIMEOUT))
@@ -364,18 +380,3 @@ def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):
         pool.submit(spec())
     pool.shutdown()  # twice is harmless
 
-
-def test_tune_changes_the_learning_rate_of_a_running_job(jobs):
-    job = jobs.submit(spec(200, optimizer={"type": "SGD", "lr": 0.1}), owner="t-tune", paused=True)
-    wait(job, lambda: job.state == "paused")
-    job.step("epoch")
-    wait(job, lambda: len(job.metrics) == 1 and job.state == "paused")
-    job.tune(lr=0.02)
-    assert job.spec["train"]["optimizer"]["lr"] == 0.02
-    job.step("epoch")
-    wait(job, lambda: len(job.metrics) == 2 and job.state == "paused")
-    assert [m["lr"] for m in job.metrics] == [0.1, 0.02]
-    with pytest.raises(pg.PlaygroundError, match="cannot change batch_size"):
-        job.tune(batch_size=3)
-    job.stop()
-    assert job.wait(TIMEOUT)
