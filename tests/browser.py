@@ -104,23 +104,39 @@ def chart_points(page) -> int:
 def drag_row(page, src: int, dst: int, below: bool, read, expected: list, timeout: float = 20.0) -> None:
     """Drag stack row `src` onto the top (or bottom) edge of row `dst` with the mouse; wait for `expected`.
 
-    A drag that lands while the page is still drawing (its first run, the URL sync) is redrawn away, as it
-    would be for a person, who then drags again: so does this, once.
+    The rows are measured once the page has stopped drawing and they have stopped moving. A drag that is
+    lost (the rows read as before, as when a rerun redraws them mid-drag) is tried once more, as a person
+    would; any other order is a failure, reported with every order seen after the drop.
     """
-    rows = page.locator("li.row")
-    for attempt in (1, 2):
+    rows, before = page.locator("li.row"), read(page)
+    seen: list = []
+    for _attempt in (1, 2):
         page.wait_for_selector(READY, timeout=60_000)
-        a, b = rows.nth(src).bounding_box(), rows.nth(dst).bounding_box()
+        a, b = _settled_box(page, rows.nth(src)), _settled_box(page, rows.nth(dst))
         page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
         page.mouse.down()
         page.mouse.move(b["x"] + b["width"] / 2, b["y"] + (b["height"] - 3 if below else 3), steps=15)
         page.mouse.up()
-        deadline = time.time() + (timeout if attempt == 2 else 8.0)
-        while read(page) != expected:
-            if time.time() > deadline:
-                if attempt == 2:
-                    raise AssertionError(f"rows read {read(page)}, expected {expected}")
-                break
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            now = read(page)
+            if not seen or seen[-1] != now:
+                seen.append(now)
+            if now == expected:
+                return
             page.wait_for_timeout(100)
-        else:
-            return
+        if read(page) != before:
+            break
+    raise AssertionError(f"after the drag the rows read, in turn: {seen}; expected {expected}")
+
+
+def _settled_box(page, locator, timeout: float = 10.0) -> dict:
+    """The element's bounding box once two readings 200 ms apart agree (the layout above it has settled)."""
+    deadline, box = time.time() + timeout, locator.bounding_box()
+    while time.time() < deadline:
+        page.wait_for_timeout(200)
+        again = locator.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box

@@ -61,13 +61,16 @@ export default function ({ parentElement, data, setStateValue }) {
   root.querySelector(".input .shape").textContent = data.input || "";
   root.querySelector(".total").textContent = data.total || "";
   // Streamlit calls this again with the same DOM whenever `data` changes: rebuild the rows, and
-  // (re)assign handlers as properties so they never pile up.
-  render();
+  // (re)assign handlers as properties so they never pile up. A drag in progress lives on the list, not
+  // in this call: a rerun that lands mid-drag waits until the drop instead of pulling the rows away.
+  if (list.__drag) list.__stale = true; else render();
 
   function cell(cls, text) {
     const s = document.createElement("span"); s.className = cls; s.textContent = text; return s;
   }
   function render() {
+    list.__stale = false;
+    list.__rev = data.rev;  // the revision these rows show: an action on them names it
     list.replaceChildren();
     if (!data.items.length) {
       const li = document.createElement("li"); li.className = "empty";
@@ -89,20 +92,20 @@ export default function ({ parentElement, data, setStateValue }) {
     if (list.__focus != null && list.children[list.__focus]) list.children[list.__focus].focus();
     list.__focus = null;
   }
-  function send(ev) { setStateValue("event", { ...ev, rev: data.rev, n: `${Date.now()}-${Math.random()}` }); }
+  function send(ev) { setStateValue("event", { ...ev, rev: list.__rev, n: `${Date.now()}-${Math.random()}` }); }
   function order() { return [...list.querySelectorAll("li.row")].map((li) => +li.dataset.index); }
 
-  let drag = null;
   list.onpointerdown = (e) => {
     const li = e.target.closest("li.row");
     if (!li || (e.pointerType === "mouse" && e.button !== 0)) return;
     if (e.pointerType !== "mouse" && !e.target.closest(".handle")) return;  // a finger on the row scrolls
     e.preventDefault();
     li.focus();
-    drag = { li, id: e.pointerId, y0: e.clientY, moved: false, before: order().join() };
+    list.__drag = { li, id: e.pointerId, y0: e.clientY, moved: false, before: order().join() };
     list.setPointerCapture(e.pointerId);
   };
   list.onpointermove = (e) => {
+    const drag = list.__drag;
     if (!drag || e.pointerId !== drag.id) return;
     if (!drag.moved && Math.abs(e.clientY - drag.y0) < 5) return;
     drag.moved = true; drag.li.classList.add("dragging");
@@ -113,14 +116,17 @@ export default function ({ parentElement, data, setStateValue }) {
     if ((next || null) !== drag.li.nextElementSibling) list.insertBefore(drag.li, next || null);
   };
   list.onpointerup = (e) => {
-    if (!drag || e.pointerId !== drag.id) return;
-    const d = drag; drag = null;
+    const d = list.__drag;
+    if (!d || e.pointerId !== d.id) return;
+    list.__drag = null;
     d.li.classList.remove("dragging");
-    if (!d.moved) { send({ kind: "select", index: +d.li.dataset.index }); return; }
     const now = order();
-    if (now.join() !== d.before) send({ kind: "order", order: now, moved: +d.li.dataset.index });
+    if (!d.moved) send({ kind: "select", index: +d.li.dataset.index });
+    else if (now.join() !== d.before) send({ kind: "order", order: now, moved: +d.li.dataset.index });
+    // the rows changed under the drag: show them as they are now (the app ignores an action on old rows)
+    if (list.__stale) render();
   };
-  list.onpointercancel = () => { drag = null; render(); };
+  list.onpointercancel = () => { list.__drag = null; render(); };
   list.onkeydown = (e) => {
     const li = e.target.closest("li.row");
     if (!li) return;
