@@ -58,12 +58,18 @@ def wait_for(predicate, timeout: float = 30.0, what: str = "") -> None:
         time.sleep(0.1)
 
 
-def test_a_learner_loads_drags_trains_and_shares(server, browser):
+def home_with_clipboard(browser, server):
+    """A new browser (one that lets Copy link write the clipboard) on the home page; (context, page)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(server)
     page.wait_for_selector(READY, timeout=60_000)
+    return context, page
+
+
+def test_a_learner_loads_drags_trains_and_shares(server, browser):
+    context, page = home_with_clipboard(browser, server)
     page.locator(".st-key-home-moons-mlp button").click()  # load a preset from its card
     page.get_by_text("Two moons", exact=False).first.wait_for(timeout=30_000)
 
@@ -104,11 +110,7 @@ def share_and_open(browser, page):
 
 
 def test_a_new_user_builds_from_scratch_trains_reorders_and_shares(server, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  permissions=["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.goto(server)
-    page.wait_for_selector(READY, timeout=60_000)
+    context, page = home_with_clipboard(browser, server)
     page.locator(".st-key-home-scratch button").click()  # spiral data, no layers
     page.locator(".st-key-build-add-Linear").wait_for(timeout=30_000)
 
