@@ -68,6 +68,25 @@ def home_with_clipboard(browser, server):
     return context, page
 
 
+def test_every_run_ends_with_its_report_without_a_click(server, browser):
+    spec = presets.get("spiral-mlp").to_dict()
+    spec["train"]["epochs"] = 15
+    page = open_page(browser, f"{server}/train?s={encode(from_dict(spec))}")
+    train = page.get_by_role("button", name="Train", exact=True)
+    chart = """() => { for (const el of document.querySelectorAll('*')) {
+        const c = el.shadowRoot && el.shadowRoot.querySelector('canvas.chart');
+        if (c) return [c.dataset.job, c.dataset.state]; } return [null, null]; }"""
+    jobs = []
+    for run in (1, 2):  # the second run ends in the same state as the first: its end must be drawn too
+        train.click()
+        wait_for(lambda: page.evaluate(chart)[0] not in [None, "", *jobs], 30, f"run {run} to start")
+        jobs.append(page.evaluate(chart)[0])
+        wait_for(lambda: page.evaluate(chart)[1] == "done", 60, f"run {run} to finish")
+        wait_for(lambda: train.is_enabled(), 20, f"Train to be offered again after run {run}")
+        page.locator(f".st-key-cm-{jobs[-1]}").wait_for(timeout=20_000)  # its confusion matrix
+    page.close()
+
+
 def test_a_learner_loads_drags_trains_and_shares(server, browser):
     context, page = home_with_clipboard(browser, server)
     page.locator(".st-key-home-moons-mlp button").click()  # load a preset from its card

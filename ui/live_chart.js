@@ -37,7 +37,8 @@ export default function ({ parentElement, data, setStateValue }) {
     es.addEventListener("end", (ev) => {
       es.close(); s.es = null;
       try { s.state = JSON.parse(ev.data).state || s.state; } catch (e) { /* keep the last state */ }
-      draw(); setStateValue("ended", s.state);
+      // a value new for every run, so that each run's end reruns the page (its report, its buttons)
+      draw(); setStateValue("ended", `${data.job}:${s.state}`);
     });
     es.addEventListener("gone", () => { es.close(); s.es = null; s.state = "gone"; draw(); });
     es.onerror = () => {

@@ -110,9 +110,8 @@ def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None) ->
         if res.stream_failed:
             st.session_state.stream_failed = True
             st.rerun()
-        if res.ended and job is not None and job.finished and not st.session_state.get(f"drawn-{job.id}"):
-            st.session_state[f"drawn-{job.id}"] = True
-            st.rerun()  # once, to draw the end-of-run report
+        # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
+        # a rerun asked for here would rerun this page even if the user had just clicked away to another
         return
     polled_chart(job, classify, overlay=overlay)
 
