@@ -114,7 +114,6 @@ class Tracker:
                  interval: float = 0.05, max_bytes: int = 32 * 2**20) -> None:
         self.epochs, self.want_stats, self.bins, self.interval = epochs, stats, bins, interval
         self.stride = max(1, math.ceil(epochs / points))  # epochs between two statistics events
-        self.base_interval = interval  # what was asked; a busy worker stretches `interval` from it
         self.want_checkpoints, self.max_bytes = checkpoints, max_bytes
         self.every = 0  # epochs between checkpoints; 0: none (set by `start`, once the model's size is known)
         self.checkpoints: list[dict] = []
@@ -133,14 +132,16 @@ class Tracker:
         self.every = max(1, math.ceil(self.epochs / n))
         self.checkpoints.append({"epoch": trainer.epoch, "weights": state_copy(trainer.model)})
 
-    def epoch_end(self, trainer) -> dict | None:
-        """After `trainer.end_epoch()`: keep a checkpoint if due; the statistics payload if due, else None."""
+    def epoch_end(self, trainer, stretch: float = 1.0) -> dict | None:
+        """After `trainer.end_epoch()`: keep a checkpoint if due; the statistics payload if due, else None.
+        `stretch` multiplies the least spacing of statistics (a worker holding many jobs sends each fewer)."""
         e = trainer.epoch
         last = e >= self.epochs
         if self.every and (e % self.every == 0 or last):
             self.checkpoints.append({"epoch": e, "weights": state_copy(trainer.model)})
         now = time.perf_counter()
-        if not self.want_stats or not (e == 1 or last or (e % self.stride == 0 and now - self._last >= self.interval)):
+        due = e == 1 or last or (e % self.stride == 0 and now - self._last >= self.interval * stretch)
+        if not self.want_stats or not due:
             return None
         self._last = now
         # the last batch's gradients are still there: the next zero_grad comes before the next backward

@@ -293,10 +293,10 @@ def capture(model: nn.Module, x: torch.Tensor, max_elements: int = 65536, kernel
     plan = _plan(model)
     seqs: dict[int, torch.Tensor] = {}
     hooks, kept = [], {}
-    for i, m, _name, inside, _conv, _rnn in plan.layers if plan.inside else ():
-        if inside and isinstance(m, Recurrent):  # the whole sequence, before the layer keeps only the last step
+    for i, m, *_ in plan.layers if plan.inside else ():
+        if isinstance(m, Recurrent):  # the whole sequence, before the layer keeps only the last step
             hooks.append(m.rnn.register_forward_hook(lambda _m, _x, out, i=i: seqs.__setitem__(i, out[0])))
-        elif inside and isinstance(m, SelfAttention):
+        elif isinstance(m, SelfAttention):
             kept[m] = m.keep_weights  # restored afterwards
             m.keep_weights = True
     was_training = model.training

@@ -7,6 +7,7 @@ GPU never waits for the host in the middle of an epoch.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -240,8 +241,8 @@ class Trainer:
         # a "sum" reduction adds every output element; dividing by this gives the per-sample mean
         self._elements = 1 if self.loss_type.kind == "labels" else math.prod(self.out_shape)
         self.threshold = 0.0 if self.loss_type.kind == "binary" else 0.5  # logits vs. 0/1 regression
-        self.l1_params = [p for n, p in self.model.named_parameters() if n.endswith("weight")] if t.l1 else []
-        self._l1, self._clip = t.l1, t.grad_clip  # read once: the step loop is hot
+        self._clip = t.grad_clip  # read once: the step loop is hot
+        self.tune(l1=t.l1)  # the L1 rate and the weights it applies to
         self.generator = torch.Generator().manual_seed(t.seed)
         self.n = len(self.x_train)
         self.batch_size = min(t.batch_size, self.n)
@@ -390,11 +391,11 @@ def tuning(old: dict, new: dict) -> dict | None:
             d = (d or {}).get(k)
         return d
 
-    def without(d: dict) -> dict:
-        t = {**d["train"], "optimizer": {k: v for k, v in d["train"]["optimizer"].items()
-                                         if k not in ("lr", "weight_decay")}}
-        t.pop("l1", None)
-        return {**d, "train": t}
+    def without(d: dict) -> dict:  # the spec less every tunable value
+        d = copy.deepcopy(d)
+        for *head, last in TUNABLE.values():
+            get(d["train"], tuple(head)).pop(last, None)
+        return d
 
     if without(old) != without(new):
         return None

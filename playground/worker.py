@@ -152,9 +152,8 @@ def main(commands, events, cfg: dict) -> None:
             emit(run.id, "metrics", metrics=tr.end_epoch())
             if run.tracker is not None:  # epoch ends only, and only when asked: the step itself is untouched
                 # a worker holding many jobs sends each one's statistics less often: every event is a
-                # histogram per layer that the app process unpickles (a class of 30 at 0.25 s starved it)
-                run.tracker.interval = run.tracker.base_interval * max(1.0, len(runs) / 4)
-                stats = run.tracker.epoch_end(tr)
+                # histogram per layer that the app process unpickles
+                stats = run.tracker.epoch_end(tr, stretch=max(1.0, len(runs) / 4))
                 if stats is not None:
                     emit(run.id, "stats", stats=stats)
             if tr.epoch >= run.epochs:
