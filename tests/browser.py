@@ -106,9 +106,10 @@ def drag_row(page, src: int, dst: int, below: bool, read, expected: list, timeou
 
     The rows are measured once the page has stopped drawing and they have stopped moving. A drag that is
     lost (the rows read as before, as when a rerun redraws them mid-drag) is tried once more, as a person
-    would; any other order is a failure, reported with every order seen after the drop.
+    would; any other order is a failure, reported with every order seen after the drop. It returns once the
+    app has the new order too: the address (which carries the spec) has changed and the page has redrawn.
     """
-    rows, before = page.locator("li.row"), read(page)
+    rows, before, url = page.locator("li.row"), read(page), page.url
     seen: list = []
     for _attempt in (1, 2):
         page.wait_for_selector(READY, timeout=60_000)
@@ -123,6 +124,9 @@ def drag_row(page, src: int, dst: int, below: bool, read, expected: list, timeou
             if not seen or seen[-1] != now:
                 seen.append(now)
             if now == expected:
+                # the rows move in the browser first; the order is the app's once the link carries it
+                page.wait_for_function("(before) => location.href !== before", arg=url, timeout=timeout * 1000)
+                page.wait_for_selector(READY, timeout=60_000)
                 return
             page.wait_for_timeout(100)
         if read(page) != before:
