@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ui import build_settings as settings
-from ui import builder, state
+from ui import state
+from ui.views import build_settings as settings
+from ui.views import builder
 
 s = state.get()
 builder.handle_events()  # a drag-and-drop reorder or a row click from the stack component

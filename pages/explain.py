@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import explain_views, input_picker, model_source
+from ui.views import explain_views, input_picker, model_source
 
 st.title("Explain")
 src = model_source.pick("explain")

@@ -5,7 +5,7 @@ import streamlit as st
 from playground import presets
 from playground.data import DATASETS
 from ui import state
-from ui.lessons import LESSONS
+from ui.views.lessons import LESSONS
 
 st.title("Neural-network playground")
 st.markdown("Build a network layer by layer, train it live on real PyTorch, and watch it learn — then take "

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from playground import tfplay
-from ui import playground2d as pg
 from ui import state
+from ui.views import playground2d as pg
 
 s = state.get()
 cfg = tfplay.from_spec(s.spec)

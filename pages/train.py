@@ -7,7 +7,8 @@ from playground.data import load_cached
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
-from ui import compare, runner, state
+from ui import state
+from ui.views import compare, runner
 
 s = state.get()
 st.title("Train")

@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
-from ui import runner
+from ui.views import runner
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -23,7 +23,7 @@ def trained(pool, preset: str, epochs: int, **changes):
 
 
 def open_page(page: str, job=None) -> AppTest:
-    """The app switched to `page` (e.g. "pages/inspect.py"), looking at `job` when given."""
+    """The app switched to `page` (e.g. "pages/inspection.py"), looking at `job` when given."""
     at = AppTest.from_file(APP, default_timeout=120).run()
     if job is not None:
         at.session_state["pg"].job_id = job.id

@@ -87,7 +87,7 @@ def test_a_link_with_an_invalid_spec_names_the_field():
 
 
 def test_a_lesson_loads_its_preset_on_its_page():
-    from ui.lessons import LESSONS
+    from ui.views.lessons import LESSONS
     at = app()
     at.button(key="lesson-4").click().run()  # convolutions: digits-cnn on the Build page
     assert not at.exception

@@ -1,4 +1,4 @@
-"""The 2-D live view's packing (ui/grid_stream.py) and the probe options it uses: bytes decode to the view."""
+"""The 2-D live view's packing (ui/server/grid_stream.py) and the probe options it uses: bytes decode to the view."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from playground import probe
 from playground.train import Trainer
-from ui.grid_stream import encode_view, slim
+from ui.server.grid_stream import encode_view, slim
 
 HIDDEN = [{"type": "Linear", "out_features": 5}, {"type": "Tanh"}, {"type": "Linear", "out_features": 3},
           {"type": "ReLU"}]
@@ -109,7 +109,8 @@ def test_the_route_streams_a_run_and_ends_with_it(monkeypatch):
 
     from playground import tfplay
     from playground.spec import from_dict
-    from ui import grid_stream, server
+    from ui import server
+    from ui.server import grid_stream
     monkeypatch.setenv("PLAYGROUND_WORKERS", "1")
     pool = server.pool()
 
@@ -153,7 +154,8 @@ def test_a_run_nobody_watches_is_paused(monkeypatch):
 
     from playground import tfplay
     from playground.spec import from_dict
-    from ui import grid_stream, server
+    from ui import server
+    from ui.server import grid_stream
     monkeypatch.setenv("PLAYGROUND_WORKERS", "1")
     monkeypatch.setattr(grid_stream, "IDLE_PAUSE", 0.2)
     pool = server.pool()

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from playground import presets
 from playground.layers import LAYERS
 from playground.spec import encode, from_dict
-from ui import build_settings
-from ui.build_settings import accept_csv, import_json
+from ui.views import build_settings
+from ui.views.build_settings import accept_csv, import_json
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -14,7 +14,7 @@ from apptest import APP, open_page, trained
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
-from ui import runner
+from ui.views import runner
 
 TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
         ":material/calculate: Backprop by hand", ":material/rule: Mistakes", ":material/history: Over time"]
@@ -38,7 +38,7 @@ def digits(pool):
 
 
 def open_inspect(job=None) -> AppTest:
-    return open_page("pages/inspect.py", job)
+    return open_page("pages/inspection.py", job)
 
 
 def tab(at: AppTest, i: int) -> AppTest:
@@ -139,7 +139,7 @@ def test_gradient_norms_fall_off_in_a_deep_sigmoid_mlp_and_not_in_a_relu_one(poo
         job = pool.submit({**spec, "train": {**spec["train"], "epochs": 3}}, track=runner.TRACK)
         assert job.wait(120) and job.state == "done"
         at.session_state["pg"].job_id = job.id
-        at.switch_page("pages/inspect.py").run()
+        at.switch_page("pages/inspection.py").run()
         tab(at, 1)
         hints[act] = " ".join(w.value for w in at.warning)
         titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
@@ -166,7 +166,7 @@ def test_every_preset_opens_on_every_tab_and_on_explain(preset):
     at.session_state["pg"].runs = [{"id": "r1", "label": preset, "spec": d, "metrics": [], "state": "done"}]
     at.session_state["inspect-store"] = {"r1": {"weights": cps[-1]["weights"], "checkpoints": cps, "stats": [stats],
                                                 "epoch": 1}}
-    at.switch_page("pages/inspect.py").run()
+    at.switch_page("pages/inspection.py").run()
     for i in range(len(TABS)):
         tab(at, i)
     at.switch_page("pages/explain.py").run()
@@ -178,7 +178,7 @@ def test_uploads_become_the_datasets_picture_or_say_why_not():
 
     from PIL import Image
 
-    from ui.input_picker import image_from_bytes, tokens_of
+    from ui.views.input_picker import image_from_bytes, tokens_of
     paper = np.full((60, 40), 255, np.uint8)
     paper[10:50, 18:22] = 0  # a dark "1" on white paper
     buf = io.BytesIO()

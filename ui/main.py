@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import state
-from .share import share_button
+from ui import state
+from ui.views.share import share_button
 
 PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/home.py", "Home", ":material/home:", "home"),
     ("pages/build.py", "Build", ":material/construction:", "build"),
     ("pages/train.py", "Train", ":material/play_circle:", "train"),
-    ("pages/inspect.py", "Inspect", ":material/biotech:", "inspect"),
+    ("pages/inspection.py", "Inspect", ":material/biotech:", "inspect"),
     ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
     ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
 ]

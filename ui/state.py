@@ -10,8 +10,7 @@ import streamlit as st
 
 from playground import presets
 from playground.spec import SpecError, decode, encode, from_dict
-
-from . import server
+from ui import server
 
 DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"

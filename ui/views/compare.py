@@ -12,9 +12,8 @@ from playground.layers import LAYERS
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import INITS, OPTIMIZERS
-
-from . import server, state
-from .live_chart import live_chart
+from ui import server, state
+from ui.components.live_chart import live_chart
 
 ACTIVATIONS = [n for n, t in LAYERS.items() if t.category == "activation" and n not in ("Softmax", "Identity")]
 
@@ -136,6 +135,6 @@ def ab_view(classify: bool) -> bool:
             if server.streaming():
                 live_chart(job, classify=classify, key=f"ab-chart-{name}")
             else:
-                from .runner import polled_chart
+                from ui.views.runner import polled_chart
                 polled_chart(job, classify, key=f"ab-poll-{name}")
     return True

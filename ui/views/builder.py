@@ -20,9 +20,8 @@ from playground.layers import CATEGORIES, LAYERS
 from playground.registry import Param, PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
-
-from . import state
-from .sortable import pending_event, sortable
+from ui import state
+from ui.components.sortable import pending_event, sortable
 
 FIELD_ERRORS = "build-field-errors"  # widget key -> message for input that was not applied
 INSERT_AT = {"after": "after the selected layer", "end": "at the end", "start": "at the start"}

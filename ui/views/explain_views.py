@@ -15,10 +15,9 @@ import torch
 from playground.attribution import BASELINES, METHODS, Attribution, conv_layers
 from playground.attribution import attribute as run_method
 from playground.registry import PlaygroundError
-
-from . import images
-from .input_picker import Input, pin, seed, tokens
-from .model_source import Loaded, memo
+from ui.views import images
+from ui.views.input_picker import Input, pin, seed, tokens
+from ui.views.model_source import Loaded, memo
 
 PREDICTED = -1  # the target "whatever the model predicts"
 TOP_FEATURES = 15

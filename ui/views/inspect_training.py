@@ -15,10 +15,10 @@ from torch import nn
 
 from playground import backprop, health
 from playground.registry import PlaygroundError
-
-from . import model_source, state
-from .input_picker import Input
-from .model_source import Loaded, Source, memo
+from ui import state
+from ui.views import model_source
+from ui.views.input_picker import Input
+from ui.views.model_source import Loaded, Source, memo
 
 SAFE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]  # Okabe–Ito
 HEALTH_SAMPLES = 256

@@ -2,7 +2,7 @@
 
 Settings <-> spec mapping lives in the engine (playground/tfplay.py); this module turns it into widgets,
 keeps one training job per session for the page (always present, paused at epoch 0 after any change,
-as TensorFlow Playground resets), and feeds the live view (ui/grid_view.py).
+as TensorFlow Playground resets), and feeds the live view (ui/components/grid_view.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from playground.probe import pack2d
 from playground.registry import PlaygroundError
 from playground.spec import SpecError, from_dict
 from playground.train import tuning
-
-from . import server, state
-from .grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
+from ui import server, state
+from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
 
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",

@@ -21,9 +21,8 @@ from playground.spec import DataSpec, SpecError, from_dict, from_json
 from playground.tabular import MAX_BYTES, CSVError, parse_csv
 from playground.tabular import PARAMS as CSV_PARAMS
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
-
-from . import state
-from .builder import Check, apply, param_widget
+from ui import state
+from ui.views.builder import Check, apply, param_widget
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 UPLOADS = Path(tempfile.gettempdir()) / "playground-uploads"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import server
+from ui import server
 
 PALETTE = {"train": "#0072B2", "val": "#E69F00", "live": "#56B4E9", "other": "#999999"}  # Okabe–Ito
 

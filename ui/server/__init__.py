@@ -133,7 +133,7 @@ async def debug_jobs(request: Request) -> Response:
 
 def routes(prefix: str = "") -> list[Route]:
     """The app's own HTTP routes (mounted by app.py through st.App)."""
-    from .grid_stream import stream as grid_stream  # the 2-D playground's live view
+    from ui.server.grid_stream import stream as grid_stream  # the 2-D playground's live view
     debug = [Route(f"{prefix}/api/debug/jobs", debug_jobs)] if os.environ.get("PLAYGROUND_BENCH_ROUTES") == "1" else []
     return debug + [Route(f"{prefix}/api/jobs/{{job}}/stream", stream_job),
                     Route(f"{prefix}/api/playground/{{job}}/stream", grid_stream),

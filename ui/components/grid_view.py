@@ -1,4 +1,4 @@
-"""The 2-D playground's live view: a components-v2 canvas fed by the job's view stream (ui/grid_stream.py).
+"""The 2-D playground's live view: a components-v2 canvas fed by the job's view stream (ui/server/grid_stream.py).
 
 One component draws the network (a thumbnail of what every neuron computes, edges coloured and sized by
 the live weights, hover for a weight or a bias), the output's decision surface with the train and test
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import server
+from ui import server
 
 TF = {"neg": "#f59322", "mid": "#e8eaeb", "pos": "#0877bd"}  # TensorFlow Playground: orange -1, blue +1
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]  # colour-blind safe

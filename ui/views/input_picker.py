@@ -17,10 +17,10 @@ import streamlit as st
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from . import images
-from .draw_canvas import draw_canvas
-from .live_chart import PALETTE
-from .model_source import Loaded, memo
+from ui.components.draw_canvas import draw_canvas
+from ui.components.live_chart import PALETTE
+from ui.views import images
+from ui.views.model_source import Loaded, memo
 
 PINNED = "pinned-input"  # session state: the picker's values, kept across pages
 VAL, WRONG, UPLOAD, DRAW, TYPE = "validation sample", "misclassified sample", "uploaded image", "drawing", "sentence"

@@ -11,10 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from playground import probe
-
-from . import images
-from .input_picker import Input, tokens
-from .model_source import Loaded
+from ui.views import images
+from ui.views.input_picker import Input, tokens
+from ui.views.model_source import Loaded
 
 MAX_BARS = 256
 MAX_KERNELS = (32, 16)  # output maps × input channels drawn

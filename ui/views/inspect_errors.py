@@ -12,10 +12,9 @@ import streamlit as st
 
 from playground import probe
 from playground.registry import PlaygroundError
-
-from . import images
-from .input_picker import Input, tokens, val_predictions
-from .model_source import Loaded, memo
+from ui.views import images
+from ui.views.input_picker import Input, tokens, val_predictions
+from ui.views.model_source import Loaded, memo
 
 CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
                 "#882255", "#999933", "#44AA99", "#AA4499"]  # Okabe–Ito, then Tol's muted

@@ -23,8 +23,8 @@ from playground.jobs import Job
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
 from playground.train import LOSSES, LossType
-
-from . import runner, server, state
+from ui import server, state
+from ui.views import runner
 
 STORE = "inspect-store"  # session state: run id -> what is kept of a finished run
 KEEP = 8  # finished runs whose weights are kept

@@ -4,7 +4,7 @@ gradients over training, one back-propagation step by hand, its mistakes, and ho
 
 import streamlit as st
 
-from ui import input_picker, inspect_errors, inspect_time, inspect_training, inspect_views, model_source
+from ui.views import input_picker, inspect_errors, inspect_time, inspect_training, inspect_views, model_source
 
 TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
         ":material/calculate: Backprop by hand", ":material/rule: Mistakes", ":material/history: Over time"]

@@ -1,4 +1,4 @@
-"""GET /api/playground/{job}/stream: a job's 2-D live view as Server-Sent Events, for ui/grid_view.py.
+"""GET /api/playground/{job}/stream: a job's 2-D live view as Server-Sent Events, for ui/components/grid_view.py.
 
 Each event carries the state, the epoch metrics since the last event and, when the worker has made a
 new one, the `grid2d` view packed small: maps as base64 bytes (0…255 for -1…1), weights as rounded
@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from playground.probe import pack2d
-
-from . import server
+from ui import server
 
 POLL = 0.04  # seconds between looks at the job: a new view goes out within this
 IDLE_PAUSE = 5.0  # seconds after its last viewer left that a running job is paused (tab closed, page left)

@@ -15,11 +15,10 @@ import torch
 from playground import landscape, probe
 from playground.data import POINT_RANGE
 from playground.registry import PlaygroundError
-
-from . import explain_views, images, inspect_views, model_source
-from .input_picker import Input
-from .inspect_errors import CLASS_COLORS
-from .model_source import Loaded, Source, memo
+from ui.views import explain_views, images, inspect_views, model_source
+from ui.views.input_picker import Input
+from ui.views.inspect_errors import CLASS_COLORS
+from ui.views.model_source import Loaded, Source, memo
 
 STRIP = 8  # checkpoints in the "reasons over time" strip
 RES = 100  # decision-boundary grid

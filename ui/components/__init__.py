@@ -1,0 +1,1 @@
+"""Live-view components: Python wrappers with their JavaScript (components v2)."""
