@@ -3,7 +3,9 @@
 import time
 
 import pytest
-from browser import READY, drag_row, open_page, shot
+from browser import READY, drag_row, open_page, press_arrows, shot
+
+from playground.spec import decode
 
 pytestmark = pytest.mark.browser
 
@@ -69,4 +71,18 @@ def test_palette_adds_after_the_selection_and_undo_takes_it_back(server, browser
     page.wait_for_selector(READY)
     page.get_by_role("button", name="Undo").click()
     wait_rows(page, SPIRAL)
+    page.close()
+
+
+def test_a_data_slider_steps_with_the_keyboard(server, browser):
+    page = open_build(browser, server)
+    page.wait_for_selector(READY)
+    page.get_by_role("tab", name="Data").click()
+    slider = page.locator("input[type='range'][aria-label='noise']")
+    slider.wait_for(state="attached", timeout=30_000)
+    page.wait_for_selector(READY)
+    assert float(slider.input_value()) == 0.1  # the spiral preset's noise
+    press_arrows(page, slider, 5)
+    assert float(slider.input_value()) == pytest.approx(0.15)  # five presses, five steps
+    assert decode(page.url.split("s=", 1)[1].split("&")[0]).data.options()["noise"] == pytest.approx(0.15)
     page.close()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import READY, shot
+from browser import READY, press_arrows, shot
 
 from playground import tfplay
-from playground.spec import encode, from_dict
+from playground.spec import decode, encode, from_dict
 
 pytestmark = pytest.mark.browser
 
@@ -95,5 +95,16 @@ def test_changing_the_network_redraws_it_from_epoch_0(server, browser):
     page.locator(".st-key-pg2d-layer-plus button").first.click()
     until(lambda: page.locator(".node").count() == nodes + 2, what="the new layer")
     until(lambda: draws(page) >= 1 and epoch(page) == 0, what="the new run's first frame")
+    assert not errors, errors
+    page.close()
+
+
+def test_the_noise_slider_steps_with_the_keyboard(server, browser):
+    page, errors = open_playground(browser, server, tfplay.default_spec())
+    slider = page.locator("input[type='range'][aria-label='Noise']")
+    assert slider.input_value() == "0"
+    press_arrows(page, slider, 5)
+    assert slider.input_value() == "5"  # five presses, five steps: the focus stayed
+    assert tfplay.from_spec(decode(page.url.split("s=", 1)[1].split("&")[0]).to_dict()).noise == 5
     assert not errors, errors
     page.close()

@@ -223,3 +223,15 @@ def test_unusual_values_never_raise(edit):
         sl.set_value(sl.max).run()
     assert not at.exception
     from_dict(spec(at))
+
+
+def test_widgets_keep_their_keys_and_follow_a_spec_changed_elsewhere():
+    at = open_page(tfplay.default_spec())
+    key = widget(at, "slider", "Noise").key
+    widget(at, "slider", "Noise").set_value(20).run()
+    assert spec(at)["data"]["noise"] == 0.2
+    assert widget(at, "slider", "Noise").key == key  # the same widget: it keeps keyboard focus in the browser
+    s = at.session_state["pg"]  # an undo (from another page): the spec goes back, the widgets follow it
+    s.spec, s.edits = s.history.pop(), s.edits + 1
+    at.run()
+    assert widget(at, "slider", "Noise").value == 0 and spec(at)["data"]["noise"] == 0

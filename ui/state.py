@@ -29,7 +29,8 @@ class Session:
     runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
-    edits: int = 0  # bumped on every spec change; widget keys include it so widgets follow undo
+    edits: int = 0  # bumped on every spec change
+    bound: dict[str, int] = field(default_factory=dict)  # widget key -> `edits` when its state was last set (bind)
 
 
 class Owner:
@@ -122,6 +123,18 @@ def sync_url() -> None:
     text = link_text()
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
+
+
+def bind(key: str, value) -> str:
+    """`key` for a widget that shows `value`, a spec value: its state is set from the spec whenever the spec
+    changed since the widget last showed it (undo, a link, another widget, or this widget's own edit) and left
+    alone otherwise. The key never changes, so a widget keeps its identity and keyboard focus while the user
+    edits it. Create the widget without a `value`/`index`/`default`: its state is the value."""
+    s = get()
+    if key not in st.session_state or (s.bound.get(key) != s.edits and st.session_state[key] != value):
+        st.session_state[key] = value  # (only when it differs: a write resets the widget in the browser)
+    s.bound[key] = s.edits
+    return key
 
 
 def show_notices() -> None:

@@ -1,7 +1,8 @@
 """The Build page's model editor: the palette, the layer stack, the layer settings, and widgets made from Params.
 
 Every change goes through `state.set_spec` (undo, URL) inside a widget callback, so a page run always draws
-the spec after the change. Widget keys carry `state.get().edits`, so undo shows the restored values.
+the spec after the change. Widgets keep one key and take their values from the spec through `state.bind`, so
+undo shows the restored values and a widget being edited keeps its keyboard focus.
 """
 
 from __future__ import annotations
@@ -188,44 +189,56 @@ def _on_change(p: Param, key: str, path: tuple, where: str, text: bool) -> None:
     apply(edit.set_path(state.get().spec, path, value))
 
 
+def _widget_value(kind: str, shown):
+    """What a widget of `kind` holds for the spec value `shown`."""
+    if kind == "text":
+        return _text(shown)
+    if kind == "bool":
+        return bool(shown)
+    if kind == "strs":
+        return list(shown or [])
+    if kind in ("int", "slider", "float") and shown is not None:
+        return int(shown) if kind == "int" else float(shown)
+    return shown
+
+
 def param_widget(p: Param, value, path: tuple, where: str, label: str | None = None,
                  slider: bool | None = None) -> None:
     """A labelled widget for `p` showing `value`; a change is checked with `p.check` and written at `path`."""
-    s = state.get()
-    key = "build-p-" + "-".join(str(x) for x in (s.edits, *path))
     label = label or p.name
     shown = value if value is not None or p.optional else p.default
     try:  # a value the widget cannot show (out of range, wrong type: an imported file) gets a text field
         fits = shown is None or p.check(shown, where) == shown
     except PlaygroundError:
         fits = False
-    kw = {"key": key, "help": param_help(p)}
     text = not fits or p.kind in ("str", "size", "ints") or (p.kind == "strs" and not p.choices)
-    kw.update(on_change=_on_change, args=(p, key, path, where, text))
-    if text:
-        st.text_input(label, value=_text(shown), placeholder="default" if p.optional else "", **kw)
+    kind = ("text" if text else p.kind if p.kind in ("bool", "choice", "strs", "int")
+            else "slider" if (slider if slider is not None else _slider(p, shown)) else "float")
+    # a stable key (the widget keeps keyboard focus while it is edited), one per kind of widget at a path
+    key = "build-p-" + "-".join(str(x) for x in (kind, *path))
+    state.bind(key, _widget_value(kind, shown))
+    kw = {"key": key, "help": param_help(p), "on_change": _on_change, "args": (p, key, path, where, text)}
+    if kind == "text":
+        st.text_input(label, placeholder="default" if p.optional else "", **kw)
         if not fits:
             try:
                 p.check(shown, where)
             except PlaygroundError as e:
                 st.error(e.message, icon=":material/error:")
-    elif p.kind == "bool":
-        st.checkbox(label, value=bool(shown), **kw)
-    elif p.kind == "choice":
-        options = list(p.choices)
-        st.selectbox(label, options, index=options.index(shown), **kw)
-    elif p.kind == "strs":
-        st.multiselect(label, list(p.choices), default=list(shown or []), **kw)
-    elif p.kind == "int":
+    elif kind == "bool":
+        st.checkbox(label, **kw)
+    elif kind == "choice":
+        st.selectbox(label, list(p.choices), **kw)
+    elif kind == "strs":
+        st.multiselect(label, list(p.choices), **kw)
+    elif kind == "int":
         st.number_input(label, min_value=None if p.min is None else int(p.min),
-                        max_value=None if p.max is None else int(p.max),
-                        value=None if shown is None else int(shown), step=1, **kw)
-    elif slider if slider is not None else _slider(p, shown):
-        st.slider(label, float(p.min), float(p.max), float(shown), step=0.01, **kw)
+                        max_value=None if p.max is None else int(p.max), step=1, **kw)
+    elif kind == "slider":
+        st.slider(label, float(p.min), float(p.max), step=0.01, **kw)
     else:
         st.number_input(label, min_value=None if p.min is None else float(p.min),
-                        max_value=None if p.max is None else float(p.max),
-                        value=None if shown is None else float(shown), step=_step(shown or p.default),
+                        max_value=None if p.max is None else float(p.max), step=_step(shown or p.default),
                         format="%g", placeholder="off" if p.optional else None, **kw)
     message = st.session_state.get(FIELD_ERRORS, {}).get(key)
     if message:

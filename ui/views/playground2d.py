@@ -45,9 +45,9 @@ def page_state() -> PageState:
     return st.session_state.pg2d
 
 
-def _k(name: str) -> str:
-    """A widget key that changes with every spec edit, so widgets follow undo and links."""
-    return f"pg2d-{name}-{state.get().edits}"
+def _k(name: str, value) -> str:
+    """The widget's stable key, its state set to `value` (from the spec) whenever the spec changed (state.bind)."""
+    return state.bind(f"pg2d-{name}", value)
 
 
 _CSS = """<style>
@@ -175,32 +175,30 @@ def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
     c[2].button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width="stretch",
                 help="New run from epoch 0 (same seed, same initial weights)")
     new = cfg
-    lr = c[3].selectbox("Learning rate", _choices(tfplay.LEARNING_RATES, cfg.lr), key=_k("lr"),
-                        index=_choices(tfplay.LEARNING_RATES, cfg.lr).index(cfg.lr), format_func=lambda v: f"{v:g}")
+    lr = c[3].selectbox("Learning rate", _choices(tfplay.LEARNING_RATES, cfg.lr), key=_k("lr", cfg.lr),
+                        format_func=lambda v: f"{v:g}")
     new = replace(new, lr=lr)
     acts = set(cfg.activations)
     shown = cfg.activations[0] if len(acts) == 1 else None
-    act = c[4].selectbox("Activation", tfplay.ACTIVATIONS, format_func=tfplay.label, key=_k("act"),
-                         index=tfplay.ACTIVATIONS.index(shown) if shown else None, placeholder="per layer",
+    act = c[4].selectbox("Activation", tfplay.ACTIVATIONS, format_func=tfplay.label, key=_k("act", shown),
+                         placeholder="per layer",
                          help="Every hidden layer's activation (each layer can also have its own, below)")
     if act is not None and act != shown:
         new = tfplay.set_activation(new, act)
-    reg = c[5].selectbox("Regularisation", tfplay.REGULARIZATIONS, key=_k("reg"),
-                         index=tfplay.REGULARIZATIONS.index(cfg.regularization),
+    reg = c[5].selectbox("Regularisation", tfplay.REGULARIZATIONS, key=_k("reg", cfg.regularization),
                          help="L1 adds rate·Σ|w| to the loss; L2 is weight decay (rate·w each step)")
     rates = _choices(tfplay.REG_RATES, cfg.reg_rate)
-    rate = c[6].selectbox("Reg. rate", rates, index=rates.index(cfg.reg_rate), key=_k("rate"),
+    rate = c[6].selectbox("Reg. rate", rates, key=_k("rate", cfg.reg_rate),
                           format_func=lambda v: f"{v:g}", disabled=reg == "none")
     if reg != cfg.regularization or rate != cfg.reg_rate:
         new = replace(new, regularization=reg, reg_rate=(rate or 0.003) if reg != "none" else 0.0)
-    problem = c[7].selectbox("Problem type", ("classification", "regression"), key=_k("problem"),
-                             index=0 if cfg.problem == "classification" else 1)
+    problem = c[7].selectbox("Problem type", ("classification", "regression"), key=_k("problem", cfg.problem))
     new = tfplay.with_problem(new, problem)
-    opt = c[8].selectbox("Optimizer", tfplay.OPTIMIZERS, index=tfplay.OPTIMIZERS.index(cfg.optimizer),
-                         key=_k("opt"), help="Momentum is SGD with momentum 0.9")
+    opt = c[8].selectbox("Optimizer", tfplay.OPTIMIZERS, key=_k("opt", cfg.optimizer),
+                         help="Momentum is SGD with momentum 0.9")
     new = replace(new, optimizer=opt)
     drops = _choices(tfplay.DROPOUTS, cfg.dropout)
-    drop = c[9].selectbox("Dropout", drops, index=drops.index(cfg.dropout), key=_k("drop"),
+    drop = c[9].selectbox("Dropout", drops, key=_k("drop", cfg.dropout),
                           format_func=lambda v: f"{v:g}" if v else "off", help="After every hidden layer, in training")
     apply(replace(new, dropout=drop), cfg)
 
@@ -209,18 +207,18 @@ def data_panel(cfg: tfplay.Settings) -> None:
     """Which dataset, how many classes, the split, the noise, the batch size; regenerate."""
     st.markdown("**Data**")
     names = tfplay.CLASSIFICATION if cfg.problem == "classification" else tfplay.REGRESSION
-    name = st.radio("Dataset", names, index=names.index(cfg.dataset), key=_k("data"), horizontal=True,
-                    label_visibility="collapsed")
+    name = st.radio("Dataset", names, key=_k("data", cfg.dataset), horizontal=True, label_visibility="collapsed")
     new = replace(cfg, dataset=name or cfg.dataset)
     if new.dataset in tfplay.WITH_CLASSES:
         new = replace(new, classes=st.select_slider("Classes", list(range(2, tfplay.MAX_CLASSES + 1)),
-                                                    value=cfg.classes, key=_k("classes")))
-    ratio = st.slider("Training data", 10, 90, min(90, max(10, cfg.train_ratio)), 5, format="%d%%", key=_k("ratio"),
+                                                    key=_k("classes", cfg.classes)))
+    shown_ratio, shown_noise = min(90, max(10, cfg.train_ratio)), min(50, cfg.noise)  # a spec may hold others
+    ratio = st.slider("Training data", 10, 90, step=5, format="%d%%", key=_k("ratio", shown_ratio),
                       help="Share of the points used for training; the rest are the test points")
-    noise = st.slider("Noise", 0, 50, min(50, cfg.noise), 1, key=_k("noise"))
-    batch = st.slider("Batch size", 1, max(tfplay.MAX_BATCH, cfg.batch_size), cfg.batch_size, key=_k("batch"))
-    new = replace(new, train_ratio=ratio if ratio != min(90, max(10, cfg.train_ratio)) else cfg.train_ratio,
-                  noise=noise if noise != min(50, cfg.noise) else cfg.noise, batch_size=batch)
+    noise = st.slider("Noise", 0, 50, step=1, key=_k("noise", shown_noise))
+    batch = st.slider("Batch size", 1, max(tfplay.MAX_BATCH, cfg.batch_size), key=_k("batch", cfg.batch_size))
+    new = replace(new, train_ratio=ratio if ratio != shown_ratio else cfg.train_ratio,
+                  noise=noise if noise != shown_noise else cfg.noise, batch_size=batch)
     if st.button("Regenerate", icon=":material/refresh:", key="pg2d-regen", width="stretch",
                  help="Draw new points (a new data seed)"):
         new = replace(new, seed=cfg.seed + 1)
@@ -233,7 +231,7 @@ def feature_panel(cfg: tfplay.Settings) -> None:
     cols = st.columns(2, gap="xsmall")
     new = cfg
     for i, f in enumerate(FEATURES):
-        on = cols[i % 2].checkbox(FEATURE_LABELS[f], value=f in cfg.features, key=_k(f"f-{f}"),
+        on = cols[i % 2].checkbox(FEATURE_LABELS[f], key=_k(f"f-{f}", f in cfg.features),
                                   disabled=cfg.features == (f,))
         new = tfplay.toggle_feature(new, f, on)
     apply(new, cfg)
@@ -264,8 +262,7 @@ def layer_controls(cfg: tfplay.Settings) -> None:
                              disabled=cfg.hidden[i] >= tfplay.MAX_NEURONS, help=f"One more neuron in layer {i + 1}"):
                     new = tfplay.resize(new, i, +1)
             act = st.selectbox(f"Activation of layer {i + 1}", tfplay.ACTIVATIONS, format_func=tfplay.label,
-                               index=tfplay.ACTIVATIONS.index(cfg.activations[i]), key=_k(f"lact-{i}"),
-                               label_visibility="collapsed")
+                               key=_k(f"lact-{i}", cfg.activations[i]), label_visibility="collapsed")
             new = tfplay.set_activation(new, act, i)
     ps = page_state()
     with row[-1]:
