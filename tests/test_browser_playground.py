@@ -64,8 +64,12 @@ def test_play_redraws_the_canvas_live(server, browser):
     assert tip.is_visible() and tip.inner_text().startswith("weight ")
 
     page.get_by_text("Show test data").click()
+    in_link = "(view) => decodeURIComponent(location.href).includes(view)"  # Copy link copies the address
+    page.wait_for_function(in_link, arg="view=test", timeout=30_000)
+    page.wait_for_selector(READY)
     page.get_by_text("Discretise output").click()
     until(lambda: draws(page) > d1 + 3, what="redraws after the options changed")
+    page.wait_for_function(in_link, arg="view=test,discrete", timeout=30_000)
     page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)
     shot(page, "playground2d")
 
@@ -90,6 +94,8 @@ def test_changing_the_network_redraws_it_from_epoch_0(server, browser):
     until(lambda: epoch(page) == 0, what="reset")
     page.get_by_role("button", name="Play").click()
     until(lambda: epoch(page) >= 1, what="training after reset")
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
     # one more hidden layer: the structure changes, the run resets and the new network is drawn
     page.wait_for_selector(READY)
     page.locator(".st-key-pg2d-layer-plus button").first.click()

@@ -15,6 +15,7 @@ from ui import server
 DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
 HISTORY = 50  # undo steps kept
+_UNSEEN = object()  # bind: no value shown yet
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Session:
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
     edits: int = 0  # bumped on every spec change
-    bound: dict[str, int] = field(default_factory=dict)  # widget key -> `edits` when its state was last set (bind)
+    bound: dict[str, object] = field(default_factory=dict)  # widget key -> the spec value it last showed (bind)
 
 
 class Owner:
@@ -126,14 +127,15 @@ def sync_url() -> None:
 
 
 def bind(key: str, value) -> str:
-    """`key` for a widget that shows `value`, a spec value: its state is set from the spec whenever the spec
-    changed since the widget last showed it (undo, a link, another widget, or this widget's own edit) and left
-    alone otherwise. The key never changes, so a widget keeps its identity and keyboard focus while the user
-    edits it. Create the widget without a `value`/`index`/`default`: its state is the value."""
+    """`key` for a widget that shows `value`, a spec value. The widget's state is set to `value` when the
+    spec value changed since the widget last showed it (undo, a link, another widget) and the widget does not
+    already hold it; otherwise it is left alone, so a change the user just made is read, not overwritten. The
+    key never changes, so the widget keeps its identity and keyboard focus while it is edited. Create the
+    widget without a `value`/`index`/`default`: its state is the value."""
     s = get()
-    if key not in st.session_state or (s.bound.get(key) != s.edits and st.session_state[key] != value):
-        st.session_state[key] = value  # (only when it differs: a write resets the widget in the browser)
-    s.bound[key] = s.edits
+    if key not in st.session_state or (s.bound.get(key, _UNSEEN) != value and st.session_state[key] != value):
+        st.session_state[key] = value  # (only when needed: a write resets the widget in the browser)
+    s.bound[key] = value
     return key
 
 

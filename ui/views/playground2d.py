@@ -26,7 +26,8 @@ from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",
                   "sin(x2)": "sin x₂"}
-RUNNING = ("running",)
+VIEW_KEY = "view"  # the page's view options in the link, beside the spec: ?s=…&view=test,discrete
+VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> PageState field
 
 
 @dataclass
@@ -39,10 +40,31 @@ class PageState:
     converted_at: int | None = None  # Session.edits right after "Start from a 2-D setup" (offers a way back)
 
 
+def playing(job: Job | None) -> bool:
+    """Whether `job` trains or is about to (started unpaused, its worker setting it up)."""
+    return job is not None and (job.state == "running" or (job.state == "starting" and not job.start_paused))
+
+
 def page_state() -> PageState:
+    """The page's state; on first use, its view options come from the link (?view=…) when it has them."""
     if "pg2d" not in st.session_state:
-        st.session_state.pg2d = PageState()
+        st.session_state.pg2d = PageState(**view_from_link(st.query_params.get(VIEW_KEY)))
     return st.session_state.pg2d
+
+
+def view_from_link(text: str | None) -> dict:
+    """PageState fields from a link's `view` value (a stranger's text: known words only, the rest ignored)."""
+    words = set(str(text or "")[:100].split(","))
+    return {field: True for word, field in VIEW_FLAGS.items() if word in words}
+
+
+def view_to_link(ps: PageState) -> None:
+    """Keep ?view=… equal to the view options shown, so that Copy link carries them too."""
+    text = ",".join(word for word, field in VIEW_FLAGS.items() if getattr(ps, field))
+    if text and st.query_params.get(VIEW_KEY) != text:
+        st.query_params[VIEW_KEY] = text
+    elif not text and VIEW_KEY in st.query_params:
+        del st.query_params[VIEW_KEY]
 
 
 def _k(name: str, value) -> str:
@@ -104,7 +126,8 @@ def _submit(paused: bool) -> Job | None:
 
 def ensure_job() -> Job | None:
     """The page's run for the current spec: kept while the spec is unchanged or only its learning rate or
-    regularisation moved (as in TensorFlow Playground), else a fresh one at epoch 0."""
+    regularisation moved (as in TensorFlow Playground), else a fresh one at epoch 0 that goes on playing
+    when the old one was playing (and says so)."""
     job = current_job()
     try:
         want = run_spec(state.get().spec)
@@ -117,14 +140,19 @@ def ensure_job() -> Job | None:
     if changes:  # only the learning rate or regularisation moved: the run goes on from where it is
         job.tune(**changes)
         return job
-    return _submit(paused=True)
+    was_playing = playing(job)
+    new = _submit(paused=not was_playing)
+    if job is not None and new is not None:
+        st.toast("New data or network: the run starts again from epoch 0" + (", still playing." if was_playing else
+                 ". Press Play to train it."), icon=":material/restart_alt:")
+    return new
 
 
 def play_pause() -> None:
     job = current_job()
     if job is None or job.finished:
         _submit(paused=False)
-    elif job.state in RUNNING:
+    elif playing(job):
         job.pause()
         job.wait_for(lambda: job.state != "running", 2)
     else:
@@ -165,7 +193,7 @@ def _choices(values: tuple, current) -> list:
 
 def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
     """Play/pause, step, reset and the training settings, in one row as in TensorFlow Playground."""
-    running = job is not None and job.state in RUNNING
+    running = playing(job)
     c = st.columns([1.0, 0.85, 0.9, 1.05, 1.05, 1.05, 1.0, 1.15, 1.05, 0.9], vertical_alignment="bottom")
     c[0].button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
                 type="primary", key="pg2d-play", on_click=play_pause, width="stretch",
@@ -268,6 +296,7 @@ def layer_controls(cfg: tfplay.Settings) -> None:
     with row[-1]:
         ps.show_test = st.toggle("Show test data", value=ps.show_test, key="pg2d-show-test")
         ps.discretize = st.toggle("Discretise output", value=ps.discretize, key="pg2d-discretize")
+    view_to_link(ps)
     apply(new, cfg)
 
 
@@ -350,7 +379,7 @@ def surface_image(view: dict, discretize: bool, scale: int = 4) -> np.ndarray:
 
 
 def polled_view(job: Job | None, discretize: bool) -> None:
-    every = 0.5 if job is not None and job.state in RUNNING else None
+    every = 0.5 if playing(job) else None
 
     @st.fragment(run_every=every)
     def fragment():
