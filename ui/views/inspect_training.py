@@ -195,7 +195,7 @@ def backprop_by_hand(m: Loaded, inp: Input, key: str = "bp") -> None:
         return
     features = m.info.feature_names if len(m.info.feature_names) == inp.x.shape[1] else None
     _steps(r, features, names)
-    _check(m, inp.x, y, loss, r)
+    _check(m, inp.x, y, r)
 
 
 def _labels(n: int, prefix: str, names: list[str] | None = None) -> list[str]:
@@ -252,14 +252,23 @@ def _steps(r: dict, features: list[str] | None, classes: list[str]) -> None:
                                  "new value": new}, idx, "parameter"), height=min(400, 38 + 35 * len(idx)), **table)
 
 
-def _check(m: Loaded, x: torch.Tensor, y: torch.Tensor, loss: str, r: dict) -> None:
-    """Compare the hand-made gradients with PyTorch's autograd, and say so."""
-    from playground.train import LOSSES
-    model = copy.deepcopy(m.model).double()
-    LOSSES.get(loss).fn(model(x.double()), y.double() if y.is_floating_point() else y).backward()
-    diff = 0.0
-    for s, layer in zip(r["steps"], model, strict=True):
-        if isinstance(layer, nn.Linear):
-            diff = max(diff, float(np.abs(layer.weight.grad.numpy() - s["grad_weight"]).max()))
-    st.success(f"Every gradient above matches PyTorch's autograd (largest difference {diff:.1e}).",
-               icon=":material/verified:")
+def _check(m: Loaded, x: torch.Tensor, y: torch.Tensor, r: dict) -> None:
+    """Compare every hand-made weight and bias gradient with PyTorch's autograd: the largest difference per
+    layer, and an error naming each layer where one is beyond the tolerance."""
+    rows = backprop.autograd_check(m.model, x, y, r)
+    st.markdown("#### 5 · Check against PyTorch's autograd")
+    st.dataframe(pd.DataFrame({"layer": [row["layer"] for row in rows],
+                               "largest difference, weights": [f"{row['weight']:.1e}" for row in rows],
+                               "largest difference, biases": ["no bias" if row["bias"] is None else
+                                                              f"{row['bias']:.1e}" for row in rows],
+                               "matches": ["yes" if row["ok"] else "NO" for row in rows]}),
+                 hide_index=True, width="content")
+    bad = [row["layer"] for row in rows if not row["ok"]]
+    if bad:
+        st.error(f"The gradients worked out by hand differ from PyTorch's autograd in {', '.join(bad)} (beyond "
+                 f"{backprop.TOLERANCE:g} relative to the gradient's size): the steps above are wrong there.",
+                 icon=":material/error:")
+    else:
+        largest = max((v for row in rows for v in (row["weight"], row["bias"]) if v is not None), default=0.0)
+        st.success(f"Every weight and bias gradient above matches PyTorch's autograd (largest difference "
+                   f"{largest:.1e}, tolerance {backprop.TOLERANCE:g}).", icon=":material/verified:")
