@@ -242,3 +242,32 @@ def test_values_the_widgets_cannot_show_get_a_text_field_and_a_message():
     click(at, [b.key for b in at.button if b.label == "Remove colour"][0])
     assert "colour" not in spec(at)["model"]["layers"][0]
     assert not at.exception
+
+
+def test_conv2d_on_2d_points_offers_linear_or_an_image_dataset():
+    s = presets.get("spiral-mlp").to_dict()
+    s["model"]["layers"].insert(0, {"type": "Conv2d", "out_channels": 8})
+    at = open_build(s)
+    select(at, 0)  # the layer in question is selected: "select layer 1" would be no help (the bug)
+    assert "choose an image dataset" in at.error[0].value
+    labels = [b.label for b in at.button if b.key and b.key.startswith("build-fix")]
+    assert labels == ["Replace layer 1 (Conv2d) with Linear(out_features=8)", "Use the digits dataset (image)"]
+    assert not any("Select layer" in c.value for c in at.caption)
+    click(at, "build-fix")
+    assert types(at)[0] == "Linear" and any("Builds" in m.value for m in at.markdown)
+    click(at, "build-undo")
+    click(at, "build-fix-2")
+    assert spec(at)["data"]["name"] == "digits" and types(at)[0] == "Conv2d"
+
+
+def test_an_error_without_a_fix_says_where_to_change_it():
+    s = presets.get("spiral-mlp").to_dict()
+    s["model"]["layers"].insert(0, {"type": "Unflatten", "dim": 1, "unflattened_size": [3, 3]})
+    at = open_build(s)
+    assert "set unflattened_size to sizes whose product is 2" in at.error[0].value
+    assert at.session_state["pg"].selected != 0
+    click(at, "build-fix-select")  # "Select layer 1 (Unflatten) to change it"
+    assert at.session_state["pg"].selected == 0
+    assert any("Change layer 1 (Unflatten) under Configure" in c.value for c in at.caption)
+    find(at, "text_input", "unflattened_size").set_value("2").run()
+    assert any("Builds" in m.value for m in at.markdown)

@@ -332,21 +332,41 @@ def stack_buttons() -> None:
 
 def _fix(fix: dict) -> None:
     spec = state.get().spec
-    apply(edit.apply_fix(spec, fix), select=fix.get("at"))
+    at = fix.get("at") if fix.get("action") != "delete" else None  # a deleted layer cannot stay selected
+    apply(edit.apply_fix(spec, fix), select=at if isinstance(at, int) else "keep")
+
+
+def _select_layer(i: int) -> None:
+    state.get().selected = i
+
+
+TABS_OF = {"train": "the Training tab", "data": "the Data tab"}  # where a non-layer field is changed
 
 
 def error_box(result: Check) -> None:
-    """The builder's error, naming the layer, with a one-click fix when there is an obvious one."""
+    """The builder's error, naming the layer, with a button for each obvious repair; without one, where to
+    change it (the layer's settings, or the tab of the field)."""
     err = result.error
     if err is None:
         return
     st.error(err.message, icon=":material/error:")
     spec = state.get().spec
-    if err.fix and isinstance(err.fix.get("at"), int):
-        st.button(edit.describe_fix(spec, err.fix), key="build-fix", type="primary", icon=":material/build:",
-                  on_click=_fix, args=(err.fix,), help="Apply the suggested repair (undo takes it back)")
-    elif err.layer is not None:
-        st.caption(f"Select layer {err.layer + 1} to change it, or undo the last edit.")
+    for k, fix in enumerate(err.fixes):
+        st.button(edit.describe_fix(spec, fix), key="build-fix" if k == 0 else f"build-fix-{k + 1}",
+                  type="primary" if k == 0 else "secondary", icon=":material/build:", on_click=_fix, args=(fix,),
+                  help="Apply this repair (Undo takes it back)")
+    if err.fixes:
+        return
+    layers = spec.get("model", {}).get("layers", [])
+    if err.layer is not None and 0 <= err.layer < len(layers):
+        name = f"layer {err.layer + 1} ({layers[err.layer].get('type', '?')})"
+        if _selected(spec) == err.layer:
+            st.caption(f"Change {name} under Configure, on the right, as the message says, or delete it.")
+        else:
+            st.button(f"Select {name} to change it", key="build-fix-select", icon=":material/ads_click:",
+                      on_click=_select_layer, args=(err.layer,))
+    elif (err.path or "").split(".")[0] in TABS_OF:
+        st.caption(f"Change {err.path} on {TABS_OF[err.path.split('.')[0]]}.")
 
 
 # ---- configure the selected layer ---------------------------------------------------------------
