@@ -64,10 +64,24 @@ def tab(at: AppTest, name: str) -> AppTest:
     return at
 
 
+def component_data(at: AppTest, name: str) -> dict:
+    """What a components-v2 element was given to draw."""
+    found = [c for c in at.get("bidi_component") if c.proto.component_name == name]
+    return json.loads(found[0].proto.json)
+
+
 def rows(at: AppTest) -> list[dict]:
     """What the stack component was given to draw."""
-    stack = [c for c in at.get("bidi_component") if c.proto.component_name == "playground.sortable"]
-    return json.loads(stack[0].proto.json)["items"]
+    return component_data(at, "playground.sortable")["items"]
+
+
+def add(at: AppTest, name: str, n: str = "") -> AppTest:
+    """A click on the palette chip `name` (AppTest cannot click a component: it sets the event it sends)."""
+    event = {"kind": "add", "type": name, "n": n or f"click-{name}-{len(types(at))}"}
+    at.session_state["build-palette"] = {"event": event}
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture
@@ -81,17 +95,17 @@ def test_page_loads_and_shows_the_stack(at):
     assert [r["type"] for r in rows(at)] == types(at) == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
     assert rows(at)[0]["shape"] == "(N, 16)" and rows(at)[0]["params"] == "48"
     assert not at.error
-    for name, kind in LAYERS.items():  # the palette: every registry entry, its description as the tooltip
-        assert at.button(key=f"build-add-{name}").help == kind.description
+    chips = {it["name"]: it["help"] for g in component_data(at, "playground.palette")["groups"] for it in g["items"]}
+    assert chips == {name: kind.description for name, kind in LAYERS.items()}  # every entry, its description
 
 
 def test_add_configure_move_and_delete_through_the_widgets(at):
     select(at, 0)
-    click(at, "build-add-ReLU")  # "after the selected layer" is the default
+    add(at, "ReLU")  # "after the selected layer" is the default
     assert types(at)[:3] == ["Linear", "ReLU", "Tanh"]
     assert at.session_state["pg"].selected == 1
     find(at, "selectbox", "Insert").set_value("end").run()
-    click(at, "build-add-Dropout")
+    add(at, "Dropout")
     assert types(at)[-1] == "Dropout" and spec(at)["model"]["layers"][-1] == {"type": "Dropout", "p": 0.5}
     click(at, "build-up")
     assert types(at)[-2:] == ["Dropout", "Linear"] and at.session_state["pg"].selected == 5
@@ -271,3 +285,24 @@ def test_an_error_without_a_fix_says_where_to_change_it():
     assert any("Change layer 1 (Unflatten) under Configure" in c.value for c in at.caption)
     find(at, "text_input", "unflattened_size").set_value("2").run()
     assert any("Builds" in m.value for m in at.markdown)
+
+
+def test_a_layer_dropped_from_the_palette_goes_where_it_was_dropped(at):
+    s = at.session_state["pg"]
+    at.session_state["build-stack"] = {"event": {"kind": "insert", "type": "Dropout", "at": 2, "rev": s.edits,
+                                                 "n": "drop-1"}}
+    at.run()
+    assert types(at) == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Linear"]
+    assert at.session_state["pg"].selected == 2 and spec(at)["model"]["layers"][2] == {"type": "Dropout", "p": 0.5}
+    stale = {"kind": "insert", "type": "ReLU", "at": 0, "rev": s.edits - 1, "n": "drop-2"}  # drawn before the drop
+    at.session_state["build-stack"] = {"event": stale}
+    at.run()
+    assert "ReLU" not in types(at)
+    at.session_state["build-stack"] = {"event": {**stale, "type": "NoSuchLayer", "rev": s.edits, "n": "drop-3"}}
+    at.run()
+    assert "ReLU" not in types(at) and len(types(at)) == 6 and not at.exception
+    add(at, "GELU", "c1")
+    add(at, "GELU", "c1")  # the same click seen again adds nothing
+    assert types(at).count("GELU") == 1
+    add(at, "GELU", "c2")
+    assert types(at).count("GELU") == 2

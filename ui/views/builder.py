@@ -22,6 +22,7 @@ from playground.registry import Param, PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
 from ui import state
+from ui.components.palette import palette as palette_component
 from ui.components.sortable import pending_event, sortable
 
 FIELD_ERRORS = "build-field-errors"  # widget key -> message for input that was not applied
@@ -93,9 +94,13 @@ def _selected(spec: dict) -> int | None:
     return sel if sel is not None and 0 <= sel < n else None
 
 
-def handle_events(key: str = "build-stack") -> None:
-    """Apply a drag-and-drop reorder or a row click that the stack component sent since the last run."""
+def handle_events(key: str = "build-stack", palette_key: str = "build-palette") -> None:
+    """Apply what the stack and the palette components sent since the last run: a drag-and-drop reorder, a row
+    click, a layer dropped from the palette (inserted there), a palette click (added as the Insert choice says)."""
     s = state.get()
+    added = pending_event(palette_key, None)  # a click on a chip: any revision (two quick clicks add two)
+    if added is not None and added.get("kind") == "add" and added.get("type") in LAYERS:
+        _add(added["type"])
     ev = pending_event(key, s.edits)
     if ev is None:
         return
@@ -106,6 +111,9 @@ def handle_events(key: str = "build-stack") -> None:
             order = [int(i) for i in ev["order"]]
             moved = ev.get("moved", s.selected)
             apply(edit.reorder(s.spec, order), select=order.index(moved) if moved in order else s.selected)
+        elif ev.get("kind") == "insert" and ev.get("type") in LAYERS:
+            at = max(0, min(int(ev["at"]), len(s.spec["model"]["layers"])))
+            apply(edit.insert_layer(s.spec, at, edit.new_layer(ev["type"])), select=at)
     except (PlaygroundError, TypeError, ValueError, KeyError):
         pass  # a stale or malformed event: the rows are redrawn from the spec anyway
 
@@ -256,26 +264,23 @@ def _add(type_name: str) -> None:
 
 
 def palette() -> None:
-    """Every layer type of the registry, grouped by category; the description is the tooltip."""
-    st.markdown("**Add a layer**")
+    """Every layer type of the registry, grouped by category, to click or drag; the description is the tooltip."""
+    st.markdown("**Add a layer** · click or drag")
     # the choice is kept outside the widget too, so it survives the Model tab being closed
     st.selectbox("Insert", list(INSERT_AT), format_func=INSERT_AT.get, key="build-insert",
                  index=list(INSERT_AT).index(st.session_state.get("build-insert-at", "after")),
                  help="Where a new layer goes. It starts with the registry's defaults and is selected.",
                  on_change=lambda: st.session_state.update({"build-insert-at": st.session_state["build-insert"]}))
-    for cat in CATEGORIES:
-        kinds = [k for k in LAYERS.entries.values() if k.category == cat]
-        if not kinds:
-            continue
-        st.caption(cat.capitalize())
-        cols = st.columns(2, gap="small")
-        for j, kind in enumerate(kinds):
-            cols[j % 2].button(kind.name, key=f"build-add-{kind.name}", help=kind.description, width="stretch",
-                               on_click=_add, args=(kind.name,))
-        if cat == "regularisation":
-            st.button("Dropout after each hidden layer", key="build-dropout", width="stretch", type="tertiary",
-                      icon=":material/blur_on:", help="Insert Dropout(p=0.5) after every hidden activation.",
-                      on_click=lambda: apply(edit.add_dropout(state.get().spec)))
+    palette_component(palette_groups())
+    st.button("Dropout after hidden layers", key="build-dropout", type="tertiary", icon=":material/blur_on:",
+              help="Insert Dropout(p=0.5) after every hidden activation (where there is none yet).",
+              on_click=lambda: apply(edit.add_dropout(state.get().spec)))
+
+
+def palette_groups() -> list[dict]:
+    """The registry's layer types by category, in the registry's order, with their descriptions."""
+    return [{"name": cat.capitalize(), "items": [{"name": k.name, "help": k.description} for k in kinds]}
+            for cat in CATEGORIES if (kinds := [k for k in LAYERS.entries.values() if k.category == cat])]
 
 
 # ---- the stack ---------------------------------------------------------------------------------
@@ -320,7 +325,7 @@ def stack_buttons() -> None:
     """Move up / down / duplicate / delete the selected layer: the keyboard and touch path."""
     spec = state.get().spec
     sel, n = _selected(spec), len(spec["model"]["layers"])
-    row = st.container(horizontal=True, gap="small")
+    row = st.container(horizontal=True, gap="xsmall")  # one row in the narrow column of a 1024-pixel screen
     none = sel is None
     row.button("Up", key="build-up", icon=":material/arrow_upward:", disabled=none or sel == 0,
                on_click=_move, args=(-1,), help="Move the selected layer up")

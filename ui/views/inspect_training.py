@@ -5,6 +5,7 @@ statistics), gradient health with plain-language hints, and one back-propagation
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pandas as pd
@@ -94,8 +95,11 @@ def gradient_health(m: Loaded, key: str = "gh") -> None:
         return
     g = d["gradients"]
     left, right = st.columns([1.3, 1])
-    fig = go.Figure(go.Bar(x=[r["name"] for r in g], y=[max(r["norm"], 1e-30) for r in g], marker_color=SAFE[0],
+    norms = [max(r["norm"], 1e-30) for r in g]
+    fig = go.Figure(go.Bar(x=[r["name"] for r in g], y=norms, marker_color=SAFE[0],
                            hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
+    # whole decades from below the smallest bar: bars of similar size look similar, a 1000× drop looks like one
+    fig.update_yaxes(range=[math.floor(math.log10(min(norms))) - 0.5, math.ceil(math.log10(max(norms)))])
     left.plotly_chart(_layout(fig, f"Gradient norm per layer now (loss on {min(HEALTH_SAMPLES, len(m.data.x_val))} "
                                    "validation samples)", "layer (input side → output side)", "gradient norm (log)",
                               log=True, height=320), width="stretch", key=f"{key}-bars")

@@ -26,6 +26,7 @@ from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",
                   "sin(x2)": "sin x₂"}
+BUTTON = 100  # pixels: the toolbar's buttons and boxes have fixed widths, so its row wraps on a narrow screen
 VIEW_KEY = "view"  # the page's view options in the link, beside the spec: ?s=…&view=test,discrete
 VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> PageState field
 
@@ -192,42 +193,44 @@ def _choices(values: tuple, current) -> list:
 
 
 def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
-    """Play/pause, step, reset and the training settings, in one row as in TensorFlow Playground."""
+    """Play/pause, step, reset and the training settings, in one row as in TensorFlow Playground; on a narrow
+    screen (a projector's 1024 pixels) the row wraps instead of cutting names short."""
     running = playing(job)
-    c = st.columns([1.0, 0.85, 0.9, 1.05, 1.05, 1.05, 1.0, 1.15, 1.05, 0.9], vertical_alignment="bottom")
-    c[0].button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
-                type="primary", key="pg2d-play", on_click=play_pause, width="stretch",
+    bar = st.container(horizontal=True, gap="small", vertical_alignment="bottom", key="pg2d-toolbar")
+    bar.button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
+                type="primary", key="pg2d-play", on_click=play_pause, width=BUTTON,
                 help="Train until paused" if not running else "Pause training")
-    c[1].button("Step", icon=":material/skip_next:", key="pg2d-step", on_click=step, disabled=running,
-                width="stretch", help="Train one epoch, then pause")
-    c[2].button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width="stretch",
+    bar.button("Step", icon=":material/skip_next:", key="pg2d-step", on_click=step, disabled=running,
+                width=BUTTON, help="Train one epoch, then pause")
+    bar.button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width=BUTTON,
                 help="New run from epoch 0 (same seed, same initial weights)")
     new = cfg
-    lr = c[3].selectbox("Learning rate", _choices(tfplay.LEARNING_RATES, cfg.lr), key=_k("lr", cfg.lr),
-                        format_func=lambda v: f"{v:g}")
+    lrs = _choices(tfplay.LEARNING_RATES, cfg.lr)
+    lr = bar.selectbox("Learning rate", lrs, key=_k("lr", cfg.lr), format_func=lambda v: f"{v:g}", width=110)
     new = replace(new, lr=lr)
     acts = set(cfg.activations)
     shown = cfg.activations[0] if len(acts) == 1 else None
-    act = c[4].selectbox("Activation", tfplay.ACTIVATIONS, format_func=tfplay.label, key=_k("act", shown),
-                         placeholder="per layer",
-                         help="Every hidden layer's activation (each layer can also have its own, below)")
+    act = bar.selectbox("Activation", tfplay.ACTIVATIONS, format_func=tfplay.label, key=_k("act", shown),
+                        placeholder="per layer", width=130,
+                        help="Every hidden layer's activation (each layer can also have its own, below)")
     if act is not None and act != shown:
         new = tfplay.set_activation(new, act)
-    reg = c[5].selectbox("Regularisation", tfplay.REGULARIZATIONS, key=_k("reg", cfg.regularization),
-                         help="L1 adds rate·Σ|w| to the loss; L2 is weight decay (rate·w each step)")
+    reg = bar.selectbox("Regularisation", tfplay.REGULARIZATIONS, key=_k("reg", cfg.regularization), width=140,
+                        help="L1 adds rate·Σ|w| to the loss; L2 is weight decay (rate·w each step)")
     rates = _choices(tfplay.REG_RATES, cfg.reg_rate)
-    rate = c[6].selectbox("Reg. rate", rates, key=_k("rate", cfg.reg_rate),
-                          format_func=lambda v: f"{v:g}", disabled=reg == "none")
+    rate = bar.selectbox("Reg. rate", rates, key=_k("rate", cfg.reg_rate), format_func=lambda v: f"{v:g}",
+                         disabled=reg == "none", width=95)
     if reg != cfg.regularization or rate != cfg.reg_rate:
         new = replace(new, regularization=reg, reg_rate=(rate or 0.003) if reg != "none" else 0.0)
-    problem = c[7].selectbox("Problem type", ("classification", "regression"), key=_k("problem", cfg.problem))
+    problem = bar.selectbox("Problem type", ("classification", "regression"), key=_k("problem", cfg.problem),
+                            width=145)
     new = tfplay.with_problem(new, problem)
-    opt = c[8].selectbox("Optimizer", tfplay.OPTIMIZERS, key=_k("opt", cfg.optimizer),
-                         help="Momentum is SGD with momentum 0.9")
+    opt = bar.selectbox("Optimizer", tfplay.OPTIMIZERS, key=_k("opt", cfg.optimizer), width=125,
+                        help="Momentum is SGD with momentum 0.9")
     new = replace(new, optimizer=opt)
     drops = _choices(tfplay.DROPOUTS, cfg.dropout)
-    drop = c[9].selectbox("Dropout", drops, key=_k("drop", cfg.dropout),
-                          format_func=lambda v: f"{v:g}" if v else "off", help="After every hidden layer, in training")
+    drop = bar.selectbox("Dropout", drops, key=_k("drop", cfg.dropout), width=95,
+                         format_func=lambda v: f"{v:g}" if v else "off", help="After every hidden layer, in training")
     apply(replace(new, dropout=drop), cfg)
 
 
