@@ -123,7 +123,7 @@ def main(commands, events, cfg: dict) -> None:
         if run is None:
             return True
         if kind == "stop":
-            finish(run, "stopped", "stopped by the user")
+            finish(run, "stopped", (args[0] if args else "") or "stopped by the user")
         elif kind == "pause":
             run.mode = "paused"
             send_progress(run, force=True)

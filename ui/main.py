@@ -26,6 +26,7 @@ def run() -> None:
     page = st.navigation(pages, position="top")
     with st.container(horizontal=True, horizontal_alignment="right"):
         share_button()
+        state.remember()  # a browser's first session gives it its secret (a cookie): reloads find their runs
     state.show_notices()
     page.run()
     state.sync_url()

@@ -8,23 +8,45 @@ export default function ({ parentElement, data, setStateValue }) {
   const url = data.path ? `${location.origin}/${base ? base + "/" : ""}${data.path}` : null;
   // Streamlit re-invokes this function on every data change without calling the old cleanup:
   // keep state on the canvas and reuse an open stream for the same URL.
-  const s = (canvas.__lc ||= { es: null, url: null, metrics: [], live: [], updates: 0, fails: 0 });
+  const s = (canvas.__lc ||= { es: null, url: null, metrics: [], live: [], updates: 0, fails: 0, got: false,
+                               said: null, timer: null, watch: null });
   s.overlay = data.overlay || []; s.epochs = data.epochs || 1; s.classify = !!data.classify;
+  s.feed = !!data.feed;  // the page polls and hands over the run's data: the stream failed here
   if (s.url !== url) {
-    if (s.es) s.es.close();
-    Object.assign(s, { es: null, url, metrics: data.metrics || [], live: [], fails: 0, info: null,
-                       progress: null, state: data.state || "" });
-    if (url && !data.finished) open();
+    close(); clearTimeout(s.timer); s.timer = null;
+    Object.assign(s, { url, metrics: data.metrics || [], live: [], fails: 0, info: null, progress: null,
+                       state: data.state || "", message: data.message || "" });
+    if (url && !data.finished) open();  // a new run: try its stream at once, also while the page polls
   } else if (data.finished && !s.es) {
     // the run ended: the page's own record is complete, whatever the stream last saw
     if ((data.metrics || []).length > s.metrics.length) s.metrics = data.metrics;
-    s.state = data.state || s.state;
+    s.state = data.state || s.state; s.message = data.message || s.message;
   }
+  if (s.feed && !(s.es && s.got)) take();
+  if (s.feed && url && !data.finished && !s.es && !s.timer) s.timer = setTimeout(retry, data.retry || 30000);
   draw();
+  function take() {  // one polled update from the page (a fragment rerun)
+    const f = data.feed;
+    s.updates += 1; s.metrics = data.metrics || []; s.state = data.state || ""; s.message = data.message || "";
+    s.progress = f.progress; s.info = f.info; s.queue = f.queue;
+    const p = f.progress || {};
+    if (p.running_loss != null && p.steps_per_epoch) s.live.push([p.epoch + p.batch / p.steps_per_epoch, p.running_loss]);
+  }
+  function say(v) { if (s.said !== v) { s.said = v; setStateValue("stream", v); } }
+  function close() { if (s.es) { s.es.close(); s.es = null; } clearTimeout(s.watch); }
+  function retry() { s.timer = null; if (s.feed && !s.es && s.url && !["done", "failed", "stopped"].includes(s.state)) open(); }
+  function fail(es) {
+    if (s.es !== es) return;
+    close(); say("failed");
+    if (s.feed) s.timer = setTimeout(retry, data.retry || 30000);
+  }
   function open() {
-    const es = new EventSource(url); s.es = es;
+    const es = new EventSource(url); s.es = es; s.got = false; s.fails = 0;
+    // a proxy that buffers the stream lets nothing through: that is a failure too
+    s.watch = setTimeout(() => { if (!s.got) fail(es); }, 10000);
     es.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
+      if (!s.got) { s.got = true; s.metrics = []; s.live = []; clearTimeout(s.watch); say("ok"); }  // it starts at epoch 1
       s.fails = 0; s.updates += 1; s.state = m.state; s.info = m.info; s.progress = m.progress;
       s.message = m.message; s.queue = m.queue_position;
       for (const e of m.metrics) s.metrics.push(e);
@@ -35,29 +57,29 @@ export default function ({ parentElement, data, setStateValue }) {
       draw();
     };
     es.addEventListener("end", (ev) => {
-      es.close(); s.es = null;
-      try { s.state = JSON.parse(ev.data).state || s.state; } catch (e) { /* keep the last state */ }
+      close();
+      try { const m = JSON.parse(ev.data); s.state = m.state || s.state; s.message = m.message || s.message; }
+      catch (e) { /* keep the last state */ }
       // a value new for every run, so that each run's end reruns the page (its report, its buttons)
       draw(); setStateValue("ended", `${data.job}:${s.state}`);
     });
-    es.addEventListener("gone", () => { es.close(); s.es = null; s.state = "gone"; draw(); });
-    es.onerror = () => {
-      if (es.readyState === 2 && ++s.fails >= 3) setStateValue("stream_failed", true);
-      if (s.updates === 0 && ++s.fails >= 3) { es.close(); setStateValue("stream_failed", true); }
-    };
+    // refused (a 404 from a proxy, or a run that is not ours): closed at once; unreachable: retried by the
+    // browser, given up after three tries without a message. A stream that worked reconnects by itself.
+    es.onerror = () => { if (es.readyState === 2 || (!s.got && ++s.fails >= 3)) fail(es); };
   }
   function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2); }
   function text() {
     const p = s.progress || {}, i = s.info || {}, last = s.metrics[s.metrics.length - 1];
     if (s.state === "queued" && s.queue) return `Busy: queued, position ${s.queue}. It starts when a place frees up.`;
     if (s.state === "failed") return `Failed: ${s.message}`;
-    if (!last && !p.steps) return s.state ? `${s.state}…` : "Press Train to start a run.";
+    const why = s.state === "stopped" && s.message ? ` (${s.message})` : "";  // e.g. the time limit
+    if (!last && !p.steps) return s.state ? `${s.state}${why}…` : "Press Train to start a run.";
     const ep = last ? last.epoch : 0, rate = p.steps_per_s || 0;
     const left = Math.max(0, (s.epochs - ep) * (p.steps_per_epoch || 0) - (p.batch || 0));
     const eta = rate > 0 ? ` · ETA ${Math.ceil(left / rate)} s` : "";
     const acc = last && last.val_accuracy != null ? ` · val acc ${(100 * last.val_accuracy).toFixed(1)}%` : "";
     const loss = last ? ` · val loss ${fmt(last.val_loss)}` : "";
-    return `${s.state} · epoch ${ep}/${s.epochs}${loss}${acc} · ${rate.toLocaleString()} steps/s${s.state === "running" ? eta : ""} · ${i.device || ""}`;
+    return `${s.state}${why} · epoch ${ep}/${s.epochs}${loss}${acc} · ${rate.toLocaleString()} steps/s${s.state === "running" ? eta : ""} · ${i.device || ""}`;
   }
   function draw() {
     status.textContent = text();
@@ -66,6 +88,7 @@ export default function ({ parentElement, data, setStateValue }) {
     fill.style.width = `${Math.min(100, 100 * done / s.epochs)}%`;
     canvas.dataset.points = String(s.metrics.length); canvas.dataset.updates = String(s.updates);
     canvas.dataset.state = s.state || ""; canvas.dataset.job = data.job || "";
+    canvas.dataset.mode = s.es && s.got ? "stream" : s.feed ? "poll" : "";
     const dpr = window.devicePixelRatio || 1, W = canvas.clientWidth || 600, H = canvas.clientHeight || 280;
     if (canvas.width !== Math.round(W * dpr)) { canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr); }
     const g = canvas.getContext("2d"); g.setTransform(dpr, 0, 0, dpr, 0, 0); g.clearRect(0, 0, W, H);
@@ -113,5 +136,5 @@ export default function ({ parentElement, data, setStateValue }) {
         g.moveTo(lx + 70 - 40, y0 + 8 + i * 13); g.lineTo(lx + 70 - 14, y0 + 8 + i * 13); g.stroke(); g.setLineDash([]);
         g.fillStyle = ink; g.fillText(name, lx + 70 - 10, y0 + 8 + i * 13); });
   }
-  return () => { if (s.es) { s.es.close(); s.es = null; } };
+  return () => { close(); clearTimeout(s.timer); s.timer = null; };
 }

@@ -1,8 +1,9 @@
 """The live training chart: a components-v2 canvas that subscribes to a job's event stream.
 
 Points are appended in the browser as Server-Sent Events arrive (~10 a second), so watching a run
-costs no script rerun. If the stream cannot be opened (a proxy that drops the route), the component
-reports it and the page falls back to polling.
+costs no script rerun. If the stream cannot be opened (a proxy that drops the app's routes), the component
+reports `stream: "failed"` and the page polls instead, handing it the run's data (`feed`); it retries the
+stream meanwhile and reports `stream: "ok"` once it works (see ui/views/live.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import server
+from ui.server.streams import retry_s, thin
 
 PALETTE = {"train": "#0072B2", "val": "#E69F00", "live": "#56B4E9", "other": "#999999"}  # Okabe–Ito
 
@@ -36,12 +38,17 @@ _JS = (Path(__file__).parent / "live_chart.js").read_text()
 _component = st.components.v2.component("playground.live_chart", html=_HTML, css=_CSS, js=_JS)
 
 
-def live_chart(job, overlay: list[dict] | None = None, classify: bool = True, key: str = "live_chart"):
-    """Draw `job`'s curves live from its stream; returns the component's state (ended, stream_failed)."""
+def live_chart(job, overlay: list[dict] | None = None, classify: bool = True, key: str = "live_chart",
+               job_key: str = "", poll: bool = False):
+    """Draw `job`'s curves live from its stream (opened with `job_key`, the run's route key), or from the data
+    handed over on each call when `poll`; returns the component's state (ended, stream)."""
     data = {"base": server.base_path(), "palette": PALETTE, "job": job.id if job else "",
-            "path": f"api/jobs/{job.id}/stream" if job else None,
+            "path": f"api/jobs/{job.id}/stream?key={job_key}" if job and job_key else None,
             "epochs": job.epochs if job else 1, "overlay": overlay or [], "classify": classify,
-            "finished": bool(job and job.finished), "metrics": list(job.metrics) if job and job.finished else [],
-            "state": job.state if job else ""}
-    return _component(data=data, key=key, default={"ended": None, "stream_failed": False},
-                      on_ended_change=lambda: None, on_stream_failed_change=lambda: None, height=320)
+            "finished": bool(job and job.finished),
+            "metrics": thin(job.metrics) if job and (job.finished or poll) else [],
+            "state": job.state if job else "", "message": job.message if job else "",
+            "feed": {"progress": job.progress, "info": job.info, "queue": job.queue_position}
+            if job and poll else None, "retry": retry_s() * 1000}
+    return _component(data=data, key=key, default={"ended": None, "stream": None},
+                      on_ended_change=lambda: None, on_stream_change=lambda: None, height=320)

@@ -13,7 +13,7 @@ from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import INITS, OPTIMIZERS
 from ui import server, state
-from ui.components.live_chart import live_chart
+from ui.views import runner
 
 ACTIVATIONS = [n for n, t in LAYERS.items() if t.category == "activation" and n not in ("Softmax", "Identity")]
 
@@ -132,9 +132,5 @@ def ab_view(classify: bool) -> bool:
     for col, job, name in ((left, jobs[0], "A"), (right, jobs[1], "B")):
         with col:
             st.markdown(f"**{name}**")
-            if server.streaming():
-                live_chart(job, classify=classify, key=f"ab-chart-{name}")
-            else:
-                from ui.views.runner import polled_chart
-                polled_chart(job, classify, key=f"ab-poll-{name}")
+            runner.chart(job, classify, key=f"ab-chart-{name}")
     return True

@@ -154,7 +154,8 @@ def sources() -> list[Source]:
         out.append(Source(job.id, f"current run: {job.spec.get('name', '')}", job.spec, job))
         seen.add(job.id)
     pg2d = st.session_state.get("pg2d")
-    j2 = pool.get(pg2d.job_id) if getattr(pg2d, "job_id", None) else None
+    j2id = pg2d.job_id if pg2d is not None else s.pg2d_job  # (a reload's run, before the 2-D page is opened)
+    j2 = pool.get(j2id) if j2id else None
     if j2 is not None and not j2.finished and (j2.metrics or j2.state == "running"):
         out.append(Source(j2.id, f"2-D Playground run: {j2.spec.get('name', '')}", j2.spec, j2))
         seen.add(j2.id)

@@ -22,6 +22,7 @@ from playground.spec import SpecError, from_dict
 from playground.train import tuning
 from ui import server, state
 from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
+from ui.views import live
 
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",
@@ -41,7 +42,7 @@ class PageState:
 
 def page_state() -> PageState:
     if "pg2d" not in st.session_state:
-        st.session_state.pg2d = PageState()
+        st.session_state.pg2d = PageState(job_id=state.get().pg2d_job)  # a reload takes its run back
     return st.session_state.pg2d
 
 
@@ -295,15 +296,12 @@ def structure(cfg: tfplay.Settings, spec: dict) -> dict:
 
 
 def live_view(cfg: tfplay.Settings, job: Job | None) -> None:
-    """The streamed canvas, or (no streaming: AppTest, a proxy that drops the route) a polled image."""
+    """The live canvas, or (nothing streams: AppTest) a polled image."""
     spec = state.get().spec
     ps = page_state()
-    if server.streaming() and not st.session_state.get("pg2d-stream-failed"):
-        res = grid_view(job, structure(cfg, spec), points(spec), ps.show_test, ps.discretize,
-                        note=_note(cfg))
-        if res.stream_failed:
-            st.session_state["pg2d-stream-failed"] = True
-            st.rerun()
+    if server.streaming():  # streamed, or polled where the stream fails (ui/views/live.py)
+        live.show(job, lambda poll: grid_view(job, structure(cfg, spec), points(spec), ps.show_test, ps.discretize,
+                                              note=_note(cfg), job_key=state.job_key(job), poll=poll))
         return
     polled_view(job, ps.discretize)
 

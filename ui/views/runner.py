@@ -10,6 +10,7 @@ from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from ui import server, state
 from ui.components.live_chart import PALETTE, live_chart
+from ui.views import live
 
 KEEP_RUNS = 8  # finished runs kept per session for comparison
 TRACK = {"stats": True, "checkpoints": 20}  # what Inspect shows over training: layer statistics, checkpoints
@@ -102,17 +103,16 @@ def _step(job: Job | None, unit: str) -> None:
     job.wait_for(lambda: job.state != "running" and (job.progress.get("steps", 0), len(job.metrics)) != before, 30)
 
 
-def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None) -> None:
-    """The live curves (with finished runs in grey): streamed when the app serves its routes, else polled."""
-    if server.streaming() and not st.session_state.get("stream_failed"):
-        res = live_chart(job, overlay=overlay, classify=classify)
-        if res.stream_failed:
-            st.session_state.stream_failed = True
-            st.rerun()
-        # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
-        # a rerun asked for here would rerun this page even if the user had just clicked away to another
+def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "live_chart") -> None:
+    """The live curves (with finished runs in grey): streamed when the app serves its routes, polled where the
+    stream fails (ui/views/live.py), and drawn with Plotly where nothing streams (AppTest)."""
+    if not server.streaming():
+        polled_chart(job, classify, overlay=overlay, key=f"{key}-polled")
         return
-    polled_chart(job, classify, overlay=overlay)
+    # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
+    # a rerun asked for here would rerun this page even if the user had just clicked away to another
+    live.show(job, lambda poll: live_chart(job, overlay=overlay, classify=classify, key=key,
+                                           job_key=state.job_key(job), poll=poll))
 
 
 def poll_interval() -> float | None:
@@ -121,14 +121,15 @@ def poll_interval() -> float | None:
 
 
 def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "polled") -> None:
-    """Fallback without streaming: a fragment that redraws with Plotly while the run is live."""
+    """Where nothing streams (AppTest): a fragment that redraws with Plotly while the run is live."""
     every = poll_interval() if job is not None and not job.finished else None
 
     @st.fragment(run_every=every)
     def fragment():
         st.plotly_chart(curves(job.metrics if job else [], classify, overlay), width="stretch", key=key)
         if job is not None:
-            st.caption(status_line(job))
+            why = f" ({job.message})" if job.state == "stopped" and job.message else ""  # e.g. the time limit
+            st.caption(status_line(job) + why)
             if job.finished and not st.session_state.get(f"drawn-{job.id}"):
                 st.session_state[f"drawn-{job.id}"] = True
                 st.rerun()
