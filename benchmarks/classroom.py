@@ -42,14 +42,15 @@ MIN_SPAN = 2.0  # seconds a stream must be live inside the window to get a rate
 class Stream:
     """One subscriber: timestamps of the job's update events (wall clock)."""
 
-    def __init__(self, job: str) -> None:
+    def __init__(self, job: str, key: str) -> None:
         self.job, self.times, self.ended, self.error = job, [], None, None
+        self.key = key  # the run's route key (the debug listing hands it out)
         self.opened: float | None = None
 
     async def run(self, host: str, port: int, prefix: str) -> None:
         try:
             reader, writer = await asyncio.open_connection(host, port)
-            writer.write(f"GET {prefix}/api/jobs/{self.job}/stream HTTP/1.0\r\nHost: {host}\r\n"
+            writer.write(f"GET {prefix}/api/jobs/{self.job}/stream?key={self.key} HTTP/1.0\r\nHost: {host}\r\n"
                          f"Accept: text/event-stream\r\n\r\n".encode())
             await writer.drain()
             self.opened = time.time()
@@ -112,7 +113,7 @@ async def scenario(url: str, sessions: int, seconds: float, rerun_every: float, 
             mine = [j for j in listing["jobs"] if j["id"] not in known]
             for j in mine:
                 if j["id"] not in streams and j["state"] not in ("done", "failed", "stopped"):
-                    streams[j["id"]] = s = Stream(j["id"])
+                    streams[j["id"]] = s = Stream(j["id"], j["key"])
                     tasks.append(asyncio.create_task(s.run(u.hostname, u.port, u.path.rstrip("/"))))
             live = [j for j in mine if j["state"] == "running"]
             samples.append((t, sum(j["progress"].get("steps", 0) for j in mine),

@@ -172,20 +172,3 @@ def test_screenshot_of_every_page(server, browser, path):
     assert page.locator("[data-testid='stException']").count() == 0
     shot(page, f"page-{path or 'home'}")
     page.close()
-
-
-def test_closing_the_tab_stops_its_run(server, browser):
-    import json
-    import urllib.request
-    page = open_page(browser, long_run(server))
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_for(lambda: chart_points(page) >= 1, 60, "the run to start")
-    job = page.evaluate("""() => { for (const el of document.querySelectorAll('*')) {
-        const c = el.shadowRoot && el.shadowRoot.querySelector('canvas.chart'); if (c) return c.dataset.job; } }""")
-    assert job
-    page.context.close()  # the browser session ends: its jobs must not train on for nobody
-
-    def state():
-        with urllib.request.urlopen(f"{server}/api/jobs/{job}") as r:
-            return json.load(r)["state"]
-    wait_for(lambda: state() == "stopped", 30, "the job to stop")

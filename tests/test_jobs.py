@@ -143,6 +143,18 @@ def test_pause_a_running_job_and_stop_it(jobs):
     assert len(job.metrics) < 5000
 
 
+def test_a_stop_can_say_why(jobs):
+    """A run stopped for a reason other than a click says so (e.g. its page was closed)."""
+    running = jobs.submit(spec(5000), owner="t-why")
+    waiting = jobs.submit(spec(5000), owner="t-why", paused=True)
+    wait(running, lambda: running.state == "running")
+    running.stop("its page was closed")
+    waiting.stop("its page was closed")
+    assert running.wait(TIMEOUT) and waiting.wait(TIMEOUT)
+    assert (running.state, running.message) == ("stopped", "its page was closed")
+    assert (waiting.state, waiting.message) == ("stopped", "its page was closed")
+
+
 def test_snapshot_returns_the_models_weights(jobs):
     job = jobs.submit(spec(3), owner="t-snap", paused=True)
     wait(job, lambda: job.state == "paused")
