@@ -164,3 +164,32 @@ def test_the_server_package_has_no_import_cycle():
         for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]:
             inner = [n for n in ast.walk(fn) if isinstance(n, ast.Import | ast.ImportFrom)]
             assert all(not (getattr(n, "module", "") or "").startswith("ui") for n in inner), (path.name, fn.name)
+
+
+def test_the_debug_listing_is_mounted_only_when_asked(monkeypatch):
+    from ui.server.routes import routes
+    monkeypatch.delenv("PLAYGROUND_BENCH_ROUTES", raising=False)
+    assert not [r for r in routes() if "debug" in r.path]
+    monkeypatch.setenv("PLAYGROUND_BENCH_ROUTES", "1")
+    assert [r.path for r in routes("/base") if "debug" in r.path] == ["/base/api/debug/jobs"]
+
+
+def test_a_reload_shows_the_latest_run_of_each_kind(monkeypatch):
+    """ui/state.py: the session that takes over finds Train's run, the A/B pair and the 2-D run again."""
+    from ui import state
+
+    def job(job_id, group=None, views=None, lr=0.1):
+        j = FakeJob(job_id)
+        j.group, j.wanted_views = group, views or {}
+        j.spec = {"model": {"layers": []}, "train": {"optimizer": {"type": "Adam", "lr": lr}}}
+        return j
+    jobs = [job("t1"), job("a1", "g1"), job("b1", "g1", lr=0.3), job("p1", views={"grid2d": {}}), job("t2"),
+            job("a2", "g2"), job("b2", "g2", lr=0.5)]
+    monkeypatch.setattr(server._STATE, "pool", FakePool(*jobs))
+    s = state.Session(spec={})
+    state._take_over(s, "o")
+    assert (s.job_id, s.pg2d_job) == ("t2", "p1")
+    assert (s.ab["a"], s.ab["b"]) == ("a2", "b2") and s.ab["changes"] == ["train.optimizer.lr: 0.1 → 0.5"]
+    kept = state.Session(spec={}, job_id="mine")
+    state._take_over(kept, "o")
+    assert kept.job_id == "mine"  # a session that has its own run keeps it

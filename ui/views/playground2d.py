@@ -300,8 +300,9 @@ def live_view(cfg: tfplay.Settings, job: Job | None) -> None:
     spec = state.get().spec
     ps = page_state()
     if server.streaming():  # streamed, or polled where the stream fails (ui/views/live.py)
-        live.show(job, lambda poll: grid_view(job, structure(cfg, spec), points(spec), ps.show_test, ps.discretize,
-                                              note=_note(cfg), job_key=state.job_key(job), poll=poll))
+        shape, pts, key = structure(cfg, spec), points(spec), state.job_key(job)
+        live.show(job, lambda poll: grid_view(job, shape, pts, ps.show_test, ps.discretize, note=_note(cfg),
+                                              job_key=key, poll=poll))
         return
     polled_view(job, ps.discretize)
 
