@@ -113,6 +113,7 @@ def test_the_routes_answer_only_with_the_runs_key(server, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_reading_a_stream_changes_nothing_and_the_time_limit_says_so(server, browser):
     page, job, key = start_run(browser, server)
     # its owner opens the run's 2-D stream and hangs up: before the fix that paused the run 5 s later

@@ -58,6 +58,7 @@ def grows(read, what: str, timeout: float = 60.0) -> None:
     until(lambda: read() >= first + 2, timeout, what)
 
 
+@pytest.mark.slow
 def test_train_and_inspect_update_by_polling(proxy, browser):
     page = open_page(browser, link(proxy.url, "train", long_spec()))
     page.get_by_role("button", name="Train", exact=True).click()

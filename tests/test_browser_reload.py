@@ -54,6 +54,7 @@ def status(server: str, stream_url: str) -> dict:
         return json.load(r)
 
 
+@pytest.mark.slow
 def test_a_reload_finds_its_runs_and_another_browser_does_not(server, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
