@@ -35,7 +35,8 @@ def job_key(job_id: str) -> str:
 def find(request: Request) -> Job | None:
     """The job a request names, if it also carries that job's key; else None (answer with `not_found`)."""
     job_id = str(request.path_params.get("job", ""))[:MAX_ID]
-    given = request.query_params.get(PARAM) or request.headers.get(HEADER) or ""
+    param, header = request.query_params.get(PARAM), request.headers.get(HEADER)  # both read, always
+    given = param or header or ""
     ok = hmac.compare_digest(job_key(job_id).encode(), given.encode("utf-8", "surrogatepass"))
     job = server.pool().get(job_id)
     return job if ok and job is not None else None
