@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .losses import LOSSES
 from .probe import layer_name, layers_of, param_layers
 from .registry import Param, PlaygroundError, check_options
-from .train import LOSSES
 
 RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
 SATURATING = (nn.Sigmoid, nn.Tanh)

@@ -22,9 +22,10 @@ from torch import nn
 
 from . import presets
 from .data import load_cached
+from .losses import LOSSES
 from .registry import PlaygroundError, Registry
 from .spec import Spec, from_dict
-from .train import LOSSES, Trainer
+from .train import Trainer
 
 Directions = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
 MAX_PATH_FLOATS = 16_000_000  # weights kept over all recorded path points (128 MB as float64)

@@ -1,4 +1,4 @@
-"""Training: the loss, optimizer, schedule and init registries, and a Trainer that steps one batch at a time.
+"""Training: the optimizer, schedule and init registries, and a Trainer that steps one batch at a time.
 
 The hot loop does exactly what a hand-written PyTorch loop does plus one on-device add for the running
 loss (and one for the running accuracy): metrics stay on the device and are read once an epoch, so the
@@ -14,66 +14,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .build import build
-from .data import DataInfo, Dataset, load
+from .build import build, summarize
+from .data import DataInfo, Dataset, load, load_cached
+from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
 from .spec import Spec
 
 
 class TrainingError(PlaygroundError):
     """Training cannot go on (the loss became NaN, the device is missing, ...)."""
-
-
-# ---- losses ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LossType:
-    name: str
-    description: str
-    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    kind: str  # "labels" (class indices) | "binary" (0/1 logits) | "values"
-
-    def shapes(self, info: DataInfo) -> list[tuple[int, ...]]:
-        """Output shapes this loss accepts on this dataset (first = preferred); refuses a task it cannot fit."""
-        k = info.n_classes
-        if self.kind == "labels":
-            if not info.classification:
-                raise PlaygroundError(f"train.loss: {self.name} needs a classification dataset, but {info.name} "
-                                      f"is {info.task}; use mse", path="train.loss")
-            return [(k,)]
-        if info.classification:
-            return [(1,), (k,)] if k == 2 else [(k,)]
-        if self.kind == "binary" and info.task not in ("segmentation", "reconstruction"):
-            raise PlaygroundError(f"train.loss: {self.name} needs 0/1 targets, but {info.name} is {info.task}; "
-                                  "use mse", path="train.loss")
-        return [tuple(info.target_shape)]
-
-    def expects(self, info: DataInfo) -> tuple[int, ...]:
-        """The preferred output shape."""
-        return self.shapes(info)[0]
-
-    def target(self, y: torch.Tensor, info: DataInfo, out_shape: tuple[int, ...]) -> torch.Tensor:
-        """Targets in the form this loss compares with outputs of `out_shape`."""
-        if self.kind == "labels" or not info.classification:
-            return y if self.kind == "labels" else y.float()
-        if out_shape == (1,):
-            return y.float().unsqueeze(-1)  # (N, 1) of 0/1
-        return F.one_hot(y, info.n_classes).float()
-
-
-LOSSES: Registry[LossType] = Registry("loss")
-for _l in [
-    LossType("cross_entropy", "Softmax + negative log-likelihood: the classification loss.", F.cross_entropy, "labels"),
-    LossType("bce_with_logits", "Sigmoid + binary cross-entropy, per output (binary, multi-label, masks).",
-             F.binary_cross_entropy_with_logits, "binary"),
-    LossType("mse", "Mean squared error: the regression loss.", F.mse_loss, "values"),
-    LossType("l1", "Mean absolute error: robust to outliers.", F.l1_loss, "values"),
-    LossType("huber", "Squared for small errors, absolute for large ones.", F.huber_loss, "values"),
-]:
-    LOSSES.add(_l.name, _l)
 
 
 # ---- optimizers and schedules ----------------------------------------------------------------
@@ -195,8 +146,6 @@ def make_scheduler(spec: Spec, opt: torch.optim.Optimizer):
 
 def validate(spec: Spec, info: DataInfo | None = None):
     """Check everything a run needs (data options, layers, head, loss, optimizer, schedule); return the Summary."""
-    from .build import summarize
-    from .data import load_cached
     info = info or load_cached(spec.data).info
     LOSSES.get(spec.train.loss, "train.loss")
     o = spec.train.optimizer
@@ -240,7 +189,6 @@ class Trainer:
         self.classify = info.classification
         # a "sum" reduction adds every output element; dividing by this gives the per-sample mean
         self._elements = 1 if self.loss_type.kind == "labels" else math.prod(self.out_shape)
-        self.threshold = 0.0 if self.loss_type.kind == "binary" else 0.5  # logits vs. 0/1 regression
         self._clip = t.grad_clip  # read once: the step loop is hot
         self.tune(l1=t.l1)  # the L1 rate and the weights it applies to
         self.generator = torch.Generator().manual_seed(t.seed)
@@ -349,8 +297,8 @@ class Trainer:
 
     # -- evaluation --
     def predict_labels(self, out: torch.Tensor) -> torch.Tensor:
-        """Class indices from model outputs (one logit per class, or a single logit/score)."""
-        return (out[:, 0] > self.threshold).long() if out.shape[1] == 1 else out.argmax(1)
+        """Class indices from model outputs, read as the run's loss trained them (see `LossType.labels`)."""
+        return self.loss_type.labels(out)
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, chunk: int = 4096) -> dict:
