@@ -17,11 +17,9 @@ import torch
 from torch import nn
 
 from .data import FEATURES, POINT_RANGE
+from .layers import activations
 from .modules import Recurrent, SelfAttention
 from .registry import PlaygroundError, Registry
-
-ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Identity,
-               nn.Softmax, nn.Dropout)
 
 
 @torch.no_grad()
@@ -46,11 +44,12 @@ def report(trainer) -> dict:
 def neuron_layers(model: nn.Module) -> list[int]:
     """Indices of the module outputs that show each dense layer's neurons (after its activation)."""
     mods = list(model)
+    after = set(activations(elementwise=False)) | {"Dropout"}  # what a dense layer's neurons pass through
     shown = []
     for i, m in enumerate(mods[:-1]):
         if isinstance(m, nn.Linear):
             j = i
-            while j + 1 < len(mods) and isinstance(mods[j + 1], ACTIVATIONS):
+            while j + 1 < len(mods) and type(mods[j + 1]).__name__ in after:
                 j += 1
             shown.append(j)
     return shown

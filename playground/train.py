@@ -31,12 +31,19 @@ class TrainingError(PlaygroundError):
 
 @dataclass(frozen=True)
 class Choice:
-    """An optimizer, schedule or init: a description, its options, and how to make it."""
+    """An optimizer, schedule or init: a description, its options, and how to make it.
+
+    An optimizer also has a learning rate that suits it on this playground's small models (`lr`: what the
+    optimizer race starts each with) and named `variants`: presets of its options that pages offer as
+    optimizers of their own ("SGD+momentum" is SGD with momentum 0.9).
+    """
 
     name: str
     description: str
     params: tuple[Param, ...]
     make: Callable
+    lr: float | None = None
+    variants: tuple[tuple[str, dict], ...] = ()
 
 
 OPTIMIZERS: Registry[Choice] = Registry("optimizer")
@@ -47,23 +54,72 @@ for _o in [
            (Param("momentum", "float", 0.0, 0.0, 0.999, help="Keep this fraction of the last update."),
             Param("nesterov", "bool", False, help="Look ahead along the momentum.")),
            lambda ps, lr, wd, momentum, nesterov: torch.optim.SGD(
-               ps, lr, momentum=momentum, nesterov=nesterov and momentum > 0, weight_decay=wd)),
+               ps, lr, momentum=momentum, nesterov=nesterov and momentum > 0, weight_decay=wd),
+           0.05, (("SGD+momentum", {"momentum": 0.9}), ("SGD+nesterov", {"momentum": 0.9, "nesterov": True}))),
     # fused: one kernel for all parameters; on these small models it halves Adam's step time on the CPU
     Choice("Adam", "Momentum plus per-weight step sizes from squared gradients.", BETAS,
            lambda ps, lr, wd, beta1, beta2: torch.optim.Adam(ps, lr, betas=(beta1, beta2), weight_decay=wd,
-                                                              fused=True)),
+                                                              fused=True), 0.003),
     Choice("AdamW", "Adam with decoupled weight decay.", BETAS,
            lambda ps, lr, wd, beta1, beta2: torch.optim.AdamW(ps, lr, betas=(beta1, beta2), weight_decay=wd,
-                                                               fused=True)),
+                                                               fused=True), 0.003),
     Choice("RMSprop", "Divides each step by a running RMS of recent gradients.",
            (Param("alpha", "float", 0.99, 0.0, 0.9999, help="Decay of the squared-gradient average."),
             Param("momentum", "float", 0.0, 0.0, 0.999, help="Momentum.")),
            lambda ps, lr, wd, alpha, momentum: torch.optim.RMSprop(ps, lr, alpha=alpha, momentum=momentum,
-                                                                    weight_decay=wd)),
+                                                                    weight_decay=wd), 0.003),
     Choice("Adagrad", "Step sizes shrink for weights that have had large gradients.", (),
-           lambda ps, lr, wd: torch.optim.Adagrad(ps, lr, weight_decay=wd)),
+           lambda ps, lr, wd: torch.optim.Adagrad(ps, lr, weight_decay=wd), 0.03),
 ]:
     OPTIMIZERS.add(_o.name, _o)
+
+
+def optimizer_names() -> list[str]:
+    """Every optimizer, each followed by its named variants: the one vocabulary pages offer."""
+    return [n for name, o in OPTIMIZERS.items() for n in (name, *(v for v, _ in o.variants))]
+
+
+def optimizer_choice(name: str, where: str = "optimizer") -> tuple[str, dict, float]:
+    """(registry type, options, suitable learning rate) of an optimizer or a variant's name."""
+    for kind, o in OPTIMIZERS.items():
+        if name == kind:
+            return kind, {}, o.lr
+        for v, options in o.variants:
+            if name == v:
+                return kind, dict(options), o.lr
+    OPTIMIZERS.get(name, where)  # raises, with a suggestion
+    raise AssertionError(name)
+
+
+def _sets(have, want) -> bool:
+    """Whether an option's value `have` does what a variant's `want` asks: a flag the same, a number non-zero."""
+    return have == want if isinstance(want, bool) else bool(have)
+
+
+def optimizer_name(kind: str, options: dict) -> str:
+    """The name (`optimizer_names`) of optimizer `kind` with these options: the variant whose options it sets
+    (see `_sets`), the most specific first; else `kind`."""
+    best, score = kind, 0
+    for v, opts in OPTIMIZERS.get(kind, "optimizer").variants:
+        if len(opts) > score and all(_sets(options.get(k), w) for k, w in opts.items()):
+            best, score = v, len(opts)
+    return best
+
+
+def optimizer_options(name: str, given: dict) -> tuple[str, dict]:
+    """(type, options) for the optimizer or variant `name`, keeping those of `given` that fit it: options of
+    another type are dropped, a variant's options are set unless `given` already does what it asks
+    (momentum 0.5 stays momentum 0.5), and a plain type drops what only its variants set."""
+    kind, preset, _ = optimizer_choice(name)
+    entry = OPTIMIZERS.get(kind)
+    variant_keys = {k for _, opts in entry.variants for k in opts}
+    options = {p.name: given[p.name] for p in entry.params
+               if p.name in given and (p.name not in variant_keys or p.name in preset)}
+    for k, want in preset.items():
+        if not _sets(options.get(k), want):
+            options[k] = want
+    return kind, options
+
 
 SCHEDULERS: Registry[Choice] = Registry("scheduler")
 for _s in [

@@ -119,7 +119,7 @@ def test_feature_toggles_change_the_inputs():
 def test_settings_write_the_spec():
     at = open_page(tfplay.default_spec())
     widget(at, "selectbox", "Learning rate").set_value(0.3).run()
-    widget(at, "selectbox", "Optimizer").set_value("Momentum").run()
+    widget(at, "selectbox", "Optimizer").set_value("SGD+momentum").run()
     widget(at, "selectbox", "Regularisation").set_value("L2").run()
     widget(at, "selectbox", "Dropout").set_value(0.2).run()
     widget(at, "selectbox", "Activation of layer 2").set_value("ReLU").run()
