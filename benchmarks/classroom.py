@@ -4,7 +4,7 @@
 
 Starts `streamlit run app.py` (PLAYGROUND_BENCH_ROUTES=1 for GET /api/debug/jobs, which lists every
 session's jobs), warms it (one session opens /train, so the first page run's imports are done), then for
-each `--rerun-every` value runs the shared load tool (`../shared/tools/stload.py`): `--sessions`
+each `--rerun-every` value runs the load tool (`benchmarks/stload.py`): `--sessions`
 websocket sessions each open Train, click Train (the default preset, spiral-mlp) and then rerun the app on
 a fixed clock. Meanwhile this process plays the 30 browsers' live charts: for every new job it opens the
 job's Server-Sent-Events stream (/api/jobs/{id}/stream, raw HTTP/1.0 over asyncio) and timestamps each
@@ -33,7 +33,7 @@ import urllib.parse
 
 from common import ROOT, cpu_seconds, get_json, load, pct, processes, rss_mb, wait_until  # noqa: F401
 
-STLOAD = ROOT.parent / "shared" / "tools" / "stload.py"
+STLOAD = ROOT / "benchmarks" / "stload.py"  # our own load tool
 TARGET_P95_S = 0.5
 TARGET_UPDATES = 5.0  # a second, every live stream
 MIN_SPAN = 2.0  # seconds a stream must be live inside the window to get a rate
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine-slices", type=float, nargs="*", default=[10.0, 4.0], metavar="MS",
                     help="also run the engine alone (no Streamlit) with these worker time slices (ms); none: skip")
     args = ap.parse_args(argv)
-    from browser import streamlit_server
+    from appserver import streamlit_server
 
     from playground.jobs import Limits
     lim = Limits()

@@ -37,8 +37,5 @@ left, right = st.columns([2, 1], vertical_alignment="bottom")
 data = left.selectbox("Dataset", DATASETS.names(), index=DATASETS.names().index("spiral"), key="home-scratch-data",
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")
 if right.button("Start with no layers", key="home-scratch", icon=":material/add:", width="stretch"):
-    task = DATASETS.get(data).task
-    state.set_spec({"version": 1, "name": f"My {data} network", "data": {"name": data}, "model": {"layers": []},
-                    "train": {"loss": "mse" if task == "regression" else "cross_entropy",
-                              "optimizer": {"type": "Adam", "lr": 0.01}, "batch_size": 32, "epochs": 30}})
+    state.set_spec(presets.blank(data))
     st.switch_page("pages/build.py")

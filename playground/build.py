@@ -9,6 +9,7 @@ from torch import nn
 
 from .data import DataInfo
 from .layers import LAYERS, ShapeError, Signal
+from .losses import LOSSES
 from .modules import Network
 from .registry import PlaygroundError, check_options
 from .spec import LayerSpec, Spec
@@ -120,7 +121,6 @@ def _check_inferred(layer: LayerSpec, i: int, module: nn.Module) -> None:
 
 def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
     """The last layer must produce what the loss compares with the dataset's targets."""
-    from .train import LOSSES  # late import: train imports build
     loss = LOSSES.get(spec.train.loss, "train.loss")
     out = summary.output_shape
     n = len(summary.rows)

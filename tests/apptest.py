@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
 from ui.views import runner
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def trained(pool, preset: str, epochs: int, **changes):

@@ -1,13 +1,10 @@
 """AppTest of the app as a whole: the Home page, navigation keeping the setup, and links (?s=…)."""
 
-from pathlib import Path
-
+from helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
 from playground.spec import MAX_URL_CHARS, encode, from_dict
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def app(query: str | None = None) -> AppTest:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
@@ -13,8 +13,6 @@ from playground.layers import LAYERS
 from playground.spec import encode, from_dict
 from ui.views import build_settings
 from ui.views.build_settings import accept_csv, import_json
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def open_build(spec: dict | None = None) -> AppTest:

@@ -1,14 +1,11 @@
 """AppTest of the Train page: start, step, stop, end-of-run report, comparison and A/B."""
 
-import time
-from pathlib import Path
-
 import pytest
+from helpers import APP, wait_until
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.slow  # worker processes start
 
 
@@ -23,11 +20,9 @@ def open_train(spec_name: str = "gauss-mlp", epochs: int | None = None) -> AppTe
     return at
 
 
-def wait_until(at: AppTest, predicate, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+def run_when(at: AppTest, predicate, what: str, timeout: float = 90) -> None:
+    """Run the page again once `predicate()` holds (AppTest does not run the page's timers)."""
+    wait_until(predicate, timeout, what)
     at.run()
 
 
@@ -41,7 +36,7 @@ def test_train_produces_metrics_and_a_report():
     at.button(key="run-train").click().run()
     job = job_of(at)
     assert job is not None
-    wait_until(at, lambda: job.finished)
+    run_when(at, lambda: job.finished, "the run to finish")
     assert job.state == "done" and [m["epoch"] for m in job.metrics] == [1, 2, 3]
     assert not at.exception
     titles = [c.proto.spec for c in at.get("plotly_chart")]
@@ -58,7 +53,7 @@ def test_step_batch_starts_paused_and_stop_ends_the_run():
     at.button(key="run-epoch").click().run()
     assert job.state == "paused" and len(job.metrics) == 1
     at.button(key="run-stop").click().run()
-    wait_until(at, lambda: job.finished)
+    run_when(at, lambda: job.finished, "the run to finish")
     assert job.state == "stopped" and not at.exception
 
 
@@ -81,7 +76,7 @@ def test_ab_trains_both_in_lock_step_and_says_what_differs():
     ab = at.session_state["pg"].ab
     from ui import server
     a, b = server.pool().get(ab["a"]), server.pool().get(ab["b"])
-    wait_until(at, lambda: a.finished and b.finished)
+    run_when(at, lambda: a.finished and b.finished, "A and B to finish")
     assert a.state == b.state == "done" and a.worker == b.worker
     assert [m["steps"] for m in a.metrics] == [m["steps"] for m in b.metrics]
     assert a.metrics[-1]["lr"] != b.metrics[-1]["lr"]

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import copy
-
 import streamlit as st
 
 from playground import edit
 from playground.jobs import JobRefused
-from playground.layers import LAYERS
+from playground.layers import activations
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
-from playground.train import INITS, OPTIMIZERS
+from playground.train import INITS, optimizer_names
 from ui import server, state
 from ui.views import runner
-
-ACTIVATIONS = [n for n, t in LAYERS.items() if t.category == "activation" and n not in ("Softmax", "Identity")]
 
 
 def overlay_picker(job) -> list[dict]:
@@ -29,31 +25,6 @@ def overlay_picker(job) -> list[dict]:
     return [{"label": r["label"], "metrics": r["metrics"]} for r in runs if r["label"] in chosen]
 
 
-def variant(spec: dict, knob: str, value) -> dict:
-    """`spec` with one thing changed: the knob a learner picked for B."""
-    b = copy.deepcopy(spec)
-    t = b["train"]
-    if knob == "learning rate":
-        t["optimizer"]["lr"] = value
-    elif knob == "optimizer":
-        t["optimizer"] = {"type": value, "lr": t["optimizer"].get("lr", 0.01),
-                          "weight_decay": t["optimizer"].get("weight_decay", 0.0)}
-    elif knob == "activation":
-        for layer in b["model"]["layers"]:
-            if layer["type"] in ACTIVATIONS:
-                layer.clear()
-                layer["type"] = value
-    elif knob == "initialisation":
-        t["init"] = value
-    elif knob == "batch size":
-        t["batch_size"] = value
-    elif knob == "weight decay":
-        t["optimizer"]["weight_decay"] = value
-    elif knob == "dropout":
-        b = edit.add_dropout(b, value)
-    return b
-
-
 def _knob_value(spec: dict, knob: str):
     t = spec["train"]
     key = f"ab-value-{knob}"
@@ -61,9 +32,9 @@ def _knob_value(spec: dict, knob: str):
         return st.number_input("B's learning rate", 1e-5, 10.0, float(t["optimizer"].get("lr", 0.01)) * 3,
                                format="%.5f", key=key)
     if knob == "optimizer":
-        return st.selectbox("B's optimizer", OPTIMIZERS.names(), index=0, key=key)
+        return st.selectbox("B's optimizer", optimizer_names(), index=0, key=key)
     if knob == "activation":
-        return st.selectbox("B's activation (every activation layer)", ACTIVATIONS, index=0, key=key)
+        return st.selectbox("B's activation (every activation layer)", activations(), index=0, key=key)
     if knob == "initialisation":
         return st.selectbox("B's initialisation", INITS.names(), index=2, key=key)
     if knob == "batch size":
@@ -79,9 +50,8 @@ def ab_setup() -> None:
     with st.expander("A/B: change one thing and train both side by side", icon=":material/compare_arrows:"):
         st.caption("A is the current setup. B is a copy with one change. Both train in lock-step — one batch "
                    "each in turn — on the same data, with the same seed and the same initial weights.")
-        knob = st.selectbox("Change", ["learning rate", "optimizer", "activation", "initialisation", "batch size",
-                                       "weight decay", "dropout"], key="ab-knob")
-        b = variant(s.spec, knob, _knob_value(s.spec, knob))
+        knob = st.selectbox("Change", edit.KNOBS, key="ab-knob")
+        b = edit.variant(s.spec, knob, _knob_value(s.spec, knob))
         changes = edit.diff(s.spec, b)
         st.markdown("**B differs from A in:** " + ("; ".join(f"`{c}`" for c in changes) if changes else
                                                      "nothing yet — pick a different value"))

@@ -152,7 +152,7 @@ def vanishing_experiment(m: Loaded, key: str) -> None:
 def _is_mlp(model: nn.Module) -> str:
     """'' when the step-by-step view can work the model out, else why not."""
     for i, layer in enumerate(model):
-        if not isinstance(layer, nn.Linear) and type(layer).__name__ not in backprop.ACTIVATIONS:
+        if not isinstance(layer, nn.Linear) and type(layer).__name__ not in backprop.activations():
             return f"layer {i + 1} is {type(layer).__name__}"
         if isinstance(layer, nn.Linear) and layer.weight.numel() > 64 * 64:
             return f"layer {i + 1} has {layer.weight.numel():,} weights (at most 4,096 are shown by hand)"

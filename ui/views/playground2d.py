@@ -198,7 +198,7 @@ def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
                              index=0 if cfg.problem == "classification" else 1)
     new = tfplay.with_problem(new, problem)
     opt = c[8].selectbox("Optimizer", tfplay.OPTIMIZERS, index=tfplay.OPTIMIZERS.index(cfg.optimizer),
-                         key=_k("opt"), help="Momentum is SGD with momentum 0.9")
+                         key=_k("opt"), help="SGD+momentum: momentum 0.9; SGD+nesterov: Nesterov momentum 0.9")
     new = replace(new, optimizer=opt)
     drops = _choices(tfplay.DROPOUTS, cfg.dropout)
     drop = c[9].selectbox("Dropout", drops, index=drops.index(cfg.dropout), key=_k("drop"),

@@ -11,6 +11,7 @@ from playground.spec import from_dict
 from ui import server, state
 from ui.components.live_chart import PALETTE, live_chart
 from ui.views import live
+from ui.views.run_store import remember
 
 KEEP_RUNS = 8  # finished runs kept per session for comparison
 TRACK = {"stats": True, "checkpoints": 20}  # what Inspect shows over training: layer statistics, checkpoints
@@ -23,8 +24,7 @@ def current() -> Job | None:
     if job is not None and job.finished and not any(r["id"] == job.id for r in s.runs):
         s.runs = (s.runs + [{"id": job.id, "label": f"run {len(s.runs) + 1}: {job.spec.get('name', '')}",
                              "spec": job.spec, "metrics": list(job.metrics), "state": job.state}])[-KEEP_RUNS:]
-        from ui.views.model_source import remember  # its final weights, for Inspect and Explain
-        remember(job)
+        remember(job)  # its final weights, for Inspect and Explain
     return job
 
 
