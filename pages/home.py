@@ -5,7 +5,8 @@ import streamlit as st
 from playground import presets
 from playground.data import DATASETS
 from ui import state
-from ui.views.lessons import LESSONS
+from ui.text import plain
+from ui.views import lessons
 
 st.title("Neural-network playground")
 st.markdown("Build a network layer by layer, train it live on real PyTorch, and watch it learn — then take "
@@ -13,12 +14,12 @@ st.markdown("Build a network layer by layer, train it live on real PyTorch, and 
 
 st.subheader("Lessons")
 cols = st.columns(4)
-for i, lesson in enumerate(LESSONS):
+for i, lesson in enumerate(lessons.LESSONS):
     with cols[i % 4].container(border=True):
         st.markdown(f"**{lesson['title']}**")
         st.caption(lesson["text"])
         if st.button("Start", key=f"lesson-{i}", width="stretch", icon=":material/school:"):
-            state.set_spec(presets.get(lesson["preset"]).to_dict())
+            lessons.start(i)
             st.switch_page(lesson["page"])
 
 st.subheader("Presets")
@@ -26,10 +27,11 @@ specs = {name: presets.get(name) for name in presets.names()}
 cols = st.columns(3)
 for i, (name, spec) in enumerate(specs.items()):
     with cols[i % 3].container(border=True):
-        st.markdown(f"**{spec.name}**")
-        st.caption(spec.description or spec.data.name)
+        st.markdown(f"**{plain(spec.name)}**")
+        st.caption(plain(spec.description or spec.data.name, 300))
         if st.button("Open", key=f"home-{name}", width="stretch"):
             state.set_spec(spec.to_dict())
+            lessons.end()
             st.switch_page("pages/train.py")
 
 st.subheader("Start from scratch")
@@ -41,4 +43,5 @@ if right.button("Start with no layers", key="home-scratch", icon=":material/add:
     state.set_spec({"version": 1, "name": f"My {data} network", "data": {"name": data}, "model": {"layers": []},
                     "train": {"loss": "mse" if task == "regression" else "cross_entropy",
                               "optimizer": {"type": "Adam", "lr": 0.01}, "batch_size": 32, "epochs": 30}})
+    lessons.end()
     st.switch_page("pages/build.py")

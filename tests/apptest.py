@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -10,6 +11,11 @@ from playground import presets
 from ui.views import runner
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def shown(markdown: str) -> str:
+    """Markdown source as a reader sees it: the backslash escapes of user text (ui.text.plain) removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def trained(pool, preset: str, epochs: int, **changes):

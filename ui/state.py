@@ -30,6 +30,7 @@ class Session:
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
     edits: int = 0  # bumped on every spec change; widget keys include it so widgets follow undo
+    lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
 
 
 class Owner:
