@@ -200,3 +200,35 @@ def test_compare_offers_runs_of_the_same_task_each_in_its_own_colour():
     at.run()
     assert overlay_picker(at).value == [plane.id]  # and only it over a regression
     assert overlay_picker(at).options == ["run 2: Plane: linear regression"]
+
+
+def test_the_learning_rate_chart_starts_at_zero_so_a_constant_rate_reads_as_its_value():
+    from ui.views.runner import lr_figure
+    fig = lr_figure([{"epoch": e, "lr": 0.01} for e in (1, 2, 3)])
+    low, high = fig.layout.yaxis.range
+    assert low == 0 and 0.01 < high < 0.02 and "0.01" in fig.layout.title.text
+    fig = lr_figure([{"epoch": 1, "lr": 0.1}, {"epoch": 2, "lr": 0.05}])  # a schedule: its top is in view
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] > 0.1
+
+
+def test_the_status_line_gives_a_speed_only_while_the_run_runs():
+    from types import SimpleNamespace
+
+    from ui.views.runner import status_line
+    job = SimpleNamespace(state="running", epochs=5, progress={"steps_per_s": 13.7}, info={"device": "cpu"},
+                          metrics=[{"epoch": 1, "val_accuracy": 0.5}])
+    assert status_line(job) == "running · epoch 1/5 · val acc 50.0% · 14 steps/s · cpu"
+    for state in ("paused", "done", "stopped"):  # after a Step, or at the end
+        job.state = state
+        assert "steps/s" not in status_line(job)
+
+
+def test_an_autoencoder_run_ends_with_its_reconstructions():
+    at = open_train("digits-autoencoder", epochs=1)
+    at.button(key="run-train").click().run()
+    job = job_of(at)
+    wait_until(at, lambda: job.finished)
+    assert job.state == "done" and not at.exception
+    assert sum(len(i.value) for i in at.image) == 16  # 8 validation digits and their 8 reconstructions
+    assert any(m.value.startswith("**Reconstructions**") for m in at.markdown)
+    assert not any("Predicted vs. true" in c.proto.spec for c in at.get("plotly_chart"))

@@ -11,6 +11,7 @@ import streamlit as st
 from playground import presets
 from playground.spec import SpecError, decode, encode, from_dict
 from ui import server
+from ui.text import message
 
 DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
@@ -129,5 +130,5 @@ def show_notices() -> None:
     """Show (once) what happened behind the user's back: a refused link, a finished run, …"""
     s = get()
     for level, text in s.notices:
-        getattr(st, level)(text)
+        getattr(st, level)(message(text))  # a refused link's message quotes the link's text
     s.notices.clear()
