@@ -91,6 +91,9 @@ def test_ab_trains_both_in_lock_step_and_says_what_differs():
     assert [m["steps"] for m in a.metrics] == [m["steps"] for m in b.metrics]
     assert a.metrics[-1]["lr"] != b.metrics[-1]["lr"]
     assert ab["changes"] == ["train.optimizer.lr: 0.03 → 0.3"] and not at.exception
+    ranges = [json.loads(c.proto.spec)["layout"]["yaxis"].get("range") for c in at.get("plotly_chart")]
+    top = max(m[k] for j in (a, b) for m in j.metrics for k in ("train_loss", "val_loss"))
+    assert len(ranges) == 2 and ranges[0] == ranges[1] and ranges[0][0] == 0 and ranges[0][1] >= top  # one axis
 
 
 def buttons(at: AppTest) -> dict[str, bool]:
