@@ -23,11 +23,6 @@ def load_preset() -> None:
     st.session_state["train-preset"] = None
 
 
-names = dict(presets.listing())
-with st.sidebar:
-    choice = st.selectbox("Load a preset", list(names), format_func=lambda n: names[n], index=None,
-                          placeholder="Choose a preset…", key="train-preset")
-    st.button("Load", key="train-load", width="stretch", disabled=not choice, on_click=load_preset)
 
 try:
     info = load_cached(from_dict(s.spec).data).info
@@ -41,8 +36,14 @@ except PlaygroundError as e:
     st.error(f"This setup cannot train yet: {message(e.message)}", icon=":material/error:")
     st.page_link("pages/build.py", label="Fix it on the Build page", icon=":material/construction:")
 
-st.markdown(f"**{plain(s.spec.get('name', 'Untitled'))}** — {plain(info.name)} ({info.task}), "
-            f"{len(s.spec['model']['layers'])} layers, {s.spec['train']['epochs']} epochs")
+bar = st.container(horizontal=True, vertical_alignment="center", key="train-setup")
+bar.markdown(f"**{plain(s.spec.get('name', 'Untitled'))}** — {plain(info.name)} ({info.task}), "
+             f"{len(s.spec['model']['layers'])} layers, {s.spec['train']['epochs']} epochs", width="stretch")
+with bar.popover("Load a preset", icon=":material/folder_open:", width="content"):
+    names = dict(presets.listing())
+    choice = st.selectbox("Preset", list(names), format_func=lambda n: names[n], index=None,
+                          placeholder="Choose a preset…", key="train-preset")
+    st.button("Load", key="train-load", type="primary", width="stretch", disabled=not choice, on_click=load_preset)
 job = runner.current()
 if job is not None and not runner.same_setup(job.spec, s.spec):
     runner.other_setup(job)  # a run's results are shown only with the setup they came from

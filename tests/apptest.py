@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 def shown(markdown: str) -> str:
     """Markdown source as a reader sees it: the backslash escapes of user text (ui.text.plain) removed."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def trained(pool, preset: str, epochs: int, **changes):

@@ -103,12 +103,12 @@ def buttons(at: AppTest) -> dict[str, bool]:
 
 def test_loading_a_preset_from_the_sidebar_loads_it_without_an_error():
     at = open_train("gauss-mlp")
-    at.sidebar.selectbox(key="train-preset").set_value("iris-mlp").run()
-    at.sidebar.button(key="train-load").click().run()
+    at.selectbox(key="train-preset").set_value("iris-mlp").run()
+    at.button(key="train-load").click().run()
     assert not at.exception, at.exception
     assert from_dict(at.session_state["pg"].spec) == presets.get("iris-mlp")
-    assert at.sidebar.selectbox(key="train-preset").value is None  # ready for the next choice
-    assert at.sidebar.button(key="train-load").disabled
+    assert at.selectbox(key="train-preset").value is None  # ready for the next choice
+    assert at.button(key="train-load").disabled
 
 
 def test_the_buttons_follow_the_run_through_pause_resume_step_and_its_end():

@@ -39,3 +39,9 @@ def test_any_text_reads_back_as_its_short_form(text):
     out = plain(text, 1000)
     out.encode("utf-8")
     assert shown(out) == short(text, 1000) and "\n" not in out
+
+
+def test_bare_addresses_do_not_become_links():
+    out = plain("http://x.org/a www.x.org me@x.org", 200)
+    assert "http\\:\u2060" in out and "www\u2060\\." in out and "me\u2060\\@" in out
+    assert shown(out) == "http://x.org/a www.x.org me@x.org"

@@ -16,6 +16,8 @@ MESSAGE = 400  # characters of a message that may quote user text
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # newlines, tabs, terminal codes: one line of text
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character; CommonMark escapes each
+_AUTOLINK = re.compile(r"\\:|(?i:www)(?=\\\.)")  # after "\:" (http://) and "www" before a dot
+JOINER = "\u2060"  # WORD JOINER: zero width, not copied as a space
 
 
 def short(text: object, limit: int = NAME) -> str:
@@ -29,8 +31,12 @@ def short(text: object, limit: int = NAME) -> str:
 
 
 def plain(text: object, limit: int = NAME) -> str:
-    """`short(text)` with every Markdown and HTML character escaped: it reads as typed inside Markdown."""
-    return _PUNCTUATION.sub(r"\\\1", short(text, limit))
+    """`short(text)` with every Markdown and HTML character escaped: it reads as typed inside Markdown.
+
+    Streamlit's Markdown also turns bare addresses (http://…, www.…, a@b.c) into links after escapes are read,
+    so an invisible word joiner goes where those patterns need two characters side by side."""
+    s = _PUNCTUATION.sub(r"\\\1", short(text, limit))
+    return _AUTOLINK.sub(lambda m: m.group(0) + JOINER, s).replace("\\@", JOINER + "\\@")
 
 
 def message(text: object) -> str:

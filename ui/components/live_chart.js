@@ -43,7 +43,7 @@ export default function ({ parentElement, data, setStateValue }) {
       es.close(); s.es = null;
       try { s.state = JSON.parse(ev.data).state || s.state; } catch (e) { /* keep the last state */ }
       // a value new for every run, so that each run's end reruns the page (its report, its buttons)
-      draw(); setStateValue("ended", `${data.job}:${s.state}`);
+      draw(); legend(); setStateValue("ended", `${data.job}:${s.state}`);
     });
     es.addEventListener("gone", () => { es.close(); s.es = null; s.state = "gone"; draw(); });
     es.onerror = () => {
@@ -69,7 +69,7 @@ export default function ({ parentElement, data, setStateValue }) {
   function legend() {
     // the legend as text above the canvas (textContent: run names are user text), one entry per line drawn
     const items = [["train", COLORS.train, "solid"], ["validation", COLORS.val, "dashed"]];
-    if (s.live.length) items.push(["train, running loss per batch", COLORS.live, "solid"]);
+    if (liveLine().length) items.push(["train, running loss per batch", COLORS.live, "solid"]);
     for (const o of s.overlay) items.push([`${o.label} (validation)`, o.color || COLORS.other, "dotted"]);
     legendBox.replaceChildren(...items.map(([name, color, style]) => {
       const item = document.createElement("span"), mark = document.createElement("i");
@@ -100,13 +100,16 @@ export default function ({ parentElement, data, setStateValue }) {
     const pw = W / panels.length;
     panels.forEach(([title, keys], k) => panel(g, k * pw, 0, pw, H, title, keys, ink));
   }
+  function liveLine() {  // the running loss sampled while it trains: a live aid, gone once the run has ended
+    return ["done", "failed", "stopped", "gone"].includes(s.state) ? [] : s.live;
+  }
   function overlayPoints(key) {
     return s.overlay.map((o) => ({ label: o.label, color: o.color || COLORS.other,
                                    pts: o.metrics.filter((m) => m[key] != null).map((m) => [m.epoch, m[key]]) }));
   }
   function lossTop() {  // the top of this chart's own loss axis
     const own = ["train_loss", "val_loss"].flatMap((k) => s.metrics.filter((m) => m[k] != null).map((m) => m[k]));
-    const all = own.concat(s.live.map((q) => q[1]), overlayPoints("val_loss").flatMap((o) => o.pts.map((q) => q[1])));
+    const all = own.concat(liveLine().map((q) => q[1]), overlayPoints("val_loss").flatMap((o) => o.pts.map((q) => q[1])));
     return all.length ? Math.max(1e-6, ...all) * 1.05 : 0;
   }
   function panel(g, x0, y0, w, h, title, keys, ink) {
@@ -115,10 +118,11 @@ export default function ({ parentElement, data, setStateValue }) {
     const series = keys.map((k) => s.metrics.filter((m) => m[k] != null).map((m) => [m.epoch, m[k]]));
     const overlay = overlayPoints(keys[1]);
     let all = series.flat().concat(overlay.flatMap((o) => o.pts));
-    if (!isAcc) all = all.concat(s.live);
+    if (!isAcc) all = all.concat(liveLine());
     const xmax = Math.max(s.epochs, ...all.map((q) => q[0]), 1);
     let ymin = 0, ymax = isAcc || !all.length ? 1 : lossTop();
     if (!isAcc && s.scale) ymax = Math.max(ymax, ...Object.values(s.scale.tops));
+    if (!isAcc) canvas.dataset.lossTop = ymax.toPrecision(6);  // for tests: the loss axis's top
     const X = (v) => x0 + L + (v / xmax) * pw, Y = (v) => y0 + T + ph - ((v - ymin) / (ymax - ymin || 1)) * ph;
     g.strokeStyle = "rgba(128,128,128,.35)"; g.fillStyle = ink; g.lineWidth = 1; g.font = "11px sans-serif";
     g.textAlign = "right"; g.textBaseline = "middle";
@@ -138,7 +142,7 @@ export default function ({ parentElement, data, setStateValue }) {
       if (pts.length === 1) { g.fillStyle = color; g.beginPath(); g.arc(X(pts[0][0]), Y(pts[0][1]), 3, 0, 7); g.fill(); }
     };
     overlay.forEach((o) => line(o.pts, o.color, [2, 3], 1.5));
-    if (!isAcc) line(s.live, COLORS.live, [], 1);
+    if (!isAcc) line(liveLine(), COLORS.live, [], 1);
     line(series[0], COLORS.train, [], 2); line(series[1], COLORS.val, [6, 3], 2);
   }
   return () => { if (s.es) { s.es.close(); s.es = null; } };

@@ -71,8 +71,9 @@ def controls(m: Loaded, inp: Input, key: str = "explain") -> Options:
                             help="Several methods side by side: where they agree, trust the picture more.",
                             placeholder="Choose attribution methods")
     if refused:
-        a.caption("Not for this model: " + "; ".join(f"{METHODS.get(n).title} ({message(why)})"
-                                                     for n, why in refused.items()))
+        a.caption("Not for this model: " + "; ".join(
+            f"{METHODS.get(n).title} ({message(why.removeprefix(METHODS.get(n).title + ' '))})"
+            for n, why in refused.items()))
     names = _names(m)
     target = None
     if len(names) > 1:

@@ -38,8 +38,8 @@ LESSONS = [  # "next": what to do first on the page it opens; "then": the page t
     {"title": "7 · Words in order", "preset": "sentiment-gru", "page": "pages/train.py",
      "text": "A GRU reads a review word by word and learns that 'not good' is negative. Compare with the "
              "Transformer preset, which needs positions to tell word order.",
-     "next": "Press **Train**. When it ends, load *Sentiment: a small Transformer* under **Load a preset** in "
-             "the sidebar and train it: the GRU's run is drawn beside it under *Compare with earlier runs*."},
+     "next": "Press **Train**. When it ends, load *Sentiment: a small Transformer* with **Load a preset** "
+             "above the buttons and train it: the GRU's run is drawn beside it under *Compare with earlier runs*."},
     {"title": "8 · Learning without labels", "preset": "digits-autoencoder", "page": "pages/train.py",
      "text": "The network must squeeze each digit through 8 numbers and rebuild it: no labels, just the "
              "reconstruction error.",

@@ -230,7 +230,7 @@ def report(job: Job) -> None:
         fig = go.Figure(go.Heatmap(z=r["matrix"], x=names, y=names, colorscale="Cividis", showscale=False,
                                    text=r["matrix"], texttemplate="%{text}", hovertemplate=
                                    "true %{y}, predicted %{x}: %{z}<extra></extra>"))
-        fig.update_layout(title=f"Confusion matrix (validation, accuracy {r['accuracy']:.1%})",
+        fig.update_layout(title=f"Confusion matrix<br><sup>validation, accuracy {r['accuracy']:.1%}</sup>",
                           xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", **FIGURE)
         left.plotly_chart(fig, width="stretch", key=f"cm-{job.id}")
     elif r.get("kind") == "reconstruction":
@@ -242,7 +242,7 @@ def report(job: Job) -> None:
                                     marker={"color": PALETTE["train"], "size": 5, "opacity": 0.6}),
                          go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect (predicted = true)",
                                     line={"color": PALETTE["other"], "dash": "dash"})])
-        fig.update_layout(title=f"Predicted vs. true (validation MSE {r['mse']:.4g})", xaxis_title="true",
+        fig.update_layout(title=f"Predicted vs. true<br><sup>validation, MSE {r['mse']:.4g}</sup>", xaxis_title="true",
                           yaxis_title="predicted", legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
         left.plotly_chart(fig, width="stretch", key=f"pvt-{job.id}")
     if job.metrics:
@@ -255,7 +255,8 @@ def lr_figure(metrics: list[dict]) -> go.Figure:
     fig = go.Figure(go.Scatter(x=[m["epoch"] for m in metrics], y=rates, mode="lines+markers", name="learning rate",
                                line={"color": PALETTE["train"]}))
     top = max(rates) * 1.15 if rates and max(rates) > 0 else 1.0
-    fig.update_layout(title="Learning rate" + (f" (constant: {rates[0]:.3g})" if len(set(rates)) == 1 else ""),
+    fig.update_layout(title="Learning rate" + (f"<br><sup>constant: {rates[0]:.3g}</sup>" if len(set(rates)) == 1
+                                               else "<br><sup>per epoch, as the schedule set it</sup>"),
                       xaxis_title="epoch", yaxis_title="learning rate", yaxis_range=[0, top], **FIGURE)
     return fig
 
