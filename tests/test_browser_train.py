@@ -81,10 +81,11 @@ def test_user_text_is_shown_as_text_and_fetches_nothing_on_any_page(server, brow
     base = f"http://127.0.0.1:{tracker.port}"
     pixel = f"![t]({base}/name.png)"
     evil = f"{pixel} <img src='{base}/tag.png'>"
-    page = open_page(browser, link(server, "build", "gauss-mlp", 3, name=f"Evil {evil}",
-                                   description=f"About {evil} **bold**"), 1400, 1000)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
+    page.on("request", lambda r: requests.append(r.url))  # from the first request on: the tab's icon too
+    page.goto(link(server, "build", "gauss-mlp", 3, name=f"Evil {evil}", description=f"About {evil} **bold**"))
+    page.wait_for_selector(READY, timeout=60_000)
     # class names and a feature name from a CSV: its labels and a column are the same attack
     rows = [f"x1,![f]({base}/col.png),label"] + [
         f"{i / 40:.3f},{(i % 7) / 7:.3f},{'![c](' + base + '/cls.png)' if i % 2 else '<img src=' + base + '/c2.png>'}"

@@ -132,7 +132,10 @@ export default function ({ parentElement, data, setStateValue }) {
       g.fillText(isAcc ? `${Math.round(v * 100)}%` : fmt(v), x0 + L - 6, yy);
     }
     g.textAlign = "center"; g.textBaseline = "top";
-    for (let i = 0; i <= 4; i++) { const v = Math.round(xmax * i / 4); g.fillText(String(v), X(v), y0 + T + ph + 4); }
+    // epochs at a round step (1, 2, 5, 10, 20, …): at most about five ticks, never a half epoch
+    const raw = xmax / 5, mag = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
+    const step = Math.max(1, [1, 2, 5, 10].map((k) => k * mag).find((v) => v >= raw) || 10 * mag);
+    for (let v = 0; v <= xmax + 1e-9; v += step) g.fillText(String(v), X(v), y0 + T + ph + 4);
     g.fillText("epoch", x0 + L + pw / 2, y0 + h - 14);
     g.font = "bold 12px sans-serif"; g.textAlign = "left"; g.fillText(title, x0 + L, y0 + 2);
     const line = (pts, color, dash, width) => {
