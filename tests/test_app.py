@@ -114,8 +114,11 @@ def test_a_lesson_shows_its_text_and_next_step_on_the_page_it_opens_until_it_end
     assert any(LESSONS[4]["text"] in m.value for m in at.markdown)
     assert any(m.value.startswith("**Next:**") for m in at.markdown)
     assert [p.proto.page for p in at.get("page_link") if p.proto.label == "Train it"] == ["train"]
-    at.switch_page("pages/train.py").run()  # it goes with the learner
+    at.switch_page("pages/train.py").run()  # it goes with the learner to its next page
     assert any(LESSONS[4]["text"] in m.value for m in at.markdown) and not at.exception
+    at.switch_page("pages/explain.py").run()  # not to pages it does not use
+    assert not any(LESSONS[4]["text"] in m.value for m in at.markdown)
+    at.switch_page("pages/train.py").run()
     at.button(key="lesson-end").click().run()
     assert not any(LESSONS[4]["text"] in m.value for m in at.markdown)
     at.switch_page("pages/home.py").run()

@@ -74,7 +74,7 @@ def test_text_gets_per_word_highlights_and_only_the_methods_that_apply(pool):
     offered = at.multiselect(key="explain-methods").options
     assert "Integrated Gradients" in offered and "Grad-CAM" not in offered and "DeepLIFT" not in offered
     said = " ".join(shown(c.value) for c in at.caption if c.value.startswith("Not for this model"))
-    assert "Grad-CAM (needs an image model" in said and "DeepLIFT cannot explain GRU layers" in said
+    assert "Grad-CAM (needs an image model" in said and "DeepLIFT (cannot explain GRU layers" in said
     at.session_state["explain-methods"] = ["integrated_gradients", "deeplift"]  # e.g. chosen for another model
     at.run()
     assert not at.exception and at.multiselect(key="explain-methods").value == ["integrated_gradients"]

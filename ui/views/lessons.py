@@ -1,7 +1,7 @@
 """Lessons: a path through the course, each a preset, the page to open it on, and what to try there.
 
 A started lesson stays with the session (`Session.lesson`): its card's text and the next step are shown
-above every page until the learner ends it or opens another setup, so the instructions never get lost.
+above the pages it takes place on until the learner ends it or opens another setup, so they never get lost.
 """
 
 from __future__ import annotations
@@ -48,11 +48,13 @@ LESSONS = [  # "next": what to do first on the page it opens; "then": the page t
 
 
 def banner(page: str) -> None:
-    """The started lesson's text and next step above `page` (a pages/ file), unless it is Home or none is on."""
+    """The started lesson's text and next step above `page` (a pages/ file) when the lesson takes place there."""
     s = state.get()
-    if s.lesson is None or not 0 <= s.lesson < len(LESSONS) or page == "pages/home.py":
+    if s.lesson is None or not 0 <= s.lesson < len(LESSONS):
         return
     lesson = LESSONS[s.lesson]
+    if page not in (lesson["page"], lesson.get("then", ("",))[0]):
+        return
     with st.container(border=True, key="lesson-banner"):
         head, close = st.columns([5, 1], vertical_alignment="center")
         head.markdown(f":material/school: **Lesson {lesson['title']}**")
