@@ -235,3 +235,16 @@ def test_an_autoencoder_run_ends_with_its_reconstructions():
     assert sum(len(i.value) for i in at.image) == 16  # 8 validation digits and their 8 reconstructions
     assert any(m.value.startswith("**Reconstructions**") for m in at.markdown)
     assert not any("Predicted vs. true" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_a_run_of_another_setup_still_running_is_said_and_can_be_stopped():
+    at = open_train("gauss-mlp", epochs=3000)
+    at.button(key="run-train").click().run()
+    job = job_of(at)
+    wait_until(at, lambda: job.state == "running")
+    at.session_state["pg"].spec = presets.get("iris-mlp").to_dict()  # e.g. a preset opened from Home
+    at.run()
+    assert any("another setup" in i.value and "still running" in i.value for i in at.info)
+    assert buttons(at) == {"train": True, "pause": False, "resume": False, "batch": True, "stop": False}
+    at.button(key="run-stop-other").click().run()
+    assert job.finished and not at.info and not at.exception

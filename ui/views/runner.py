@@ -70,8 +70,8 @@ def controls(job: Job | None, key: str = "run") -> None:
     with st.container(horizontal=True, gap="small", key=f"{key}-controls"):
         st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train", on_click=_start_clicked,
                   disabled=live, help="Start a new run of this setup")
-        st.button("Pause", icon=":material/pause:", key=f"{key}-pause", disabled=not live or paused,
-                  on_click=_pause, args=(job,))
+        st.button("Pause", icon=":material/pause:", key=f"{key}-pause", on_click=_pause, args=(job,),
+                  disabled=not live or job.state not in ("starting", "running"))  # a queued run has no worker yet
         st.button("Resume", icon=":material/resume:", key=f"{key}-resume", disabled=not paused,
                   on_click=_resume, args=(job,))
         st.button("Step batch", icon=":material/skip_next:", key=f"{key}-batch", disabled=live and not paused,
