@@ -232,9 +232,26 @@ def test_an_autoencoder_run_ends_with_its_reconstructions():
     job = job_of(at)
     wait_until(at, lambda: job.finished)
     assert job.state == "done" and not at.exception
-    assert sum(len(i.value) for i in at.image) == 16  # 8 validation digits and their 8 reconstructions
+    assert any("what the network rebuilt" in i.proto.imgs[0].caption for i in at.image)
     assert any(m.value.startswith("**Reconstructions**") for m in at.markdown)
     assert not any("Predicted vs. true" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_reconstructions_are_drawn_inputs_above_outputs_tile_by_tile():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ui.views.images import grey, grey_rows
+    rng = np.random.default_rng(0)
+    top, bottom = rng.random((8, 8, 8)), rng.random((8, 8, 8))
+    pic = np.asarray(Image.open(io.BytesIO(grey_rows([top, bottom], tile=40, pad=3))))
+    assert pic.shape == (2 * (40 + 3) + 3, 8 * (40 + 3) + 3, 3)  # 5× zoom of 8×8 tiles, 3-pixel gutters
+    for r, maps in enumerate((top, bottom)):
+        for i in (0, 7):
+            y, x = 3 + r * 43, 3 + i * 43
+            assert (pic[y:y + 40:5, x:x + 40:5] == grey(maps[i])).all()
 
 
 def test_a_run_of_another_setup_still_running_is_said_and_can_be_stopped():

@@ -264,5 +264,5 @@ def lr_figure(metrics: list[dict]) -> go.Figure:
 def reconstructions(r: dict) -> None:
     """Validation images (top) and what the network rebuilt from them (below), same grey scale."""
     st.markdown(f"**Reconstructions** (validation, MSE {r['mse']:.4g})")
-    for name, imgs in (("input", r["inputs"]), ("rebuilt", r["outputs"])):
-        st.image([images.picture(a, target=72) for a in imgs], caption=[name] * len(imgs), width=72)
+    st.image(images.grey_rows([r["inputs"], r["outputs"]]),
+             caption="Top: validation images. Below each: what the network rebuilt from it.")
