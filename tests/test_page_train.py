@@ -265,3 +265,16 @@ def test_a_run_of_another_setup_still_running_is_said_and_can_be_stopped():
     assert buttons(at) == {"train": True, "pause": False, "resume": False, "batch": True, "stop": False}
     at.button(key="run-stop-other").click().run()
     assert job.finished and not at.info and not at.exception
+
+
+def test_stop_both_and_close_ab_are_drawn_after_they_act():
+    at = open_train("gauss-mlp", epochs=3000)
+    at.button(key="ab-start").click().run()
+    ab = at.session_state["pg"].ab
+    from ui import server
+    a, b = server.pool().get(ab["a"]), server.pool().get(ab["b"])
+    assert not at.button(key="ab-stop").disabled
+    at.button(key="ab-stop").click().run()
+    assert a.finished and b.finished and at.button(key="ab-stop").disabled  # one click, and it says so
+    at.button(key="ab-close").click().run()
+    assert at.session_state["pg"].ab is None and not at.button(key="run-train").disabled and not at.exception

@@ -140,13 +140,10 @@ def ab_view(classify: bool) -> bool:
     st.subheader("A/B in lock-step")
     st.markdown("**B differs from A in:** " + "; ".join(code(c) for c in ab["changes"]))
     live = any(not j.finished for j in jobs)
-    with st.container(horizontal=True, gap="small", key="ab-controls"):
-        if st.button("Stop both", icon=":material/stop:", disabled=not live, key="ab-stop"):
-            for j in jobs:
-                j.stop()
-        if st.button("Close A/B", icon=":material/close:", key="ab-close"):
-            s.ab = None
-            st.rerun()
+    with st.container(horizontal=True, gap="small", key="ab-controls"):  # callbacks: drawn after they act
+        st.button("Stop both", icon=":material/stop:", disabled=not live, key="ab-stop", on_click=_stop_all,
+                  args=(jobs,))
+        st.button("Close A/B", icon=":material/close:", key="ab-close", on_click=_close)
     left, right = st.columns(2)
     top = loss_top(jobs)  # one loss axis for both sides (the streamed charts share theirs in the browser)
     for col, job, name in ((left, jobs[0], "A"), (right, jobs[1], "B")):
@@ -158,6 +155,17 @@ def ab_view(classify: bool) -> bool:
                 from ui.views.runner import polled_chart
                 polled_chart(job, classify, key=f"ab-poll-{name}", loss_top=top)
     return True
+
+
+def _stop_all(jobs) -> None:
+    for j in jobs:
+        j.stop()
+    for j in jobs:
+        j.wait(5)
+
+
+def _close() -> None:
+    state.get().ab = None
 
 
 def loss_top(jobs) -> float | None:
