@@ -20,6 +20,7 @@ from playground.spec import SpecError, decode, encode, from_dict
 from ui import server
 from ui.components.browser_key import remember_browser
 from ui.server import access, owners
+from ui.text import message
 
 DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
@@ -46,6 +47,7 @@ class Session:
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
     pg2d_job: str | None = None  # the 2-D Playground's run taken over from a session that ended (a reload)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
+    lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
 
 
 class Owner:
@@ -201,5 +203,5 @@ def show_notices() -> None:
     """Show (once) what happened behind the user's back: a refused link, a finished run, …"""
     s = get()
     for level, text in s.notices:
-        getattr(st, level)(text)
+        getattr(st, level)(message(text))  # a refused link's message quotes the link's text
     s.notices.clear()

@@ -14,6 +14,7 @@ import streamlit as st
 from playground import landscape, probe, runs
 from playground.data import POINT_RANGE
 from playground.registry import PlaygroundError
+from ui.text import message, plain
 from ui.views import explain_views, images, inspect_views, model_source
 from ui.views.input_picker import Input
 from ui.views.inspect_errors import CLASS_COLORS
@@ -77,8 +78,8 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, stri
                           format_func=lambda n: explain_views.METHODS.get(n).title)
     target = explain_views.predicted(cm, inp) if cm.classify else None
     o = explain_views.Options([method], inp.label if inp.label is not None else target, steps=32)
-    st.markdown(f"**Why, at epoch {cm.epoch}** (explaining class "
-                f"{cm.info.class_names[o.target] if o.target is not None and cm.info.class_names else 'output'})")
+    explained = plain(cm.info.class_names[o.target]) if o.target is not None and cm.info.class_names else "output"
+    st.markdown(f"**Why, at epoch {cm.epoch}** (explaining class {explained})")
     explain_views.render(cm, inp, [(method, explain_views.attribute(cm, inp, method, o))], f"{key}-now",
                          show_input=False)
     if not strip or len(cps) < 2:
@@ -93,7 +94,7 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, stri
         x2 = x[0] if x.shape[0] == 1 else x.mean(0)
         for col, mm, a in zip(cols, models, results, strict=False):
             if isinstance(a, str):
-                col.caption(a)
+                col.caption(message(a))
                 continue
             v = a.values[0].numpy().sum(0)
             cmap = explain_views._cmap(v)
@@ -187,7 +188,7 @@ def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: str) -> None:
     if res is None:
         return
     if isinstance(res, str):
-        st.info(res)
+        st.info(message(res))
         return
     fig = _contour(res["land"], "Validation loss around the final weights")
     if res["path"] is not None:
@@ -238,7 +239,7 @@ def race(m: Loaded, key: str) -> None:
     if r is None:
         return
     if isinstance(r, str):
-        st.info(r)
+        st.info(message(r))
         return
     left, right = st.columns([1.4, 1])
     fig = _contour(r["landscape"], "Four optimizers from the same start")

@@ -16,6 +16,7 @@ from torch import nn
 from playground import backprop, health
 from playground.registry import PlaygroundError
 from ui import state
+from ui.text import message
 from ui.views import model_source
 from ui.views.input_picker import Input
 from ui.views.model_source import Loaded, Source, memo
@@ -90,7 +91,7 @@ def gradient_health(m: Loaded, key: str = "gh") -> None:
         d = memo("diagnose", m.key, lambda: health.diagnose(
             m.model, m.spec.train.loss, m.data.x_val[:HEALTH_SAMPLES], m.targets(m.data.y_val[:HEALTH_SAMPLES])))
     except PlaygroundError as e:
-        st.info(f"Gradient health cannot be measured for this model: {e.message}")
+        st.info(f"Gradient health cannot be measured for this model: {message(e.message)}")
         return
     g = d["gradients"]
     left, right = st.columns([1.3, 1])
@@ -191,7 +192,7 @@ def backprop_by_hand(m: Loaded, inp: Input, key: str = "bp") -> None:
     try:
         r = backprop.backprop_step(m.model, inp.x, y, loss=loss, lr=lr)
     except PlaygroundError as e:
-        st.info(e.message)
+        st.info(message(e.message))
         return
     features = m.info.feature_names if len(m.info.feature_names) == inp.x.shape[1] else None
     _steps(r, features, names)

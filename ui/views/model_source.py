@@ -23,6 +23,7 @@ from playground.losses import LOSSES, LossType
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
 from ui import server, state
+from ui.text import message, plain, short
 from ui.views import runner
 from ui.views.run_store import remember, store
 
@@ -107,13 +108,13 @@ def sources() -> list[Source]:
     out, seen = [], set()
     job = runner.current()  # also records a run that just finished
     if job is not None and job.state != "failed":
-        out.append(Source(job.id, f"current run: {job.spec.get('name', '')}", job.spec, job))
+        out.append(Source(job.id, f"current run: {short(job.spec.get('name', ''), 40)}", job.spec, job))
         seen.add(job.id)
     pg2d = st.session_state.get("pg2d")
     j2id = pg2d.job_id if pg2d is not None else s.pg2d_job  # (a reload's run, before the 2-D page is opened)
     j2 = pool.get(j2id) if j2id else None
     if j2 is not None and not j2.finished and (j2.metrics or j2.state == "running"):
-        out.append(Source(j2.id, f"2-D Playground run: {j2.spec.get('name', '')}", j2.spec, j2))
+        out.append(Source(j2.id, f"2-D Playground run: {short(j2.spec.get('name', ''), 40)}", j2.spec, j2))
         seen.add(j2.id)
     for r in reversed(s.runs):
         if r["id"] in seen or r.get("state") == "failed":
@@ -129,7 +130,7 @@ def empty_state(page: str) -> None:
             icon=":material/model_training:")
     left, right, _ = st.columns([1, 1.3, 2])
     left.page_link("pages/train.py", label="Go to Train", icon=":material/play_circle:")
-    if right.button(f"Train “{s.spec.get('name', 'this setup')}” here", key=f"{page}-train-here",
+    if right.button(f"Train “{plain(s.spec.get('name', 'this setup'), 40)}” here", key=f"{page}-train-here",
                     icon=":material/play_arrow:", type="primary"):
         if runner.start() is not None:
             st.rerun()
@@ -140,7 +141,7 @@ def pick(page: str) -> Source | None:
     options = sources()
     job = runner.current()
     if job is not None and job.state == "failed":
-        st.warning(f"The current run failed: {job.message}", icon=":material/error:")
+        st.warning(f"The current run failed: {message(job.message)}", icon=":material/error:")
     if not options:
         empty_state(page)
         return None
@@ -250,7 +251,7 @@ def live_model(src: Source, every: float | None) -> Loaded | None:
         st.rerun()
     m, why = load(src)
     if m is None:
-        st.info(why, icon=":material/hourglass_top:")
+        st.info(message(why), icon=":material/hourglass_top:")
         return None
     job = src.job
     if src.live:

@@ -22,6 +22,7 @@ from playground.spec import SpecError, from_dict
 from playground.train import tuning
 from ui import server, state
 from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
+from ui.text import message, plain
 from ui.views import live
 
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
@@ -94,10 +95,10 @@ def _submit(paused: bool) -> Job | None:
         job = pool.submit(run_spec(state.get().spec), owner=state.owner().id, epochs=pool.limits.max_epochs,
                           paused=paused, views={"grid2d": {"res": RES, "neuron_res": NEURON_RES, "pack": True}})
     except JobRefused as e:
-        st.warning(f"Not started: {e.message}", icon=":material/hourglass_top:")
+        st.warning(f"Not started: {message(e.message)}", icon=":material/hourglass_top:")
         return None
     except PlaygroundError as e:
-        st.error(f"This setup cannot train: {e.message}", icon=":material/error:")
+        st.error(f"This setup cannot train: {message(e.message)}", icon=":material/error:")
         return None
     ps.job_id = job.id
     return job
@@ -110,7 +111,7 @@ def ensure_job() -> Job | None:
     try:
         want = run_spec(state.get().spec)
     except SpecError as e:
-        st.error(f"The setup is not valid: {e.message}")
+        st.error(f"The setup is not valid: {message(e.message)}")
         return None
     if job is not None and job.spec == want:
         return job
@@ -356,7 +357,7 @@ def polled_view(job: Job | None, discretize: bool) -> None:
 
     @st.fragment(run_every=every)
     def fragment():
-        st.caption(status_text(job))
+        st.caption(message(status_text(job)))
         view = job.views.get("grid2d") if job is not None else None
         if view is not None:
             st.image(surface_image(view, discretize), caption="The output over the plane (x₁ across, x₂ up)")
@@ -369,8 +370,9 @@ def offer_2d(spec: dict) -> None:
     """Explain why the page cannot show this spec and offer a 2-D setup in one click (undoable)."""
     data = spec.get("data", {}).get("name", "?") if isinstance(spec.get("data"), dict) else "?"
     n = len(spec.get("model", {}).get("layers", [])) if isinstance(spec.get("model"), dict) else 0
+    name = plain(spec.get("name", "Untitled"))
     st.info(f"The 2-D playground shows networks of dense layers on 2-D points (circle, xor, gauss, spiral, "
-            f"moons, plane, multigauss). The current setup, **{spec.get('name', 'Untitled')}** ({data}, {n} "
+            f"moons, plane, multigauss). The current setup, **{name}** ({plain(data)}, {n} "
             f"layers), is not one of those, so it is left as it is.", icon=":material/info:")
     if st.button("Start from a 2-D setup", type="primary", icon=":material/scatter_plot:", key="pg2d-convert",
                  help="Keeps your 2-D data and layer sizes where it can; Undo brings the current setup back"):
