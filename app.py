@@ -8,13 +8,14 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from ui import server
+from ui.server.routes import routes
 
 # A pages/ folder beside the main script makes a fresh Streamlit process run its old automatic
 # multipage mode until the first st.navigation call, so a deep link (/build) opened first would run
 # the page without this script. The app always navigates with st.navigation: say so up front.
 PagesManager.uses_pages_directory = False
 
-app = st.App(__file__, routes=server.routes(f"/{server.base_path()}" if server.base_path() else ""))
+app = st.App(__file__, routes=routes(f"/{server.base_path()}" if server.base_path() else ""))
 
 if __name__ == "__main__":
     from ui.main import run

@@ -4,7 +4,7 @@
 
 Starts `streamlit run app.py` (PLAYGROUND_BENCH_ROUTES=1 for GET /api/debug/jobs, which lists every
 session's jobs), warms it (one session opens /train, so the first page run's imports are done), then for
-each `--rerun-every` value runs the shared load tool (`../shared/tools/stload.py`): `--sessions`
+each `--rerun-every` value runs the load tool (`benchmarks/stload.py`): `--sessions`
 websocket sessions each open Train, click Train (the default preset, spiral-mlp) and then rerun the app on
 a fixed clock. Meanwhile this process plays the 30 browsers' live charts: for every new job it opens the
 job's Server-Sent-Events stream (/api/jobs/{id}/stream, raw HTTP/1.0 over asyncio) and timestamps each
@@ -33,7 +33,7 @@ import urllib.parse
 
 from common import ROOT, cpu_seconds, get_json, load, pct, processes, rss_mb, wait_until  # noqa: F401
 
-STLOAD = ROOT.parent / "shared" / "tools" / "stload.py"
+STLOAD = ROOT / "benchmarks" / "stload.py"  # our own load tool
 TARGET_P95_S = 0.5
 TARGET_UPDATES = 5.0  # a second, every live stream
 MIN_SPAN = 2.0  # seconds a stream must be live inside the window to get a rate
@@ -42,14 +42,15 @@ MIN_SPAN = 2.0  # seconds a stream must be live inside the window to get a rate
 class Stream:
     """One subscriber: timestamps of the job's update events (wall clock)."""
 
-    def __init__(self, job: str) -> None:
+    def __init__(self, job: str, key: str) -> None:
         self.job, self.times, self.ended, self.error = job, [], None, None
+        self.key = key  # the run's route key (the debug listing hands it out)
         self.opened: float | None = None
 
     async def run(self, host: str, port: int, prefix: str) -> None:
         try:
             reader, writer = await asyncio.open_connection(host, port)
-            writer.write(f"GET {prefix}/api/jobs/{self.job}/stream HTTP/1.0\r\nHost: {host}\r\n"
+            writer.write(f"GET {prefix}/api/jobs/{self.job}/stream?key={self.key} HTTP/1.0\r\nHost: {host}\r\n"
                          f"Accept: text/event-stream\r\n\r\n".encode())
             await writer.drain()
             self.opened = time.time()
@@ -112,7 +113,7 @@ async def scenario(url: str, sessions: int, seconds: float, rerun_every: float, 
             mine = [j for j in listing["jobs"] if j["id"] not in known]
             for j in mine:
                 if j["id"] not in streams and j["state"] not in ("done", "failed", "stopped"):
-                    streams[j["id"]] = s = Stream(j["id"])
+                    streams[j["id"]] = s = Stream(j["id"], j["key"])
                     tasks.append(asyncio.create_task(s.run(u.hostname, u.port, u.path.rstrip("/"))))
             live = [j for j in mine if j["state"] == "running"]
             samples.append((t, sum(j["progress"].get("steps", 0) for j in mine),
@@ -258,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine-slices", type=float, nargs="*", default=[10.0, 4.0], metavar="MS",
                     help="also run the engine alone (no Streamlit) with these worker time slices (ms); none: skip")
     args = ap.parse_args(argv)
-    from browser import streamlit_server
+    from appserver import streamlit_server
 
     from playground.jobs import Limits
     lim = Limits()

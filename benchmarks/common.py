@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 if str(ROOT / "benchmarks") not in sys.path:  # last: a script here must never shadow a module
     sys.path.append(str(ROOT / "benchmarks"))
 

@@ -34,7 +34,7 @@ import time
 from common import ROOT, load, wait_until  # noqa: F401  (sets sys.path)
 
 TARGET_S = 0.5
-STLOAD = ROOT.parent / "shared" / "tools" / "stload.py"
+STLOAD = ROOT / "benchmarks" / "stload.py"  # our own load tool
 
 INIT_JS = """(() => {
   const B = window.__bench = {t0: null, marks: []};
@@ -88,12 +88,12 @@ COLD: list[dict] = []  # the warm-up click's timeline
 
 
 def browser_runs(url: str, runs: int, warm_s: float) -> list[dict]:
-    from browser import CHROMIUM_ARGS, READY, chromium_path
+    from appserver import CHROMIUM_ARGS, READY, need_chromium
     from common import CHART_INFO, get_json, job_id_of
     from playwright.sync_api import sync_playwright
     out = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=need_chromium(), args=CHROMIUM_ARGS)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         ctx.add_init_script(INIT_JS)
         page = ctx.new_page()
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="extra server environment, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from browser import streamlit_server
+    from appserver import streamlit_server
 
     print(f"host: {os.cpu_count()} cores, {load()} before the run", flush=True)
     load0 = os.getloadavg()[0]

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 TARGET_REDRAWS = 5.0  # a second, while training
 TARGET_EPOCHS = 33.6  # TensorFlow Playground on this setting, measured here (one redraw per epoch)
@@ -96,7 +96,7 @@ def _descends(pid: int, ancestor: int) -> bool:
 
 def open_playground(browser, url: str):
     """A page at `url`, once the script has run and the live view is on it."""
-    from browser import READY
+    from appserver import READY
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
     page.wait_for_selector(READY, timeout=60_000)
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=0, help="training worker processes (default: one per core)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from browser import CHROMIUM_ARGS, chromium_path, streamlit_server
+    from appserver import CHROMIUM_ARGS, need_chromium, streamlit_server
     from playwright.sync_api import sync_playwright
 
     from playground.spec import encode, from_dict
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = engine_epochs_per_second(spec)
     env = {"PLAYGROUND_WORKERS": str(args.workers)}  # 0: one per core
     with streamlit_server(env=env) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=need_chromium(), args=CHROMIUM_ARGS)
         page = open_playground(browser, f"{url}/playground?s={encode(from_dict(spec))}")
         page.get_by_role("button", name="Play").click()
         t0 = time.time()

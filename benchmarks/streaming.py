@@ -74,11 +74,11 @@ def streaming(spec: dict, warm: float, seconds: float, browser_nice: int = 0, to
               toggle_s: float = 3.0) -> dict:
     """Steps/s of the same job started from the Train page in Chromium while its chart streams; then, with
     `toggles`, the same job with the chart's stream closed and reopened in turn (`toggle_s` each)."""
-    from browser import CHROMIUM_ARGS, READY, chromium_path, streamlit_server
+    from appserver import CHROMIUM_ARGS, READY, need_chromium, streamlit_server
     from playwright.sync_api import sync_playwright
 
     from playground.spec import encode, from_dict
-    exe = chromium_path()
+    exe = need_chromium()
     if browser_nice:  # model a browser on another machine: Chromium (every process and thread) yields the cores
         wrapper = Path(tempfile.mkdtemp()) / "chromium-niced"
         wrapper.write_text(f'#!/bin/sh\nexec nice -n {browser_nice} {exe} "$@"\n')

@@ -5,31 +5,41 @@ import streamlit as st
 from playground import presets
 from playground.data import DATASETS
 from ui import state
-from ui.views.lessons import LESSONS
+from ui.text import plain
+from ui.views import lessons
 
 st.title("Neural-network playground")
 st.markdown("Build a network layer by layer, train it live on real PyTorch, and watch it learn — then take "
             "the code home. Follow a lesson, open a preset, or start from scratch.")
 
+
+
+def cards(n: int, per_row: int):
+    """Card containers in rows of `per_row`: the cards of a row share their height, their buttons the bottom."""
+    for row in range(0, n, per_row):
+        cols = st.columns(per_row)
+        for i in range(row, min(row + per_row, n)):
+            yield cols[i - row].container(border=True, height="stretch", vertical_alignment="distribute")
+
+
 st.subheader("Lessons")
-cols = st.columns(4)
-for i, lesson in enumerate(LESSONS):
-    with cols[i % 4].container(border=True):
+for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.LESSONS, strict=True)):
+    with card:
         st.markdown(f"**{lesson['title']}**")
         st.caption(lesson["text"])
         if st.button("Start", key=f"lesson-{i}", width="stretch", icon=":material/school:"):
-            state.set_spec(presets.get(lesson["preset"]).to_dict())
+            lessons.start(i)
             st.switch_page(lesson["page"])
 
 st.subheader("Presets")
 specs = {name: presets.get(name) for name in presets.names()}
-cols = st.columns(3)
-for i, (name, spec) in enumerate(specs.items()):
-    with cols[i % 3].container(border=True):
-        st.markdown(f"**{spec.name}**")
-        st.caption(spec.description or spec.data.name)
+for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
+    with card:
+        st.markdown(f"**{plain(spec.name)}**")
+        st.caption(plain(spec.description or spec.data.name, 300))
         if st.button("Open", key=f"home-{name}", width="stretch"):
             state.set_spec(spec.to_dict())
+            lessons.end()
             st.switch_page("pages/train.py")
 
 st.subheader("Start from scratch")
@@ -37,8 +47,6 @@ left, right = st.columns([2, 1], vertical_alignment="bottom")
 data = left.selectbox("Dataset", DATASETS.names(), index=DATASETS.names().index("spiral"), key="home-scratch-data",
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")
 if right.button("Start with no layers", key="home-scratch", icon=":material/add:", width="stretch"):
-    task = DATASETS.get(data).task
-    state.set_spec({"version": 1, "name": f"My {data} network", "data": {"name": data}, "model": {"layers": []},
-                    "train": {"loss": "mse" if task == "regression" else "cross_entropy",
-                              "optimizer": {"type": "Adam", "lr": 0.01}, "batch_size": 32, "epochs": 30}})
+    state.set_spec(presets.blank(data))
+    lessons.end()
     st.switch_page("pages/build.py")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from playground import tfplay
 from ui import state
+from ui.text import message
 from ui.views import playground2d as pg
 
 s = state.get()
@@ -24,5 +25,5 @@ with left:
 with right:
     pg.layer_controls(cfg)
     if job is not None and job.state == "failed":
-        st.error(f"The run failed: {job.message}. Change a setting or press Reset.", icon=":material/error:")
+        st.error(f"The run failed: {message(job.message)}. Change a setting or press Reset.", icon=":material/error:")
     pg.live_view(cfg, job)

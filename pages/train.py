@@ -8,41 +8,51 @@ from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
 from ui import state
+from ui.text import message, plain
 from ui.views import compare, runner
 
 s = state.get()
 st.title("Train")
 
-names = dict(presets.listing())
-current_name = s.spec.get("name", "")
-with st.sidebar:
-    choice = st.selectbox("Load a preset", list(names), format_func=lambda n: names[n], index=None,
-                          placeholder="Choose a preset…", key="train-preset")
-    if choice and st.button("Load", key="train-load", width="stretch"):
-        state.set_spec(presets.get(choice).to_dict())
-        st.session_state["train-preset"] = None
-        st.rerun()
+
+def load_preset() -> None:
+    """Load the chosen preset (undoable) and empty the choice: in a callback, before the selectbox exists."""
+    name = st.session_state.get("train-preset")
+    if name:
+        state.set_spec(presets.get(name).to_dict())
+    st.session_state["train-preset"] = None
+
+
 
 try:
     info = load_cached(from_dict(s.spec).data).info
 except PlaygroundError as e:
-    st.error(f"The data cannot be loaded: {e.message}")
+    st.error(f"The data cannot be loaded: {message(e.message)}")
     st.stop()
 
 try:
     validate(from_dict(s.spec), info)
 except PlaygroundError as e:
-    st.error(f"This setup cannot train yet: {e.message}", icon=":material/error:")
+    st.error(f"This setup cannot train yet: {message(e.message)}", icon=":material/error:")
     st.page_link("pages/build.py", label="Fix it on the Build page", icon=":material/construction:")
 
-st.markdown(f"**{s.spec.get('name', 'Untitled')}** — {info.name} ({info.task}), "
-            f"{len(s.spec['model']['layers'])} layers, {s.spec['train']['epochs']} epochs")
+bar = st.container(horizontal=True, vertical_alignment="center", key="train-setup")
+bar.markdown(f"**{plain(s.spec.get('name', 'Untitled'))}** — {plain(info.name)} ({info.task}), "
+             f"{len(s.spec['model']['layers'])} layers, {s.spec['train']['epochs']} epochs", width="stretch")
+with bar.popover("Load a preset", icon=":material/folder_open:", width="content"):
+    names = dict(presets.listing())
+    choice = st.selectbox("Preset", list(names), format_func=lambda n: names[n], index=None,
+                          placeholder="Choose a preset…", key="train-preset")
+    st.button("Load", key="train-load", type="primary", width="stretch", disabled=not choice, on_click=load_preset)
 job = runner.current()
+if job is not None and not runner.same_setup(job.spec, s.spec):
+    runner.other_setup(job)  # a run's results are shown only with the setup they came from
+    job = None
 if not compare.ab_view(info.classification):
     runner.controls(job)
     if job is not None and job.state == "failed":
-        st.error(f"The run failed: {job.message}", icon=":material/error:")
-    overlay = compare.overlay_picker(job)
+        st.error(f"The run failed: {message(job.message)}", icon=":material/error:")
+    overlay = compare.overlay_picker(job, s.spec)
     runner.chart(job, classify=info.classification, overlay=overlay)
     if job is not None and job.finished and job.metrics:
         runner.report(job)

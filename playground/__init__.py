@@ -6,9 +6,10 @@ Submodules keep their own names (`playground.build`, `playground.train`, ...); n
 from .build import BuildError, Summary, summarize
 from .data import DATASETS, DataInfo, Dataset, load
 from .layers import LAYERS
+from .losses import LOSSES
 from .registry import PlaygroundError
 from .spec import Spec, SpecError, decode, encode, from_dict, from_json
-from .train import LOSSES, OPTIMIZERS, SCHEDULERS, Trainer, TrainingError, resolve_device
+from .train import OPTIMIZERS, SCHEDULERS, Trainer, TrainingError, resolve_device
 
 __all__ = [
     "BuildError", "DATASETS", "DataInfo", "Dataset", "LAYERS", "LOSSES", "OPTIMIZERS", "PlaygroundError",

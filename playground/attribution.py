@@ -36,6 +36,12 @@ class Attribution:
                 "delta": None if self.delta is None else self.delta.float().cpu().numpy(), "meta": self.meta}
 
 
+def _tokens_need_embedding(model: nn.Module, inputs: torch.Tensor) -> str | None:
+    if not inputs.is_floating_point() and not any(isinstance(m, nn.Embedding) for m in model.modules()):
+        return "this model reads integer tokens but has no Embedding layer to attribute through"
+    return None
+
+
 @dataclass(frozen=True)
 class Method:
     name: str
@@ -44,17 +50,47 @@ class Method:
     run: Callable  # (ctx) -> (values, delta, meta)
     has_baseline: bool = False
     has_steps: bool = False
+    needs: Callable[[nn.Module, torch.Tensor], str | None] = _tokens_need_embedding  # why it cannot apply, or None
 
 
 METHODS: Registry[Method] = Registry("attribution method")
 
 
-def register(name: str, title: str, description: str, baseline: bool = False, steps: bool = False):
-    """Decorator adding an attribution method to METHODS."""
+def register(name: str, title: str, description: str, baseline: bool = False, steps: bool = False,
+             needs: Callable[[nn.Module, torch.Tensor], str | None] = _tokens_need_embedding):
+    """Decorator adding an attribution method to METHODS; `needs(model, inputs)` says why it cannot apply."""
     def wrap(fn):
-        METHODS.add(name, Method(name, title, description, fn, baseline, steps))
+        METHODS.add(name, Method(name, title, description, fn, baseline, steps, needs))
         return fn
     return wrap
+
+
+def unavailable(model: nn.Module, inputs: torch.Tensor) -> dict[str, str]:
+    """The methods that cannot explain `model` on inputs like `inputs`, each with the reason."""
+    return {name: why for name in METHODS.names() if (why := METHODS.get(name).needs(model, inputs))}
+
+
+def _float_inputs(title: str) -> Callable[[nn.Module, torch.Tensor], str | None]:
+    def needs(model: nn.Module, inputs: torch.Tensor) -> str | None:
+        return None if inputs.is_floating_point() else f"{title} needs float inputs; for text use Integrated Gradients"
+    return needs
+
+
+FEED_FORWARD_ONLY = (nn.RNNBase, nn.MultiheadAttention, nn.TransformerEncoderLayer)
+
+
+def _feed_forward(model: nn.Module, inputs: torch.Tensor) -> str | None:
+    for m in model.modules():
+        if isinstance(m, FEED_FORWARD_ONLY):
+            return (f"DeepLIFT cannot explain {type(m).__name__} layers (Captum's rules cover feed-forward layers "
+                    "only); use Integrated Gradients")
+    return _tokens_need_embedding(model, inputs)
+
+
+def _image_convolutions(model: nn.Module, inputs: torch.Tensor) -> str | None:
+    if not conv_layers(model) or inputs.dim() != 4:
+        return "Grad-CAM needs an image model with a Conv2d layer; this model has none"
+    return None
 
 
 @dataclass
@@ -70,10 +106,8 @@ class _Ctx:
         return not self.inputs.is_floating_point()
 
     def embedding(self) -> nn.Module:
-        for m in self.model.modules():
-            if isinstance(m, nn.Embedding):
-                return m
-        raise PlaygroundError("this model reads integer tokens but has no Embedding layer to attribute through")
+        """The Embedding layer that token models are explained through (each method's `needs` checks there is one)."""
+        return next(m for m in self.model.modules() if isinstance(m, nn.Embedding))
 
 
 def conv_layers(model: nn.Module) -> list[int]:
@@ -136,13 +170,9 @@ def _ig(c: _Ctx):
 
 
 @register("deeplift", "DeepLIFT", "Compares each neuron's activation with its activation on the baseline.",
-          baseline=True)
+          baseline=True, needs=_feed_forward)
 def _deeplift(c: _Ctx):
     from captum.attr import DeepLift, LayerDeepLift
-    for m in c.model.modules():
-        if isinstance(m, (nn.RNNBase, nn.MultiheadAttention, nn.TransformerEncoderLayer)):
-            raise PlaygroundError(f"DeepLIFT cannot explain {type(m).__name__} layers (Captum's rules cover "
-                                  "feed-forward layers only); use Integrated Gradients")
     if c.tokens:
         v, d = LayerDeepLift(c.model, c.embedding()).attribute(c.inputs, baselines=c.baselines, target=c.target,
                                                                  return_convergence_delta=True)
@@ -153,12 +183,10 @@ def _deeplift(c: _Ctx):
 
 
 @register("gradient_shap", "GradientSHAP", "Expected gradients over noisy copies and random baselines.",
-          baseline=True, steps=True)
+          baseline=True, steps=True, needs=_float_inputs("GradientSHAP"))  # it blends inputs: token ids cannot be
 def _gshap(c: _Ctx):
     from captum.attr import GradientShap
     n = int(c.options.get("steps", 20))
-    if c.tokens:  # it blends inputs with baselines at random: token ids cannot be blended
-        raise PlaygroundError("GradientSHAP needs float inputs; for text use Integrated Gradients")
     torch.manual_seed(0)  # GradientSHAP samples; fix it so the same click gives the same picture
     base = torch.cat([c.baselines[:1], make_baseline(c.inputs[:1], "noise")])
     v = GradientShap(c.model).attribute(c.inputs, baselines=base, target=c.target, n_samples=n, stdevs=0.09)
@@ -188,12 +216,10 @@ def _ablation(c: _Ctx):
 
 
 @register("grad_cam", "Grad-CAM", "Where a convolution layer looks: its feature maps weighted by their gradients, "
-          "upsampled to the image.")
+          "upsampled to the image.", needs=_image_convolutions)
 def _gradcam(c: _Ctx):
     from captum.attr import LayerAttribution, LayerGradCam
     convs = conv_layers(c.model)
-    if not convs or c.inputs.dim() != 4:
-        raise PlaygroundError("Grad-CAM needs an image model with a Conv2d layer; this model has none")
     index = int(c.options.get("layer", convs[-1]))
     if index not in convs:
         raise PlaygroundError(f"Grad-CAM: layer {index + 1} is not a Conv2d layer; choose one of "
@@ -204,11 +230,9 @@ def _gradcam(c: _Ctx):
 
 
 @register("neuron_conductance", "Neuron conductance", "How each input flows through one chosen neuron of a layer.",
-          baseline=True, steps=True)
+          baseline=True, steps=True, needs=_float_inputs("Neuron conductance"))
 def _conductance(c: _Ctx):
     from captum.attr import NeuronConductance
-    if c.tokens:
-        raise PlaygroundError("neuron conductance works on float inputs; for text use Integrated Gradients")
     index = int(c.options.get("layer", 0))
     if not 0 <= index < len(c.model):
         raise PlaygroundError(f"neuron conductance: there is no layer {index + 1}")
@@ -234,6 +258,9 @@ def attribute(model: nn.Module, inputs: torch.Tensor, method: str, target: int |
         inputs = inputs.to(param.device)  # a no-op when it is there already
     was_training = model.training
     model.eval()  # explain the model as it predicts: no dropout, BatchNorm's running statistics
+    why = m.needs(model, inputs)
+    if why:
+        raise PlaygroundError(why)
     try:
         out_dim = _out_dim(model, inputs)
         if target is not None and not 0 <= target < out_dim:

@@ -15,34 +15,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from .activations import sigmoid
+from .layers import activation
+from .layers import activations as layer_activations
+from .losses import LOSSES
 from .probe import layers_of
 from .registry import PlaygroundError
-from .train import LOSSES
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + e^-z), without overflow for large |z|
-
-
-def _erf(z: np.ndarray) -> np.ndarray:
-    return torch.erf(torch.from_numpy(z)).numpy()  # numpy has no erf; the value, not a gradient
-
-
-# activation name -> (f(z), f'(z)) in numpy: the local derivative is what the chain rule multiplies by
-ACTIVATIONS = {
-    "Identity": (lambda z, m: z, lambda z, m: np.ones_like(z)),
-    "ReLU": (lambda z, m: np.maximum(z, 0.0), lambda z, m: (z > 0).astype(z.dtype)),
-    "LeakyReLU": (lambda z, m: np.where(z > 0, z, m.negative_slope * z),
-                  lambda z, m: np.where(z > 0, 1.0, m.negative_slope)),
-    "ELU": (lambda z, m: np.where(z > 0, z, m.alpha * np.expm1(np.minimum(z, 0.0))),
-            lambda z, m: np.where(z > 0, 1.0, m.alpha * np.exp(np.minimum(z, 0.0)))),
-    "Sigmoid": (lambda z, m: _sigmoid(z), lambda z, m: _sigmoid(z) * (1.0 - _sigmoid(z))),
-    "Tanh": (lambda z, m: np.tanh(z), lambda z, m: 1.0 - np.tanh(z) ** 2),
-    "SiLU": (lambda z, m: z * _sigmoid(z), lambda z, m: _sigmoid(z) * (1.0 + z * (1.0 - _sigmoid(z)))),
-    "Softplus": (lambda z, m: np.logaddexp(0.0, z), lambda z, m: _sigmoid(z)),
-    "GELU": (lambda z, m: 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0))),
-             lambda z, m: 0.5 * (1.0 + _erf(z / np.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)),
-}
+def activations() -> list[str]:
+    """The activations this view works out by hand: those of the layer registry with a numpy value and slope."""
+    return [n for n in layer_activations() if activation(n).f is not None and activation(n).df is not None]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -61,7 +44,7 @@ def _loss(name: str, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray,
         return loss, (p - onehot) / n, {"probabilities": p}  # softmax and log-loss together: p − y
     if name == "bce_with_logits":
         loss = float((np.logaddexp(0.0, out) - y * out).mean())
-        return loss, (_sigmoid(out) - y) / out.size, {"probabilities": _sigmoid(out)}
+        return loss, (sigmoid(out) - y) / out.size, {"probabilities": sigmoid(out)}
     if name == "mse":
         return float(((out - y) ** 2).mean()), 2.0 * (out - y) / out.size, {}
     if name == "l1":
@@ -88,11 +71,12 @@ def backprop_step(model: nn.Module, x: torch.Tensor | np.ndarray, y: torch.Tenso
     numpy. The model is left unchanged unless `apply` is True.
     """
     layers = layers_of(model)
+    known = activations()
     for i, m in enumerate(layers):
         kind = type(m).__name__
-        if not isinstance(m, nn.Linear) and kind not in ACTIVATIONS:
+        if not isinstance(m, nn.Linear) and kind not in known:
             raise PlaygroundError(f"the step-by-step view works out MLPs by hand: Linear layers and the activations "
-                                  f"{', '.join(ACTIVATIONS)}; layer {i + 1} is {kind}", layer=i)
+                                  f"{', '.join(known)}; layer {i + 1} is {kind}", layer=i)
     if not any(isinstance(m, nn.Linear) for m in layers):
         raise PlaygroundError("the step-by-step view needs at least one Linear layer")
     a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
@@ -112,9 +96,9 @@ def backprop_step(model: nn.Module, x: torch.Tensor | np.ndarray, y: torch.Tenso
             a = a @ w.T + b  # (B, out): z = x Wᵀ + b
             s.update(weight=w, bias=b)
         else:
-            f, df = ACTIVATIONS[kind]
-            s["local_grad"] = df(a, m)  # f'(z), (B, out)
-            a = f(a, m)
+            act = activation(kind)
+            s["local_grad"] = act.df(a, m)  # f'(z), (B, out)
+            a = act.f(a, m)
         s["output"] = a
         steps.append(s)
     value, grad, extras = _loss(loss, a, yv)

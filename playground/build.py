@@ -10,6 +10,8 @@ from torch import nn
 
 from .data import DATASETS, DataInfo
 from .layers import LAYERS, ShapeError, Signal
+from .losses import LOSSES
+from .losses import default as default_loss
 from .modules import Network
 from .registry import PlaygroundError, check_options
 from .spec import LayerSpec, Spec
@@ -145,7 +147,6 @@ def _check_inferred(layer: LayerSpec, i: int, module: nn.Module) -> None:
 
 def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
     """The last layer must produce what the loss compares with the dataset's targets."""
-    from .train import LOSSES  # late import: train imports build
     loss = LOSSES.get(spec.train.loss, "train.loss")
     out = summary.output_shape
     n = len(summary.rows)
@@ -154,9 +155,9 @@ def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
     try:
         wants = loss.shapes(info)
     except PlaygroundError as e:
-        fitting = next(name for name, kind in LOSSES.items() if _fits(kind, info))
         raise BuildError(e.message, path="train.loss",
-                         fix={"action": "set_path", "path": ["train", "loss"], "value": fitting}) from None
+                         fix={"action": "set_path", "path": ["train", "loss"], "value": default_loss(info.task)}) \
+            from None
     want = wants[0]
     if tuple(out) not in wants:
         fix, hint = None, ""
@@ -180,14 +181,6 @@ def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
         raise BuildError(f"{where}: the model outputs {shape_str(out)} but {spec.train.loss} on "
                          f"{info.name} needs {shape_str(want)} ({what}){hint}",
                          path=f"model.layers[{n - 1}]", layer=n - 1, fix=fix)
-
-
-def _fits(loss, info: DataInfo) -> bool:
-    try:
-        loss.shapes(info)
-        return True
-    except PlaygroundError:
-        return False
 
 
 def suitable_data(modality: str) -> str | None:

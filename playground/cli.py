@@ -65,7 +65,9 @@ def cmd_train(args) -> int:
     from . import runs
     from .train import Trainer, TrainingError, validate
     spec = read_spec(args.spec)
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("device", args.device)) if v}
+    # `is not None`: --seed 0 (or --epochs 0, refused by the spec's check) is a value, not "no override"
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("device", args.device))
+                 if v is not None}
     if overrides:
         d = spec.to_dict()
         d["train"].update(overrides)

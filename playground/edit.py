@@ -8,8 +8,9 @@ from __future__ import annotations
 import copy
 
 from .data import DATASETS
-from .layers import LAYERS
+from .layers import LAYERS, activations
 from .registry import PlaygroundError
+from .train import optimizer_options
 
 
 def _layers(spec: dict) -> list[dict]:
@@ -156,6 +157,42 @@ def add_dropout(spec: dict, p: float = 0.5) -> dict:
             new.append({"type": "Dropout", "p": p})
     out["model"]["layers"] = new
     return out
+
+
+KNOBS = ("learning rate", "optimizer", "activation", "initialisation", "batch size", "weight decay", "dropout")
+
+
+def variant(spec: dict, knob: str, value) -> dict:
+    """`spec` with one thing changed (an A/B comparison's B): `knob` is one of KNOBS. An optimizer keeps the
+    learning rate and weight decay (`value` may be a named variant such as 'SGD+momentum'); an activation
+    replaces every per-neuron activation layer (options dropped); dropout goes after each hidden activation."""
+    b = copy.deepcopy(spec)
+    t = b.setdefault("train", {})
+    opt = t.setdefault("optimizer", {})
+    if knob == "learning rate":
+        opt["lr"] = value
+    elif knob == "optimizer":
+        kind, options = optimizer_options(value, {})
+        t["optimizer"] = {"type": kind, "lr": opt.get("lr", 0.01), "weight_decay": opt.get("weight_decay", 0.0),
+                          **options}
+    elif knob == "activation":
+        LAYERS.get(value, "activation")
+        kinds = activations()
+        for layer in _layers(b):
+            if layer.get("type") in kinds:
+                layer.clear()
+                layer["type"] = value
+    elif knob == "initialisation":
+        t["init"] = value
+    elif knob == "batch size":
+        t["batch_size"] = value
+    elif knob == "weight decay":
+        opt["weight_decay"] = value
+    elif knob == "dropout":
+        b = add_dropout(b, value)
+    else:
+        raise PlaygroundError(f"unknown knob {knob!r}; one of {', '.join(KNOBS)}")
+    return b
 
 
 def key_args(layer: dict) -> str:

@@ -20,11 +20,12 @@ from .build import build, build_layers
 from .data import DataInfo, load_cached
 from .export_data import DataCode, data_code
 from .export_template import DROP, SCRIPT
+from .losses import LOSSES
 from .modules import PositionalEncoding, Recurrent, SelfAttention
 from .registry import PlaygroundError, check_options, suggest
 from .runs import WEIGHTS, load_model, load_run
 from .spec import Spec, from_json, load
-from .train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
+from .train import INITS, SCHEDULERS, make_optimizer
 
 FORMATS = ("python", "onnx")
 OPSET = 17  # old enough for every current onnxruntime (web and mobile too), new enough for LayerNormalization
@@ -132,9 +133,7 @@ def _optimizer_code(spec: Spec) -> str:
     """The optimizer playground makes (its registry entry, on a stand-in parameter), as a constructor call:
     the learning rate and weight decay, and every setting that differs from torch's default (fused Adam …)."""
     o = spec.train.optimizer
-    kind = OPTIMIZERS.get(o.type, "train.optimizer.type")
-    made = kind.make([nn.Parameter(torch.zeros(1))], o.lr, o.weight_decay,
-                     **check_options(kind.params, o.options(), f"train.optimizer ({o.type})"))
+    made = make_optimizer(spec, [nn.Parameter(torch.zeros(1))])
     cls = type(made)
     if getattr(torch.optim, cls.__name__, None) is not cls:
         raise PlaygroundError(f"train.optimizer: {o.type} has no torch.optim form to export", path="train.optimizer")

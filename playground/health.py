@@ -20,12 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .layers import activation
+from .losses import LOSSES
 from .probe import layer_name, layers_of, param_layers
 from .registry import Param, PlaygroundError, check_options
-from .train import LOSSES
-
-RELU_FAMILY = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
-SATURATING = (nn.Sigmoid, nn.Tanh)
 
 TRACK_PARAMS = (
     Param("stats", "bool", True, help="Send per-layer weight and gradient norms and histograms."),
@@ -159,14 +157,16 @@ class Tracker:
 def activation_health(model: nn.Module, x: torch.Tensor, chunk: int = 1024) -> list[dict]:
     """Dead units of every ReLU-family layer and saturated outputs of every Sigmoid/Tanh layer, over `x`.
 
-    ReLU family (ReLU, LeakyReLU, ELU, GELU, SiLU): a unit is dead when its input is ≤ 0 for every sample
-    of `x` (a ReLU then outputs 0 and passes no gradient); a unit is a feature, or a whole channel of an
-    image. Entry: layer, name, type, kind 'dead', units, dead, dead_pct. Sigmoid/Tanh: the share of
-    outputs in the flat tails (|tanh| > 0.99; sigmoid < 0.01 or > 0.99). Entry: layer, name, type,
-    kind 'saturation', values, saturated, saturated_pct. Runs in eval mode, in chunks of `chunk` samples.
+    The families are the activation registry's (activations.py). ReLU family (ReLU, LeakyReLU, ELU, GELU,
+    SiLU): a unit is dead when its input is ≤ 0 for every sample of `x` (a ReLU then outputs 0 and passes no
+    gradient); a unit is a feature, or a whole channel of an image. Entry: layer, name, type, kind 'dead',
+    units, dead, dead_pct. Saturating (Sigmoid, Tanh): the share of outputs in the flat tails, within 0.01
+    of either end of the range (|tanh| > 0.99; sigmoid < 0.01 or > 0.99). Entry: layer, name, type, kind
+    'saturation', values, saturated, saturated_pct. Runs in eval mode, in chunks of `chunk` samples.
     """
     layers = layers_of(model)
-    watch = {i for i, m in enumerate(layers) if isinstance(m, RELU_FAMILY + SATURATING)}
+    kinds = [activation(type(m).__name__) for m in layers]  # the registry's family of each activation layer
+    watch = {i for i, a in enumerate(kinds) if a is not None and a.family in ("relu", "saturating")}
     alive: dict[int, torch.Tensor] = {}  # per unit: positive on some sample
     sat: dict[int, torch.Tensor] = {}  # saturated outputs counted
     total: dict[int, int] = {}
@@ -182,13 +182,14 @@ def activation_health(model: nn.Module, x: torch.Tensor, chunk: int = 1024) -> l
                     h = h[0]
                 if i not in watch:
                     continue
-                if isinstance(m, RELU_FAMILY):
+                if kinds[i].family == "relu":
                     # (B, C, H, W): a channel is the unit; otherwise every output element is one
                     pos = (h > 0).flatten(2).any(2) if h.dim() == 4 else (h > 0).flatten(1)
                     pos = pos.any(0)
                     alive[i] = pos if i not in alive else alive[i] | pos
                 else:
-                    s = (h.abs() > 0.99) if isinstance(m, nn.Tanh) else ((h < 0.01) | (h > 0.99))
+                    lo, hi = kinds[i].bounds  # the flat tails: within 0.01 of either end of its range
+                    s = (h < lo + 0.01) | (h > hi - 0.01)
                     sat[i] = s.sum() + sat.get(i, 0)
                     total[i] = total.get(i, 0) + h.numel()
     finally:

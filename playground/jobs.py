@@ -115,9 +115,9 @@ class Job:
         self.spec = spec  # a new dict: runs kept elsewhere keep the spec they ran with
         self.pool._command(self, "tune", changes)
 
-    def stop(self) -> None:
-        """End the job; its worker frees the model."""
-        self.pool._stop(self)
+    def stop(self, reason: str = "") -> None:
+        """End the job; its worker frees the model. `reason` becomes its message (default: stopped by the user)."""
+        self.pool._stop(self, reason)
 
     def snapshot(self, timeout: float = 5.0, max_age: float = 0.25) -> dict | None:
         """The job's weights ({name: numpy array}) from its worker; None if gone. Requests are rate-bounded:
@@ -378,13 +378,13 @@ class JobPool:
             _put(self._workers[job.worker].commands, (cmd[0], job.id, *cmd[1:]))
             return True
 
-    def _stop(self, job: Job) -> None:
+    def _stop(self, job: Job, reason: str = "") -> None:
         with self._lock:
             if job in self._pending:
                 self._pending.remove(job)
-                job._apply({"type": "state", "state": "stopped", "message": "stopped before it started"})
+                job._apply({"type": "state", "state": "stopped", "message": reason or "stopped before it started"})
                 return
-        self._command(job, "stop")
+        self._command(job, "stop", reason)
 
     def _read_events(self) -> None:
         # Wait on every worker's pipe and on its process sentinel at once: events arrive without

@@ -22,9 +22,10 @@ from torch import nn
 
 from . import presets
 from .data import load_cached
-from .registry import PlaygroundError, Registry
+from .losses import LOSSES
+from .registry import PlaygroundError, check_options
 from .spec import Spec, from_dict
-from .train import LOSSES, Trainer
+from .train import OPTIMIZERS, Trainer, optimizer_choice
 
 Directions = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
 MAX_PATH_FLOATS = 16_000_000  # weights kept over all recorded path points (128 MB as float64)
@@ -174,17 +175,11 @@ def pca_directions(states: Iterable[dict], center: dict) -> tuple[Directions, li
 
 # ---- optimizers racing from the same start -------------------------------------------------------
 
-PATH_OPTIMIZERS: Registry[tuple[Callable, float]] = Registry("optimizer")
-for _name, _make, _lr in [
-    ("SGD", lambda ps, lr: torch.optim.SGD(ps, lr), 0.05),
-    ("SGD+momentum", lambda ps, lr: torch.optim.SGD(ps, lr, momentum=0.9), 0.05),
-    ("SGD+nesterov", lambda ps, lr: torch.optim.SGD(ps, lr, momentum=0.9, nesterov=True), 0.05),
-    ("RMSprop", lambda ps, lr: torch.optim.RMSprop(ps, lr), 0.003),
-    ("Adam", lambda ps, lr: torch.optim.Adam(ps, lr), 0.003),
-    ("AdamW", lambda ps, lr: torch.optim.AdamW(ps, lr), 0.003),
-    ("Adagrad", lambda ps, lr: torch.optim.Adagrad(ps, lr), 0.03),
-]:
-    PATH_OPTIMIZERS.add(_name, (_make, _lr))
+def _optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    """An optimizer of the shared vocabulary (`train.optimizer_names`) with its own option defaults, no decay."""
+    kind, options, _ = optimizer_choice(name, "optimizers")
+    entry = OPTIMIZERS.get(kind)
+    return entry.make(params, lr, 0.0, **check_options(entry.params, options, f"optimizer {name}"))
 
 
 def _state(model: nn.Module) -> dict[str, np.ndarray]:
@@ -201,15 +196,16 @@ def optimizer_paths(spec: Spec | dict | str, optimizers: Iterable[str] = ("SGD",
     displacements from it: random directions in a space of thousands of weights are nearly orthogonal to
     every path, so the paths would barely move on them; the principal plane keeps as much of the paths'
     movement as a plane can (Li et al. 2018, §7), so the optimizers' different routes show. `spec` is a Spec,
-    a spec dict or a preset name; `points` caps the recorded points per path (fewer for big models). `lr` is one rate
-    for all, a dict by optimizer, or None for each one's default (PATH_OPTIMIZERS). Returns optimizers,
-    lr {name: lr}, steps, paths {name: (k, 2) coordinates}, path_steps {name: (k,) step numbers},
-    path_loss {name: (k,) loss at each recorded point}, explained (the plane's share of the movement) and
-    landscape (as `loss_landscape`, on the same plane and `max_samples` training samples).
+    a spec dict or a preset name; `optimizers` are names of `train.optimizer_names()`; `points` caps the recorded
+    points per path (fewer for big models). `lr` is one rate for all, a dict by optimizer, or None for each one's
+    suitable rate (the optimizer registry's `lr`). Returns optimizers, lr {name: lr}, steps, paths {name: (k, 2)
+    coordinates}, path_steps {name: (k,) step numbers}, path_loss {name: (k,) loss at each recorded point},
+    explained (the plane's share of the movement) and landscape (as `loss_landscape`, on the same plane and
+    `max_samples` training samples).
     """
     spec = presets.get(spec) if isinstance(spec, str) else spec if isinstance(spec, Spec) else from_dict(spec)
     names = list(optimizers)
-    defaults = {n: PATH_OPTIMIZERS.get(n, "optimizers")[1] for n in names}
+    defaults = {n: optimizer_choice(n, "optimizers")[2] for n in names}
     if not 1 <= steps <= 5000:
         raise PlaygroundError(f"steps must be between 1 and 5000, got {steps}")
     if isinstance(lr, dict):
@@ -235,7 +231,7 @@ def optimizer_paths(spec: Spec | dict | str, optimizers: Iterable[str] = ("SGD",
         model = copy.deepcopy(start_model)
         model.train()
         torch.manual_seed(spec.train.seed)  # the same dropout masks too
-        opt = PATH_OPTIMIZERS.get(n)[0](model.parameters(), rates[n])
+        opt = _optimizer(n, model.parameters(), rates[n])
         states, at = [start], [0]
         for s, idx in enumerate(batches, 1):
             opt.zero_grad(set_to_none=True)

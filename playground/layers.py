@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .activations import BUILTIN, Activation
 from .modules import PositionalEncoding, Recurrent, SelfAttention
 from .registry import Param, PlaygroundError, Registry
 
@@ -53,6 +54,7 @@ class LayerType:
     params: tuple[Param, ...]
     make: Callable[..., tuple[nn.Module, Signal]]
     inferred: tuple[str, ...] = ()  # torch arguments we compute from the input shape
+    activation: Activation | None = None  # an activation's extras (see activations.py)
 
 
 LAYERS: Registry[LayerType] = Registry("layer type")
@@ -369,29 +371,31 @@ def _posenc(x, ctx):
 
 # ---- activations -----------------------------------------------------------------------------
 
-def _activation(name: str, description: str, *params: Param, build=None):
+def add_activation(a: Activation) -> None:
+    """Register an activation as a layer (category "activation"); it then shows wherever activations are listed."""
     def make(x, ctx, **kw):
         need_floats(x)
         if "dim" in kw and not -len(x.shape) - 1 <= kw["dim"] <= len(x.shape):  # else torch fails in forward
             raise ShapeError(f"dim {kw['dim']} does not exist in input of shape {x}; set dim = -1 (the last)",
                              fix={"action": "set", "key": "dim", "value": -1})
-        return (build or getattr(nn, name))(**kw), x
-    register(name, "activation", description, *params)(make)
+        return (a.build or getattr(nn, a.name))(**kw), x
+    LAYERS.add(a.name, LayerType(a.name, "activation", a.description, a.params, make, activation=a))
 
 
-_activation("ReLU", "max(0, x): cheap, and gradients do not vanish for positive inputs.")
-_activation("LeakyReLU", "Like ReLU but lets a small slope through for negative inputs (no dead neurons).",
-            Param("negative_slope", "float", 0.01, 0.0, 1.0, help="Slope for negative inputs."))
-_activation("ELU", "Smooth ReLU that goes to -alpha for negative inputs.",
-            Param("alpha", "float", 1.0, 0.0, 10.0, help="Value approached for very negative inputs."))
-_activation("GELU", "Gaussian-weighted ReLU used in Transformers.")
-_activation("SiLU", "x · sigmoid(x) (Swish): smooth and non-monotonic.")
-_activation("Sigmoid", "Squashes to (0, 1); saturates, so deep stacks of it make gradients vanish.")
-_activation("Tanh", "Squashes to (-1, 1); zero-centred sigmoid.")
-_activation("Softplus", "log(1 + eˣ): a smooth ReLU.")
-_activation("Softmax", "Turns a vector into probabilities that sum to 1 (losses here already include it).",
-            Param("dim", "int", -1, -8, 8, help="Dimension that sums to 1."))
-_activation("Identity", "Passes its input through unchanged (a 'linear' activation).")
+for _a in BUILTIN:
+    add_activation(_a)
+
+
+def activations(elementwise: bool = True) -> list[str]:
+    """The registered activations in registration order; only those acting on each value alone unless
+    `elementwise` is False."""
+    return [n for n, t in LAYERS.items() if t.activation is not None and (t.activation.elementwise or not elementwise)]
+
+
+def activation(name: str) -> Activation | None:
+    """What is known of the activation layer called `name` (a spec's or a module's type name); None for others."""
+    entry = LAYERS.entries.get(name)
+    return entry.activation if entry is not None else None
 
 
 # ---- shape -----------------------------------------------------------------------------------

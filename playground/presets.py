@@ -6,6 +6,8 @@ import functools
 import json
 from importlib import resources
 
+from .data import DATASETS
+from .losses import default as default_loss
 from .registry import PlaygroundError, suggest
 from .spec import Spec, from_dict
 
@@ -33,3 +35,11 @@ def get(name: str) -> Spec:
 def listing() -> list[tuple[str, str]]:
     """(name, title) of every preset."""
     return [(n, json.loads(t).get("name", n)) for n, t in _files().items()]
+
+
+def blank(dataset: str) -> dict:
+    """A setup with no layers yet on `dataset`: the loss its task starts with, Adam, and the usual sizes."""
+    task = DATASETS.get(dataset, "data.name").task
+    return {"version": 1, "name": f"My {dataset} network", "data": {"name": dataset}, "model": {"layers": []},
+            "train": {"loss": default_loss(task), "optimizer": {"type": "Adam", "lr": 0.01}, "batch_size": 32,
+                      "epochs": 30}}

@@ -17,16 +17,15 @@ import torch
 from torch import nn
 
 from .data import FEATURES, POINT_RANGE
+from .layers import activations
 from .modules import Recurrent, SelfAttention
 from .registry import PlaygroundError, Registry
-
-ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Identity,
-               nn.Softmax, nn.Dropout)
 
 
 @torch.no_grad()
 def report(trainer) -> dict:
-    """End-of-run evaluation on the validation split: confusion matrix, or predicted vs. true values."""
+    """End-of-run evaluation on the validation split: confusion matrix, images and their reconstructions, or
+    predicted vs. true values."""
     out = trainer.predict(trainer.data.x_val)
     info = trainer.data.info
     if info.classification:
@@ -36,6 +35,8 @@ def report(trainer) -> dict:
         cm = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
         return {"kind": "confusion", "classes": info.class_names, "matrix": cm.tolist(),
                 "accuracy": float((pred == true).mean())}
+    if info.task == "reconstruction" and len(info.input_shape) == 3:  # images in, images out: show them
+        return _reconstructions(trainer.data.y_val, out)  # the target is the input
     true = trainer.data.y_val.reshape(len(out), -1)[:, 0].numpy()
     pred = out.reshape(len(out), -1)[:, 0].numpy()
     keep = np.arange(min(len(true), 500))
@@ -43,14 +44,23 @@ def report(trainer) -> dict:
             "mse": float(((out - trainer.data.y_val.reshape(out.shape)) ** 2).mean())}
 
 
+def _reconstructions(x: torch.Tensor, out: torch.Tensor, k: int = 8) -> dict:
+    """The first `k` validation images and the model's rebuilt versions, as (k, H, W) arrays (channels averaged),
+    and the reconstruction error over the whole validation split."""
+    rebuilt = out.reshape(x.shape)  # (N, C, H, W)
+    return {"kind": "reconstruction", "inputs": x[:k].mean(1).numpy(), "outputs": rebuilt[:k].mean(1).numpy(),
+            "mse": float(((rebuilt - x) ** 2).mean())}
+
+
 def neuron_layers(model: nn.Module) -> list[int]:
     """Indices of the module outputs that show each dense layer's neurons (after its activation)."""
     mods = list(model)
+    after = set(activations(elementwise=False)) | {"Dropout"}  # what a dense layer's neurons pass through
     shown = []
     for i, m in enumerate(mods[:-1]):
         if isinstance(m, nn.Linear):
             j = i
-            while j + 1 < len(mods) and isinstance(mods[j + 1], ACTIVATIONS):
+            while j + 1 < len(mods) and type(mods[j + 1]).__name__ in after:
                 j += 1
             shown.append(j)
     return shown
@@ -61,11 +71,39 @@ def features_of(points: np.ndarray, names: list[str]) -> np.ndarray:
     return np.stack([FEATURES[f](points) for f in names], 1).astype(np.float32)
 
 
-def _grid(res: int) -> np.ndarray:
+def grid_points(res: int) -> np.ndarray:
     """(res*res, 2) points of a res×res grid over the plot, row 0 at the top (y = +6)."""
     lin = np.linspace(-POINT_RANGE, POINT_RANGE, res, dtype=np.float32)
     gx, gy = np.meshgrid(lin, lin[::-1])
     return np.stack([gx.ravel(), gy.ravel()], 1)
+
+
+def surface_of(out: torch.Tensor, info, loss) -> torch.Tensor:
+    """What a 2-D model's outputs over the grid show: (n, classes) probabilities for a classifier (read
+    as its loss trained them), else the first output (n, 1)."""
+    return loss.probabilities(out) if info.classification else out[:, :1]
+
+
+@torch.no_grad()
+def decision_surface(model: nn.Module, info, loss, res: int = 100) -> np.ndarray:
+    """(res, res, C) decision surface of a 2-D point model over the plot, row 0 at the top (see `surface_of`)."""
+    if info.modality != "points":
+        raise PlaygroundError(f"a decision surface needs a 2-D point dataset; {info.name} is {info.modality}")
+    x = torch.from_numpy(features_of(grid_points(res), info.feature_names))
+    out = outputs(model, x)
+    return surface_of(out, info, loss).reshape(res, res, -1).numpy()
+
+
+@torch.no_grad()
+def outputs(model: nn.Module, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """The model's outputs for `x` in chunks (bounded memory), in eval mode, on the CPU; the mode is restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        device = next((p.device for p in model.parameters()), x.device)
+        return torch.cat([model(x[i:i + chunk].to(device)).cpu() for i in range(0, len(x), chunk)])
+    finally:
+        model.train(was_training)
 
 
 @torch.no_grad()
@@ -84,26 +122,20 @@ def grid2d(trainer, res: int = 40, points: int = 300, neuron_res: int | None = N
     nres = neuron_res or res
     was_training = model.training
     model.eval()
-    x = torch.from_numpy(features_of(_grid(res), info.feature_names)).to(trainer.device)
+    x = torch.from_numpy(features_of(grid_points(res), info.feature_names)).to(trainer.device)
     outs = []
     for m in mods:
         x = m(x)
         outs.append(x)
     if nres != res:  # a second, small pass for the thumbnails
-        x = torch.from_numpy(features_of(_grid(nres), info.feature_names)).to(trainer.device)
+        x = torch.from_numpy(features_of(grid_points(nres), info.feature_names)).to(trainer.device)
         small = []
         for m in mods[: (shown[-1] + 1 if shown else 0)]:
             x = m(x)
             small.append(x)
     else:
         small = outs
-    out = outs[-1]
-    if info.classification:
-        surface = (torch.sigmoid(out[:, :1]) if out.shape[1] == 1 else torch.softmax(out, 1))
-        if surface.shape[1] == 1:
-            surface = torch.cat([1 - surface, surface], 1)
-    else:
-        surface = out[:, :1]
+    surface = surface_of(outs[-1], info, trainer.loss_type)
     # The last hidden layer's view of the training points (first two PCA axes if it is wider than 2).
     hidden = trainer.x_train[:points]
     for m in mods[: (shown[-1] + 1 if shown else 0)]:

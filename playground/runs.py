@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
+from torch import nn
 
+from .build import build
+from .data import DataInfo, load_cached
 from .registry import PlaygroundError
 from .spec import Spec, load
 
@@ -48,20 +51,25 @@ def load_run(directory: str | Path) -> tuple[Spec, dict[str, torch.Tensor] | Non
     return spec, weights, metrics
 
 
+def model_from(spec: Spec, info: DataInfo, weights: dict, where: str = "the weights") -> nn.Module:
+    """The spec's model with `weights` ({name: tensor or numpy array}, a whole state dict), on the CPU, in
+    eval mode; weights that do not fit the spec (a wrong shape, a missing or unknown name) raise
+    PlaygroundError naming `where`."""
+    model = build(spec, info)
+    state = {k: v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)) for k, v in weights.items()}
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # tensors of the wrong shape (strict=False only forgives missing names)
+        raise PlaygroundError(f"{where} do not fit its spec ({str(e).splitlines()[-1].strip()})") from None
+    if missing or unexpected:
+        raise PlaygroundError(f"{where} do not fit its spec (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model.eval()
+
+
 def load_model(directory: str | Path):
     """The run's model with its trained weights (on the CPU), its spec and its dataset info."""
-    from .build import build
-    from .data import load_cached
     spec, weights, _ = load_run(directory)
     info = load_cached(spec.data).info
-    model = build(spec, info)
-    if weights is not None:
-        try:
-            missing, unexpected = model.load_state_dict(weights, strict=False)
-        except RuntimeError as e:  # tensors of the wrong shape (strict=False only forgives missing names)
-            raise PlaygroundError(f"the weights in {directory} do not fit its spec "
-                                  f"({str(e).splitlines()[-1].strip()})") from None
-        if missing or unexpected:
-            raise PlaygroundError(f"the weights in {directory} do not fit its spec "
-                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
-    return model.eval(), spec, info
+    if weights is None:
+        return build(spec, info).eval(), spec, info
+    return model_from(spec, info, weights, f"the weights in {directory}"), spec, info

@@ -12,17 +12,17 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .data import FEATURES
+from .data import CLASSES_PARAM, DATASETS, FEATURES
+from .layers import activations as layer_activations
+from .losses import LOSSES as LOSS_TYPES  # not LOSSES: that name is the page's losses (see `__getattr__`)
+from .losses import for_problem
+from .train import OPTIMIZERS as OPTIMIZER_TYPES
+from .train import optimizer_name, optimizer_names, optimizer_options
 
-CLASSIFICATION = ("circle", "xor", "gauss", "spiral", "moons")
-REGRESSION = ("plane", "multigauss")
-WITH_CLASSES = ("gauss", "spiral")  # sets with a `classes` option (2 to 6)
-MAX_CLASSES = 6
-ACTIVATIONS = ("Tanh", "ReLU", "Sigmoid", "Identity", "LeakyReLU", "ELU", "GELU", "SiLU")
+MAX_CLASSES = int(CLASSES_PARAM.max)
+FIRST_ACTIVATIONS = ("Tanh", "ReLU", "Sigmoid", "Identity")  # TensorFlow Playground's four, listed first
 ACTIVATION_LABELS = {"Identity": "Linear"}  # TensorFlow Playground's name for no activation
-OPTIMIZERS = ("SGD", "Momentum", "Adam", "RMSprop", "AdamW", "Adagrad")  # Momentum = SGD with momentum
-MOMENTUM = 0.9
-LOSSES = {"classification": ("cross_entropy", "bce_with_logits"), "regression": ("mse", "l1", "huber")}
+PROBLEMS = ("classification", "regression")
 REGULARIZATIONS = ("none", "L1", "L2")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # the spec caps weight decay and L1 at 1
@@ -30,6 +30,60 @@ DROPOUTS = (0.0, 0.1, 0.2, 0.3, 0.5)
 MAX_LAYERS = 6  # hidden layers
 MAX_NEURONS = 16  # per hidden layer (TensorFlow Playground: 8)
 MAX_BATCH = 30
+
+
+# ---- what the page offers, read from the registries (adding a 2-D dataset, an activation or an optimizer
+# is one registry entry); the constants CLASSIFICATION, REGRESSION, WITH_CLASSES, ACTIVATIONS, OPTIMIZERS
+# and LOSSES are these, read at each access (see `__getattr__`) ----------------------------------------
+
+def datasets(problem: str) -> tuple[str, ...]:
+    """The 2-D point datasets of a problem ('classification' or 'regression'), in registry order."""
+    return tuple(n for n, d in DATASETS.items()
+                 if d.modality == "points" and (d.task in ("binary", "multiclass")) == (problem == "classification"))
+
+
+def with_classes() -> tuple[str, ...]:
+    """The 2-D point datasets with a number of classes to choose (2 to MAX_CLASSES)."""
+    return tuple(n for n, d in DATASETS.items()
+                 if d.modality == "points" and any(p.name == "classes" for p in d.params))
+
+
+def activations() -> tuple[str, ...]:
+    """The per-neuron activations, TensorFlow Playground's four first."""
+    names = layer_activations()
+    return tuple(n for n in FIRST_ACTIVATIONS if n in names) + tuple(n for n in names if n not in FIRST_ACTIVATIONS)
+
+
+def optimizers() -> tuple[str, ...]:
+    """Every optimizer and named variant (`train.optimizer_names`)."""
+    return tuple(optimizer_names())
+
+
+def problem_losses() -> dict[str, tuple[str, ...]]:
+    """The losses of each problem, its default first."""
+    return {p: tuple(for_problem(p == "classification")) for p in PROBLEMS}
+
+
+_DERIVED = {"CLASSIFICATION": lambda: datasets("classification"), "REGRESSION": lambda: datasets("regression"),
+            "WITH_CLASSES": with_classes, "ACTIVATIONS": activations, "OPTIMIZERS": optimizers,
+            "LOSSES": problem_losses}
+
+
+def __getattr__(name: str):
+    """The lists above under their constant names (`tfplay.ACTIVATIONS`), always as the registries are now."""
+    if name in _DERIVED:
+        return _DERIVED[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _problem(dataset: str) -> str:
+    return "regression" if dataset in datasets("regression") else "classification"
+
+
+def _outputs(loss: str, classes: int) -> int:
+    """Neurons of the output layer: one per class for a loss on class labels, else one."""
+    entry = LOSS_TYPES.entries.get(loss)
+    return classes if entry is not None and entry.kind == "labels" else 1
 
 
 @dataclass(frozen=True)
@@ -56,19 +110,19 @@ class Settings:
 
     @property
     def problem(self) -> str:
-        return "regression" if self.dataset in REGRESSION else "classification"
+        return _problem(self.dataset)
 
     @property
     def n_classes(self) -> int:
         """Classes of the dataset (0 for regression)."""
         if self.problem == "regression":
             return 0
-        return self.classes if self.dataset in WITH_CLASSES else 2
+        return self.classes if self.dataset in with_classes() else 2
 
     @property
     def outputs(self) -> int:
         """Neurons of the output layer."""
-        return self.n_classes if self.loss == "cross_entropy" else 1
+        return _outputs(self.loss, self.n_classes) if self.problem == "classification" else 1
 
 
 def label(activation: str) -> str:
@@ -92,7 +146,7 @@ def from_spec(spec: Any) -> Settings | None:
 def _read(spec: dict) -> Settings | None:
     d, layers, t = spec["data"], spec["model"]["layers"], spec.get("train", {})
     name = d["name"]
-    if name not in CLASSIFICATION + REGRESSION:
+    if name not in datasets("classification") + datasets("regression"):
         return None
     features = tuple(d.get("features", ("x1", "x2")))
     if not features or any(f not in FEATURES for f in features) or len(set(features)) != len(features):
@@ -101,21 +155,20 @@ def _read(spec: dict) -> Settings | None:
     if hidden is None:
         return None
     out = layers[-1].get("out_features")
-    classes = int(d.get("classes", 2)) if name in WITH_CLASSES else 2
-    problem = "regression" if name in REGRESSION else "classification"
+    classes = int(d.get("classes", 2)) if name in with_classes() else 2
+    problem = _problem(name)
     loss = t.get("loss", "cross_entropy")
-    if loss not in LOSSES[problem]:
+    if loss not in problem_losses()[problem]:
         return None
-    want = 1 if problem == "regression" or loss == "bce_with_logits" else classes
+    want = _outputs(loss, classes) if problem == "classification" else 1
     if out != want:
         return None
     o = dict(t.get("optimizer", {}))
     kind = o.pop("type", "Adam")
     lr, wd = float(o.pop("lr", 0.01)), float(o.pop("weight_decay", 0.0))
-    if kind not in OPTIMIZERS:
+    if kind not in OPTIMIZER_TYPES:
         return None
-    if kind == "SGD" and float(o.get("momentum", 0) or 0) > 0:
-        kind = "Momentum"
+    kind = optimizer_name(kind, o)
     l1 = float(t.get("l1", 0.0))
     reg, rate = ("L1", l1) if l1 > 0 else ("L2", wd) if wd > 0 else ("none", 0.0)
     return Settings(
@@ -139,7 +192,7 @@ def _mlp(layers: list[dict]) -> tuple[list[int] | None, list[str], list[float]]:
         hidden.append(int(layer["out_features"]))
         i += 1
         act = "Identity"
-        if i < len(layers) - 1 and layers[i].get("type") in ACTIVATIONS:
+        if i < len(layers) - 1 and layers[i].get("type") in activations():
             act = layers[i]["type"]
             i += 1
         acts.append(act)
@@ -171,15 +224,10 @@ def to_spec(s: Settings, base: dict | None = None) -> dict:
     spec = copy.deepcopy(base) if base else {"version": 1, "name": "2-D playground"}
     data = {"name": s.dataset, "n_samples": s.n_samples, "noise": s.noise / 100,
             "val_fraction": round(1 - s.train_ratio / 100, 4), "seed": s.seed, "features": list(s.features)}
-    if s.dataset in WITH_CLASSES:
+    if s.dataset in with_classes():
         data["classes"] = s.classes
-    opt = {"type": "SGD" if s.optimizer == "Momentum" else s.optimizer, "lr": s.lr,
-           "weight_decay": s.reg_rate if s.regularization == "L2" else 0.0}
-    keep = {"SGD": ("nesterov",), "Momentum": ("momentum", "nesterov"), "Adam": ("beta1", "beta2"),
-            "AdamW": ("beta1", "beta2"), "RMSprop": ("alpha", "momentum")}.get(s.optimizer, ())
-    opt.update({k: v for k, v in s.extra.items() if k in keep})
-    if s.optimizer == "Momentum" and not opt.get("momentum"):
-        opt["momentum"] = MOMENTUM
+    kind, options = optimizer_options(s.optimizer, s.extra)
+    opt = {"type": kind, "lr": s.lr, "weight_decay": s.reg_rate if s.regularization == "L2" else 0.0, **options}
     train = dict(spec.get("train", {}))
     train.update(loss=s.loss, optimizer=opt, batch_size=s.batch_size,
                  l1=s.reg_rate if s.regularization == "L1" else 0.0)
@@ -204,15 +252,15 @@ def coerce(spec: Any) -> Settings:
     s = Settings()
     try:
         d = spec["data"]
-        if d.get("name") in CLASSIFICATION + REGRESSION:
+        if d.get("name") in datasets("classification") + datasets("regression"):
             s = replace(s, dataset=d["name"], noise=round(100 * float(d.get("noise", 0))),
                         train_ratio=round(100 * (1 - float(d.get("val_fraction", 0.5)))), seed=int(d.get("seed", 0)),
                         n_samples=int(d.get("n_samples", 500)), classes=int(d.get("classes", 2)),
                         features=tuple(d.get("features", ("x1", "x2"))), loss="")
-        layers = spec["model"]["layers"]
-        sizes = [x["out_features"] for x in layers[:-1] if x.get("type") == "Linear"
+        stack = spec["model"]["layers"]
+        sizes = [x["out_features"] for x in stack[:-1] if x.get("type") == "Linear"
                  and isinstance(x.get("out_features"), int)][:MAX_LAYERS]
-        acts = [x["type"] for x in layers if x.get("type") in ACTIVATIONS]
+        acts = [x["type"] for x in stack if x.get("type") in activations()]
         if sizes:
             s = replace(s, hidden=tuple(sizes), activations=((acts or ["Tanh"])[0],) * len(sizes))
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -224,10 +272,10 @@ def coerce(spec: Any) -> Settings:
 
 def check(s: Settings) -> Settings:
     """Clamp every field into what the page and the spec allow (so no widget value can break a spec)."""
-    dataset = s.dataset if s.dataset in CLASSIFICATION + REGRESSION else "circle"
-    problem = "regression" if dataset in REGRESSION else "classification"
+    dataset = s.dataset if s.dataset in datasets("classification") + datasets("regression") else "circle"
+    problem = _problem(dataset)
     hidden = tuple(min(MAX_NEURONS, max(1, int(n))) for n in s.hidden)[:MAX_LAYERS]
-    acts = tuple(a if a in ACTIVATIONS else "Tanh" for a in s.activations)[: len(hidden)]
+    acts = tuple(a if a in activations() else "Tanh" for a in s.activations)[: len(hidden)]
     acts += (acts[-1] if acts else "Tanh",) * (len(hidden) - len(acts))
     feats = tuple(f for f in FEATURES if f in s.features) or ("x1",)
     return replace(
@@ -236,10 +284,10 @@ def check(s: Settings) -> Settings:
         batch_size=_clamp(int(s.batch_size), 1, 65536), classes=_clamp(int(s.classes), 2, MAX_CLASSES),
         features=feats, hidden=hidden, activations=acts, dropout=float(min(0.9, max(0.0, s.dropout))),
         lr=float(min(10.0, max(1e-6, s.lr))) if math.isfinite(s.lr) else 0.03,
-        optimizer=s.optimizer if s.optimizer in OPTIMIZERS else "SGD",
+        optimizer=s.optimizer if s.optimizer in optimizers() else "SGD",
         regularization=s.regularization if s.regularization in REGULARIZATIONS else "none",
         reg_rate=float(min(1.0, max(0.0, s.reg_rate))) if math.isfinite(s.reg_rate) else 0.0,
-        loss=s.loss if s.loss in LOSSES[problem] else LOSSES[problem][0])
+        loss=s.loss if s.loss in problem_losses()[problem] else problem_losses()[problem][0])
 
 
 def _clamp(v: int, lo: int, hi: int) -> int:
@@ -248,10 +296,9 @@ def _clamp(v: int, lo: int, hi: int) -> int:
 
 def with_problem(s: Settings, problem: str) -> Settings:
     """Switch classification <-> regression: the first dataset of that kind, and its loss."""
-    if problem == s.problem or problem not in LOSSES:
+    if problem == s.problem or problem not in PROBLEMS:
         return s
-    return check(replace(s, dataset=(CLASSIFICATION if problem == "classification" else REGRESSION)[0],
-                         loss=LOSSES[problem][0]))
+    return check(replace(s, dataset=datasets(problem)[0], loss=problem_losses()[problem][0]))
 
 
 def add_layer(s: Settings) -> Settings:
@@ -278,7 +325,7 @@ def resize(s: Settings, layer: int, delta: int) -> Settings:
 
 def set_activation(s: Settings, activation: str, layer: int | None = None) -> Settings:
     """One layer's activation, or every layer's when `layer` is None."""
-    if activation not in ACTIVATIONS:
+    if activation not in activations():
         return s
     acts = list(s.activations)
     for i in range(len(acts)) if layer is None else [layer] if 0 <= layer < len(acts) else []:

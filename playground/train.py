@@ -1,4 +1,4 @@
-"""Training: the loss, optimizer, schedule and init registries, and a Trainer that steps one batch at a time.
+"""Training: the optimizer, schedule and init registries, and a Trainer that steps one batch at a time.
 
 The hot loop does exactly what a hand-written PyTorch loop does plus one on-device add for the running
 loss (and one for the running accuracy): metrics stay on the device and are read once an epoch, so the
@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .build import build
-from .data import DataInfo, Dataset, load
+from .build import build, summarize
+from .data import DataInfo, Dataset, load, load_cached
+from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
 from .spec import Spec
 
@@ -27,65 +27,23 @@ class TrainingError(PlaygroundError):
     """Training cannot go on (the loss became NaN, the device is missing, ...)."""
 
 
-# ---- losses ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LossType:
-    name: str
-    description: str
-    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    kind: str  # "labels" (class indices) | "binary" (0/1 logits) | "values"
-
-    def shapes(self, info: DataInfo) -> list[tuple[int, ...]]:
-        """Output shapes this loss accepts on this dataset (first = preferred); refuses a task it cannot fit."""
-        k = info.n_classes
-        if self.kind == "labels":
-            if not info.classification:
-                raise PlaygroundError(f"train.loss: {self.name} needs a classification dataset, but {info.name} "
-                                      f"is {info.task}; use mse", path="train.loss")
-            return [(k,)]
-        if info.classification:
-            return [(1,), (k,)] if k == 2 else [(k,)]
-        if self.kind == "binary" and info.task not in ("segmentation", "reconstruction"):
-            raise PlaygroundError(f"train.loss: {self.name} needs 0/1 targets, but {info.name} is {info.task}; "
-                                  "use mse", path="train.loss")
-        return [tuple(info.target_shape)]
-
-    def expects(self, info: DataInfo) -> tuple[int, ...]:
-        """The preferred output shape."""
-        return self.shapes(info)[0]
-
-    def target(self, y: torch.Tensor, info: DataInfo, out_shape: tuple[int, ...]) -> torch.Tensor:
-        """Targets in the form this loss compares with outputs of `out_shape`."""
-        if self.kind == "labels" or not info.classification:
-            return y if self.kind == "labels" else y.float()
-        if out_shape == (1,):
-            return y.float().unsqueeze(-1)  # (N, 1) of 0/1
-        return F.one_hot(y, info.n_classes).float()
-
-
-LOSSES: Registry[LossType] = Registry("loss")
-for _l in [
-    LossType("cross_entropy", "Softmax + negative log-likelihood: the classification loss.", F.cross_entropy, "labels"),
-    LossType("bce_with_logits", "Sigmoid + binary cross-entropy, per output (binary, multi-label, masks).",
-             F.binary_cross_entropy_with_logits, "binary"),
-    LossType("mse", "Mean squared error: the regression loss.", F.mse_loss, "values"),
-    LossType("l1", "Mean absolute error: robust to outliers.", F.l1_loss, "values"),
-    LossType("huber", "Squared for small errors, absolute for large ones.", F.huber_loss, "values"),
-]:
-    LOSSES.add(_l.name, _l)
-
-
 # ---- optimizers and schedules ----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Choice:
-    """An optimizer, schedule or init: a description, its options, and how to make it."""
+    """An optimizer, schedule or init: a description, its options, and how to make it.
+
+    An optimizer also has a learning rate that suits it on this playground's small models (`lr`: what the
+    optimizer race starts each with) and named `variants`: presets of its options that pages offer as
+    optimizers of their own ("SGD+momentum" is SGD with momentum 0.9).
+    """
 
     name: str
     description: str
     params: tuple[Param, ...]
     make: Callable
+    lr: float | None = None
+    variants: tuple[tuple[str, dict], ...] = ()
 
 
 OPTIMIZERS: Registry[Choice] = Registry("optimizer")
@@ -96,23 +54,72 @@ for _o in [
            (Param("momentum", "float", 0.0, 0.0, 0.999, help="Keep this fraction of the last update."),
             Param("nesterov", "bool", False, help="Look ahead along the momentum.")),
            lambda ps, lr, wd, momentum, nesterov: torch.optim.SGD(
-               ps, lr, momentum=momentum, nesterov=nesterov and momentum > 0, weight_decay=wd)),
+               ps, lr, momentum=momentum, nesterov=nesterov and momentum > 0, weight_decay=wd),
+           0.05, (("SGD+momentum", {"momentum": 0.9}), ("SGD+nesterov", {"momentum": 0.9, "nesterov": True}))),
     # fused: one kernel for all parameters; on these small models it halves Adam's step time on the CPU
     Choice("Adam", "Momentum plus per-weight step sizes from squared gradients.", BETAS,
            lambda ps, lr, wd, beta1, beta2: torch.optim.Adam(ps, lr, betas=(beta1, beta2), weight_decay=wd,
-                                                              fused=True)),
+                                                              fused=True), 0.003),
     Choice("AdamW", "Adam with decoupled weight decay.", BETAS,
            lambda ps, lr, wd, beta1, beta2: torch.optim.AdamW(ps, lr, betas=(beta1, beta2), weight_decay=wd,
-                                                               fused=True)),
+                                                               fused=True), 0.003),
     Choice("RMSprop", "Divides each step by a running RMS of recent gradients.",
            (Param("alpha", "float", 0.99, 0.0, 0.9999, help="Decay of the squared-gradient average."),
             Param("momentum", "float", 0.0, 0.0, 0.999, help="Momentum.")),
            lambda ps, lr, wd, alpha, momentum: torch.optim.RMSprop(ps, lr, alpha=alpha, momentum=momentum,
-                                                                    weight_decay=wd)),
+                                                                    weight_decay=wd), 0.003),
     Choice("Adagrad", "Step sizes shrink for weights that have had large gradients.", (),
-           lambda ps, lr, wd: torch.optim.Adagrad(ps, lr, weight_decay=wd)),
+           lambda ps, lr, wd: torch.optim.Adagrad(ps, lr, weight_decay=wd), 0.03),
 ]:
     OPTIMIZERS.add(_o.name, _o)
+
+
+def optimizer_names() -> list[str]:
+    """Every optimizer, each followed by its named variants: the one vocabulary pages offer."""
+    return [n for name, o in OPTIMIZERS.items() for n in (name, *(v for v, _ in o.variants))]
+
+
+def optimizer_choice(name: str, where: str = "optimizer") -> tuple[str, dict, float]:
+    """(registry type, options, suitable learning rate) of an optimizer or a variant's name."""
+    for kind, o in OPTIMIZERS.items():
+        if name == kind:
+            return kind, {}, o.lr
+        for v, options in o.variants:
+            if name == v:
+                return kind, dict(options), o.lr
+    OPTIMIZERS.get(name, where)  # raises, with a suggestion
+    raise AssertionError(name)
+
+
+def _sets(have, want) -> bool:
+    """Whether an option's value `have` does what a variant's `want` asks: a flag the same, a number non-zero."""
+    return have == want if isinstance(want, bool) else bool(have)
+
+
+def optimizer_name(kind: str, options: dict) -> str:
+    """The name (`optimizer_names`) of optimizer `kind` with these options: the variant whose options it sets
+    (see `_sets`), the most specific first; else `kind`."""
+    best, score = kind, 0
+    for v, opts in OPTIMIZERS.get(kind, "optimizer").variants:
+        if len(opts) > score and all(_sets(options.get(k), w) for k, w in opts.items()):
+            best, score = v, len(opts)
+    return best
+
+
+def optimizer_options(name: str, given: dict) -> tuple[str, dict]:
+    """(type, options) for the optimizer or variant `name`, keeping those of `given` that fit it: options of
+    another type are dropped, a variant's options are set unless `given` already does what it asks
+    (momentum 0.5 stays momentum 0.5), and a plain type drops what only its variants set."""
+    kind, preset, _ = optimizer_choice(name)
+    entry = OPTIMIZERS.get(kind)
+    variant_keys = {k for _, opts in entry.variants for k in opts}
+    options = {p.name: given[p.name] for p in entry.params
+               if p.name in given and (p.name not in variant_keys or p.name in preset)}
+    for k, want in preset.items():
+        if not _sets(options.get(k), want):
+            options[k] = want
+    return kind, options
+
 
 SCHEDULERS: Registry[Choice] = Registry("scheduler")
 for _s in [
@@ -195,8 +202,6 @@ def make_scheduler(spec: Spec, opt: torch.optim.Optimizer):
 
 def validate(spec: Spec, info: DataInfo | None = None):
     """Check everything a run needs (data options, layers, head, loss, optimizer, schedule); return the Summary."""
-    from .build import summarize
-    from .data import load_cached
     info = info or load_cached(spec.data).info
     LOSSES.get(spec.train.loss, "train.loss")
     o = spec.train.optimizer
@@ -240,7 +245,6 @@ class Trainer:
         self.classify = info.classification
         # a "sum" reduction adds every output element; dividing by this gives the per-sample mean
         self._elements = 1 if self.loss_type.kind == "labels" else math.prod(self.out_shape)
-        self.threshold = 0.0 if self.loss_type.kind == "binary" else 0.5  # logits vs. 0/1 regression
         self._clip = t.grad_clip  # read once: the step loop is hot
         self.tune(l1=t.l1)  # the L1 rate and the weights it applies to
         self.generator = torch.Generator().manual_seed(t.seed)
@@ -349,8 +353,8 @@ class Trainer:
 
     # -- evaluation --
     def predict_labels(self, out: torch.Tensor) -> torch.Tensor:
-        """Class indices from model outputs (one logit per class, or a single logit/score)."""
-        return (out[:, 0] > self.threshold).long() if out.shape[1] == 1 else out.argmax(1)
+        """Class indices from model outputs, read as the run's loss trained them (see `LossType.labels`)."""
+        return self.loss_type.labels(out)
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, chunk: int = 4096) -> dict:

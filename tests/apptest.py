@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
+from helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
 from ui.views import runner
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+def shown(markdown: str) -> str:
+    """Markdown source as a reader sees it: the backslash escapes of user text (ui.text.plain) removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def trained(pool, preset: str, epochs: int, **changes):

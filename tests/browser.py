@@ -7,28 +7,23 @@ instead of skipping it.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(ROOT / "benchmarks"))  # last: nothing there shadows a test module
+import appserver  # noqa: E402
+from appserver import CHROMIUM_ARGS, READY, free_port  # noqa: E402,F401  (re-exported for the tests)
+
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def chromium_path() -> str:
     """Debian's Chromium, or skip (fail under CI) when it is missing."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = appserver.chromium_path()
     if path is None:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is not installed; CI must run the browser tests (apt-get install chromium)")
@@ -36,43 +31,9 @@ def chromium_path() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 90):
-    """`streamlit run app.py` on a free port; yields its URL; kills it and its workers afterwards."""
-    port = free_port()
-    log = open(ARTIFACTS / f"server-{port}.log", "w") if ARTIFACTS.exists() or ARTIFACTS.mkdir() is None else None
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PLAYGROUND_WORKERS": "1", **(env or {})})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log.name}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-        log.close()
+    """`streamlit run app.py` on a free port (see benchmarks/appserver.py); its log goes to test-artifacts/."""
+    return appserver.streamlit_server(env, timeout, ARTIFACTS)
 
 
 def open_page(browser, url: str, width: int = 1400, height: int = 1000):

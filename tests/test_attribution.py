@@ -4,13 +4,14 @@ own tests do), on a briefly trained shapes CNN (Grad-CAM looks at the shape) and
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
 from torch import nn
 
 import playground as pg
-from playground.attribution import METHODS, attribute, make_baseline
+from playground.attribution import METHODS, attribute, make_baseline, unavailable
 from playground.build import build
 from playground.data import load_cached
 from playground.registry import PlaygroundError
@@ -180,8 +181,8 @@ REFUSED = {  # (model, method) → why, in the message
     ("transformer", "deeplift"): "DeepLIFT cannot explain TransformerEncoderLayer layers",
     ("lstm", "deeplift"): "DeepLIFT cannot explain LSTM layers",
     ("gru", "gradient_shap"): "needs float inputs", ("transformer", "gradient_shap"): "needs float inputs",
-    ("gru", "neuron_conductance"): "works on float inputs",
-    ("transformer", "neuron_conductance"): "works on float inputs",
+    ("gru", "neuron_conductance"): "needs float inputs",
+    ("transformer", "neuron_conductance"): "needs float inputs",
 }
 
 
@@ -208,6 +209,17 @@ def test_every_method_returns_the_input_shape_or_says_why(models, kind, method):
     a = attribute(model, x, method, target=0, steps=8)
     assert a.values.shape == x.shape and a.values.is_floating_point() and torch.isfinite(a.values).all()
     assert a.method == method
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_the_registry_lists_exactly_the_methods_that_refuse_a_model(models, kind):
+    model, x = models[kind]
+    said = unavailable(model, x)
+    assert set(said) == {m for k, m in REFUSED if k == kind}  # the rest run (the test above)
+    for method, why in said.items():
+        assert REFUSED[kind, method] in why
+        with pytest.raises(PlaygroundError, match=re.escape(why)):
+            attribute(model, x, method, target=0)
 
 
 def test_text_models_get_one_attribution_per_token(models):

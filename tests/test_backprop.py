@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from playground.backprop import ACTIVATIONS, autograd_check, backprop_step
+from playground.backprop import activations, autograd_check, backprop_step
 from playground.registry import PlaygroundError
 from playground.train import LOSSES
 
@@ -54,7 +54,7 @@ def test_hand_gradients_match_autograd(act, loss):
         np.testing.assert_allclose(h, g.double().numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("act", sorted(activations()))
 @pytest.mark.parametrize("loss", ["bce_with_logits", "l1", "huber"])
 def test_every_activation_and_loss(act, loss):
     model = mlp(act, outputs=2)

@@ -1,9 +1,9 @@
 """The Build page in Chromium: drag a layer with the mouse, select one with a click, move one with the keyboard."""
 
-import time
 
 import pytest
 from browser import READY, drag_row, open_page, press_arrows, shot
+from helpers import wait_until
 
 from playground.spec import decode
 
@@ -25,10 +25,7 @@ def rows(page) -> list[str]:
 
 def wait_rows(page, expected: list[str], timeout: float = 20.0) -> None:
     """Wait until the rows read `expected` (the rerun after an action redraws them)."""
-    deadline = time.time() + timeout
-    while rows(page) != expected:
-        assert time.time() < deadline, rows(page)
-        page.wait_for_timeout(100)
+    wait_until(lambda: rows(page) == expected, timeout, f"the rows {expected} (they read {rows(page)} before)")
 
 
 SPIRAL = ["Linear(out_features=16)", "Tanh()", "Linear(out_features=16)", "Tanh()", "Linear(out_features=2)"]

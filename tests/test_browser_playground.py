@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from browser import READY, press_arrows, shot
+from helpers import wait_until
 
 from playground import tfplay
 from playground.spec import decode, encode, from_dict
@@ -33,25 +32,17 @@ def epoch(page) -> int:
     return int(page.locator(".pg").get_attribute("data-epoch"))
 
 
-def until(predicate, timeout: float = 60.0, what: str = "") -> None:
-    t0 = time.time()
-    while not predicate():
-        assert time.time() - t0 < timeout, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_play_redraws_the_canvas_live(server, browser):
     page, errors = open_playground(browser, server, tfplay.default_spec())
-    until(lambda: draws(page) >= 1, what="the first frame (epoch 0, before Play)")
+    wait_until(lambda: draws(page) >= 1, what="the first frame (epoch 0, before Play)")
     assert epoch(page) == 0 and page.locator(".pg").get_attribute("data-state") == "paused"
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for(timeout=30_000)
-    until(lambda: epoch(page) >= 2, what="epochs")
-    d0, e0, t0 = draws(page), epoch(page), time.time()
-    time.sleep(2.0)
-    d1, e1, t1 = draws(page), epoch(page), time.time()
-    assert e1 > e0, "the epoch counter stopped"
-    assert (d1 - d0) / (t1 - t0) >= 2, f"only {(d1 - d0) / (t1 - t0):.1f} redraws a second"  # ~10 when idle
+    wait_until(lambda: epoch(page) >= 2, what="epochs")
+    d0, e0 = draws(page), epoch(page)
+    # it goes on training and redrawing (how many redraws a second: benchmarks/playground2d.py)
+    wait_until(lambda: epoch(page) > e0 + 2 and draws(page) > d0 + 5, what="more epochs and redraws")
+    d1 = draws(page)
     assert page.locator(".test-loss").inner_text() not in ("", "–")
 
     # hover the network: an edge shows its weight
@@ -68,39 +59,42 @@ def test_play_redraws_the_canvas_live(server, browser):
     page.wait_for_function(in_link, arg="view=test", timeout=30_000)
     page.wait_for_selector(READY)
     page.get_by_text("Discretise output").click()
-    until(lambda: draws(page) > d1 + 3, what="redraws after the options changed")
+    wait_until(lambda: draws(page) > d1 + 3, what="redraws after the options changed")
     page.wait_for_function(in_link, arg="view=test,discrete", timeout=30_000)
     page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)
     shot(page, "playground2d")
 
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=30_000)
-    until(lambda: page.locator(".pg").get_attribute("data-state") == "paused", what="paused")
+    wait_until(lambda: page.locator(".pg").get_attribute("data-state") == "paused", what="paused")
     stopped = epoch(page)
-    time.sleep(0.8)
-    assert epoch(page) == stopped
+    # paused means no epoch until told: one Step is then exactly one epoch more, and paused again
+    page.get_by_role("button", name="Step").click()
+    wait_until(lambda: epoch(page) > stopped and page.locator(".pg").get_attribute("data-state") == "paused",
+               what="one step")
+    assert epoch(page) == stopped + 1
     assert not errors, errors
     page.close()
 
 
 def test_changing_the_network_redraws_it_from_epoch_0(server, browser):
     page, errors = open_playground(browser, server, tfplay.default_spec())
-    until(lambda: draws(page) >= 1, what="the first frame")
+    wait_until(lambda: draws(page) >= 1, what="the first frame")
     nodes = page.locator(".node").count()
     assert nodes == 2 + 4 + 2 + 2  # inputs, two hidden layers, two output logits
     page.get_by_role("button", name="Step").click()
-    until(lambda: epoch(page) == 1, what="one step")
+    wait_until(lambda: epoch(page) == 1, what="one step")
     page.get_by_role("button", name="Reset").click()
-    until(lambda: epoch(page) == 0, what="reset")
+    wait_until(lambda: epoch(page) == 0, what="reset")
     page.get_by_role("button", name="Play").click()
-    until(lambda: epoch(page) >= 1, what="training after reset")
+    wait_until(lambda: epoch(page) >= 1, what="training after reset")
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for(timeout=30_000)
     # one more hidden layer: the structure changes, the run resets and the new network is drawn
     page.wait_for_selector(READY)
     page.locator(".st-key-pg2d-layer-plus button").first.click()
-    until(lambda: page.locator(".node").count() == nodes + 2, what="the new layer")
-    until(lambda: draws(page) >= 1 and epoch(page) == 0, what="the new run's first frame")
+    wait_until(lambda: page.locator(".node").count() == nodes + 2, what="the new layer")
+    wait_until(lambda: draws(page) >= 1 and epoch(page) == 0, what="the new run's first frame")
     assert not errors, errors
     page.close()
 

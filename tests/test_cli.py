@@ -111,6 +111,18 @@ def test_train_same_seed_same_losses(capsys, tmp_path):
     assert [m["val_loss"] for m in first] == [m["val_loss"] for m in second]
 
 
+def test_train_overrides_are_kept_even_when_zero(capsys, tmp_path):
+    path = write(tmp_path, dict(SPIRAL, train=dict(SPIRAL["train"], seed=3)))
+    code, out, _ = run(capsys, "train", path, "--seed", "0", "--epochs", "2", "--out", str(tmp_path / "run"))
+    assert code == 0
+    assert json.loads((tmp_path / "run" / "spec.json").read_text())["train"]["seed"] == 0  # not the file's 3
+    seed0 = [json.loads(x)["train_loss"] for x in run(capsys, "train", write(tmp_path, SPIRAL, "zero.json"),
+                                                      "--epochs", "2")[1].splitlines()]
+    assert [json.loads(x)["train_loss"] for x in out.splitlines()] == seed0
+    code, _, err = run(capsys, "train", path, "--epochs", "0")
+    assert code == 2 and "train.epochs" in err  # refused, not silently the file's 3
+
+
 def test_train_nan_exits_1_with_epoch_and_hint(capsys, tmp_path):
     spec = dict(SPIRAL, model={"layers": [{"type": "Linear", "out_features": 64}, {"type": "ReLU"},
                                           {"type": "Linear", "out_features": 2}]},

@@ -6,8 +6,9 @@ import pytest
 
 from playground import edit, presets
 from playground.build import BuildError, summarize
-from playground.data import load_cached
+from playground.data import DATASETS, load_cached
 from playground.layers import LAYERS
+from playground.losses import LOSSES
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 
@@ -146,3 +147,53 @@ def test_diff_names_each_change():
     assert edit.diff(a, b) == ["layer 1 (Linear): out_features 8 → 16", "layer 2: Tanh → ReLU",
                                "layer 3 added: Dropout(p=0.2)", "train.optimizer.lr: 0.03 → 0.1"]
     assert edit.diff(a, a) == []
+
+
+# ---- an A/B comparison's B: one knob changed ----------------------------------------------------------
+
+def test_each_knob_changes_one_thing(spiral_dict):
+    values = {"learning rate": 0.3, "optimizer": "SGD", "activation": "ReLU", "initialisation": "kaiming",
+              "batch size": 64, "weight decay": 0.001, "dropout": 0.2}
+    assert set(values) == set(edit.KNOBS)
+    for knob, value in values.items():
+        before = copy.deepcopy(spiral_dict)
+        b = edit.variant(spiral_dict, knob, value)
+        assert spiral_dict == before  # the argument is left alone
+        assert build_error(b) is None
+        changes = edit.diff(spiral_dict, b)
+        assert changes, knob
+    assert edit.diff(spiral_dict, edit.variant(spiral_dict, "learning rate", 0.3)) == ["train.optimizer.lr: 0.01 → 0.3"]
+    assert types(edit.variant(spiral_dict, "activation", "ReLU")) == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert types(edit.variant(spiral_dict, "dropout", 0.2)).count("Dropout") == 2
+
+
+def test_an_optimizer_variant_keeps_the_rate_and_sets_its_options(spiral_dict):
+    spiral_dict["train"]["optimizer"] = {"type": "Adam", "lr": 0.02, "weight_decay": 0.001, "beta1": 0.8}
+    b = edit.variant(spiral_dict, "optimizer", "SGD+momentum")
+    assert b["train"]["optimizer"] == {"type": "SGD", "lr": 0.02, "weight_decay": 0.001, "momentum": 0.9}
+    with pytest.raises(PlaygroundError, match="unknown optimizer 'Adamm'; did you mean 'Adam'"):
+        edit.variant(spiral_dict, "optimizer", "Adamm")
+
+
+def test_an_activation_replaces_every_per_neuron_activation_only(spiral_dict):
+    spiral_dict["model"]["layers"][1] = {"type": "LeakyReLU", "negative_slope": 0.2}
+    spiral_dict["model"]["layers"].append({"type": "Softmax", "dim": 1})
+    b = edit.variant(spiral_dict, "activation", "GELU")
+    assert b["model"]["layers"][1] == {"type": "GELU"} and b["model"]["layers"][3] == {"type": "GELU"}
+    assert b["model"]["layers"][-1] == {"type": "Softmax", "dim": 1}  # not a per-neuron activation
+    with pytest.raises(PlaygroundError, match="unknown layer type"):
+        edit.variant(spiral_dict, "activation", "Relu")
+    with pytest.raises(PlaygroundError, match="unknown knob 'colour'"):
+        edit.variant(spiral_dict, "colour", 1)
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS.names()))
+def test_a_blank_setup_starts_with_a_loss_that_fits_its_data(dataset):
+    spec = presets.blank(dataset)
+    parsed = from_dict(spec)
+    assert parsed.model.layers == [] and parsed.data.name == dataset
+    info = load_cached(parsed.data).info
+    want = LOSSES.get(parsed.train.loss).expects(info)  # raises when the loss cannot fit the task
+    if info.modality in ("points", "tabular"):
+        spec["model"]["layers"] = [{"type": "Linear", "out_features": want[0]}]
+        assert build_error(spec) is None

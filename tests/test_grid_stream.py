@@ -101,8 +101,9 @@ def test_the_worker_can_pack_and_packing_twice_changes_nothing(make_spec):
     assert encode_view(plain) == encode_view(packed)
 
 
-def test_the_route_streams_a_run_and_ends_with_it(monkeypatch):
-    """The route's handler, driven as Starlette would: the packed view first, then 'end' once the run stops."""
+def test_the_route_streams_a_run_to_its_owner_and_ends_with_it(monkeypatch):
+    """The route's handler, driven as Starlette would: with the run's key, the packed view first, then 'end' once
+    the run stops; without it, the 404 an unknown run gets."""
     import asyncio
 
     from starlette.requests import Request
@@ -110,20 +111,20 @@ def test_the_route_streams_a_run_and_ends_with_it(monkeypatch):
     from playground import tfplay
     from playground.spec import from_dict
     from ui import server
-    from ui.server import grid_stream
+    from ui.server import access, grid_stream
     monkeypatch.setenv("PLAYGROUND_WORKERS", "1")
     pool = server.pool()
 
-    def request(job_id: str) -> Request:
+    def request(job_id: str, key: str) -> Request:
         async def receive():
             await asyncio.sleep(3600)  # the client never hangs up by itself
         return Request({"type": "http", "method": "GET", "path": f"/api/playground/{job_id}/stream", "headers": [],
-                        "path_params": {"job": job_id}, "query_string": b""}, receive)
+                        "path_params": {"job": job_id}, "query_string": f"key={key}".encode()}, receive)
 
-    async def read(job_id: str, on_first=None) -> list[str]:
-        response = await grid_stream.stream(request(job_id))
+    async def read(job_id: str, key: str, on_first=None) -> list[str]:
+        response = await grid_stream.stream(request(job_id, key))
         if not hasattr(response, "body_iterator"):
-            return [response.body.decode()]
+            return [response.status_code, response.body.decode()]
         chunks = []
         async for chunk in response.body_iterator:
             chunks.append(chunk)
@@ -135,48 +136,15 @@ def test_the_route_streams_a_run_and_ends_with_it(monkeypatch):
         job = pool.submit(from_dict(tfplay.default_spec()), owner="t-route", paused=True,
                           views={"grid2d": {"res": 8, "neuron_res": 4, "pack": True}})
         assert job.wait_for(lambda: "grid2d" in job.views and job.state == "paused", 60)
-        assert "event: gone" in asyncio.run(read("nope"))[0]
-        chunks = asyncio.run(asyncio.wait_for(read(job.id, on_first=job.stop), 60))
+        unknown = asyncio.run(read("nope", access.job_key("nope")))
+        assert unknown[0] == 404
+        assert asyncio.run(read(job.id, "")) == unknown  # no key, or another run's: as if it did not exist
+        assert asyncio.run(read(job.id, access.job_key("nope"))) == unknown
+        chunks = asyncio.run(asyncio.wait_for(read(job.id, access.job_key(job.id), on_first=job.stop), 60))
         events = [json.loads(c.split("data: ", 1)[1]) for c in chunks]
         first = events[0]
         assert first["state"] == "paused" and first["view"]["res"] == 8 and first["view"]["layers"] == [4, 2]
         assert raw(first["view"]["surface"]).size == 64 and raw(first["view"]["neurons"]).size == 6 * 16
         assert chunks[-1].startswith("event: end") and events[-1]["state"] == "stopped"
-    finally:
-        pool.shutdown()
-
-
-def test_a_run_nobody_watches_is_paused(monkeypatch):
-    """The viewer closes the tab: after the grace period the run pauses instead of burning a shared core."""
-    import asyncio
-
-    from starlette.requests import Request
-
-    from playground import tfplay
-    from playground.spec import from_dict
-    from ui import server
-    from ui.server import grid_stream
-    monkeypatch.setenv("PLAYGROUND_WORKERS", "1")
-    monkeypatch.setattr(grid_stream, "IDLE_PAUSE", 0.2)
-    pool = server.pool()
-    gone = asyncio.Event()
-
-    async def receive():
-        await gone.wait()
-        return {"type": "http.disconnect"}
-
-    async def watch_then_leave(job_id: str) -> None:
-        req = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "path_params": {"job": job_id},
-                       "query_string": b""}, receive)
-        response = await grid_stream.stream(req)
-        async for _ in response.body_iterator:
-            gone.set()  # one frame seen, then the tab closes
-        await asyncio.sleep(0.6)  # past the grace period, with the loop alive for its timer
-
-    try:
-        job = pool.submit(from_dict(tfplay.default_spec()), owner="t-idle", views={"grid2d": {"res": 8}})
-        assert job.wait_for(lambda: job.state == "running" and len(job.metrics) > 0, 60)
-        asyncio.run(asyncio.wait_for(watch_then_leave(job.id), 60))
-        assert job.wait_for(lambda: job.state == "paused", 10)
     finally:
         pool.shutdown()

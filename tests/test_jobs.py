@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import numpy as np
 import pytest
 import torch
+from helpers import wait_until
 
 import playground as pg
 from playground.build import build
@@ -35,12 +35,20 @@ def wait(job, predicate, timeout: float = TIMEOUT) -> None:
     assert job.wait_for(predicate, timeout), f"timed out: state={job.state} message={job.message!r}"
 
 
+def settled(job) -> dict:
+    """The job's progress as its worker has it now. A worker takes commands in order and a paused run takes
+    no step until told, so pausing it again (a no-op) makes the worker report its true step count: wait for
+    that report instead of sleeping and hoping that nothing changed meanwhile."""
+    seen = job.version
+    job.pause()
+    wait(job, lambda: job.version >= seen + 2)  # its progress, then its state
+    assert job.state == "paused"
+    return job.progress
+
+
 def idle(pool: JobPool) -> None:
     """Wait until no job is placed on a worker (the reader frees a finished job's place just after its event)."""
-    deadline = time.monotonic() + TIMEOUT
-    while pool.running() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert pool.running() == 0
+    wait_until(lambda: pool.running() == 0, TIMEOUT, "no job on a worker")
 
 
 def finish(pool: JobPool) -> None:
@@ -106,21 +114,18 @@ def test_metrics_match_a_local_run(jobs):
 def test_pause_step_resume(jobs):
     job = jobs.submit(spec(3), owner="t-step", paused=True)
     wait(job, lambda: job.state == "paused" and job.info.get("steps_per_epoch") == 3)
-    time.sleep(0.3)
-    assert job.metrics == [] and job.progress.get("steps", 0) == 0  # paused from the start
+    assert settled(job)["steps"] == 0 and job.metrics == []  # paused from the start
     for n in (1, 2):
         job.step("batch")
         wait(job, lambda n=n: job.progress.get("steps") == n and job.state == "paused")
         assert job.progress["batch"] == n
-    time.sleep(0.3)
-    assert job.progress["steps"] == 2 and job.state == "paused"  # exactly one batch a step
+    assert settled(job)["steps"] == 2  # exactly one batch a step
     job.step("epoch")  # finishes the current epoch, then pauses
     wait(job, lambda: len(job.metrics) == 1 and job.state == "paused")
     assert job.progress["steps"] == 3 and job.progress["epoch"] == 1
     job.step("epoch")
     wait(job, lambda: len(job.metrics) == 2 and job.state == "paused")
-    time.sleep(0.3)
-    assert job.progress["steps"] == 6 and len(job.metrics) == 2
+    assert settled(job)["steps"] == 6 and len(job.metrics) == 2
     job.resume()
     assert job.wait(TIMEOUT) and job.state == "done"
     assert [m["steps"] for m in job.metrics] == [3, 6, 9]
@@ -131,16 +136,26 @@ def test_pause_a_running_job_and_stop_it(jobs):
     wait(job, lambda: job.state == "running" and len(job.metrics) >= 1)
     job.pause()
     wait(job, lambda: job.state == "paused")
-    time.sleep(0.3)
-    steps = job.progress["steps"]
-    time.sleep(0.3)
-    assert job.progress["steps"] == steps
+    steps = settled(job)["steps"]
+    assert settled(job)["steps"] == steps  # no step between two reports of the worker
     job.resume()
     wait(job, lambda: job.state == "running" and job.progress["steps"] > steps)
     job.stop()
     assert job.wait(TIMEOUT)
     assert job.state == "stopped" and job.message == "stopped by the user"
     assert len(job.metrics) < 5000
+
+
+def test_a_stop_can_say_why(jobs):
+    """A run stopped for a reason other than a click says so (e.g. its page was closed)."""
+    running = jobs.submit(spec(5000), owner="t-why")
+    waiting = jobs.submit(spec(5000), owner="t-why", paused=True)
+    wait(running, lambda: running.state == "running")
+    running.stop("its page was closed")
+    waiting.stop("its page was closed")
+    assert running.wait(TIMEOUT) and waiting.wait(TIMEOUT)
+    assert (running.state, running.message) == ("stopped", "its page was closed")
+    assert (waiting.state, waiting.message) == ("stopped", "its page was closed")
 
 
 def test_snapshot_returns_the_models_weights(jobs):
@@ -198,7 +213,7 @@ def test_max_running_queues_the_second_job(jobs, monkeypatch):
     third.stop()
     assert third.state == "stopped" and third.message == "stopped before it started"
     wait(first, lambda: first.state == "paused")
-    time.sleep(0.5)
+    settled(first)  # every event of the first has reached the pool, which places waiting jobs on events
     assert second.state == "queued" and second.public()["queue_position"] == 1  # waits while the first is paused
     first.resume()
     assert first.wait(TIMEOUT) and first.state == "done"
@@ -273,10 +288,7 @@ def test_a_killed_worker_fails_its_job_and_is_replaced(jobs):
     assert job.wait(TIMEOUT)
     assert job.state == "failed"
     assert "training process stopped unexpectedly" in job.message and "-9" in job.message
-    deadline = time.monotonic() + TIMEOUT
-    while jobs._workers[index].process is old and time.monotonic() < deadline:  # the reader replaces it
-        time.sleep(0.05)
-    assert jobs._workers[index].process is not old
+    wait_until(lambda: jobs._workers[index].process is not old, TIMEOUT, "the reader to replace the worker")
     old.join(5)
     # both workers, the replacement included, take new jobs
     idle(jobs)
@@ -349,11 +361,8 @@ def test_workers_exit_when_the_app_is_killed(tmp_path):
                               timeout=2 * TIMEOUT).returncode
     assert code == -signal.SIGKILL, out.read_text()
     pid = int(out.read_text().split()[0])
-    deadline = time.monotonic() + 15
-    while not _gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
     try:
-        assert _gone(pid), "the worker outlived the app that started it"
+        wait_until(lambda: _gone(pid), 15, "the worker to exit with the app that started it")
     finally:
         if not _gone(pid):
             os.kill(pid, signal.SIGKILL)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from apptest import shown
+from helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
@@ -13,8 +14,6 @@ from playground.layers import LAYERS
 from playground.spec import encode, from_dict
 from ui.views import build_settings
 from ui.views.build_settings import accept_csv, import_json
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def open_build(spec: dict | None = None) -> AppTest:
@@ -144,7 +143,7 @@ def test_impossible_stack_shows_the_error_on_its_layer_and_the_fix_repairs_it():
     select(at, 0)
     click(at, "build-del")  # without Flatten, Linear gets an 8×8 image
     assert types(at) == ["Linear", "ReLU", "Linear"]
-    assert "layer 1 (Linear)" in at.error[0].value and "Flatten" in at.error[0].value
+    assert "layer 1 (Linear)" in shown(at.error[0].value) and "Flatten" in at.error[0].value
     assert rows(at)[0]["error"] and not any(r["error"] for r in rows(at)[1:])
     fix = at.button(key="build-fix")
     assert fix.label.startswith("Insert Flatten before layer 1")
@@ -170,7 +169,7 @@ def test_data_and_training_settings_edit_the_spec(at):
     assert spec(at)["data"]["name"] == "plane"
     assert spec(at)["train"]["loss"] == "mse"  # switched to a loss that fits regression
     tab(at, "Model")
-    assert "out_features = 1" in at.button(key="build-fix").label  # the head is the user's to fix, in one click
+    assert "out_features = 1" in shown(at.button(key="build-fix").label)  # the head is the user's to fix, in one click
     tab(at, "Training")
     find(at, "selectbox", "Optimizer").set_value("SGD").run()
     find(at, "number_input", "momentum").set_value(0.9).run()
@@ -188,13 +187,13 @@ def test_bad_json_import_and_bad_csv_upload_show_a_message(at):
     find(at, "file_uploader", "A spec saved as JSON").set_value(bad)
     at.run()
     assert not at.exception
-    assert any("bad.json" in e.value and "not valid JSON" in e.value for e in at.error)
+    assert any("bad.json" in shown(e.value) and "not valid JSON" in shown(e.value) for e in at.error)
     assert spec(at) == before
     tab(at, "Data")
     label = "Or upload your own CSV (≤ 5 MB)"
     find(at, "file_uploader", label).set_value(("bad.csv", b"a,b\n1,2\n3", "text/csv"))
     at.run()
-    assert any("bad.csv" in e.value and "row 3" in e.value for e in at.error)
+    assert any("bad.csv" in shown(e.value) and "row 3" in shown(e.value) for e in at.error)
     assert spec(at) == before
     ok = b"height,weight,kind\n1,2,cat\n2,3,dog\n3,1,cat\n4,4,dog\n"
     find(at, "file_uploader", label).set_value(("ok.csv", ok, "text/csv"))
@@ -203,7 +202,7 @@ def test_bad_json_import_and_bad_csv_upload_show_a_message(at):
     assert find(at, "selectbox", "Target column").options == ["height", "weight", "kind"]
     find(at, "selectbox", "Target column").set_value("height").run()  # now 'kind' is an input, and not numeric
     assert spec(at)["data"]["target"] == "height" and not at.exception
-    assert any("column 'kind' is not numeric" in e.value for e in at.error)
+    assert any("column 'kind' is not numeric" in shown(e.value) for e in at.error)
 
 
 def test_import_and_csv_helpers(tmp_path, monkeypatch):
@@ -245,15 +244,15 @@ def test_values_the_widgets_cannot_show_get_a_text_field_and_a_message():
     s["model"]["layers"][0].update(out_features=99999, colour="red")
     at = open_build(s)
     select(at, 0)
-    assert any("out_features must be ≤ 4096" in e.value for e in at.error)
+    assert any("out_features must be ≤ 4096" in shown(e.value) for e in at.error)
     field = find(at, "text_input", "out_features")
     field.set_value("abc").run()
-    assert any("'abc' is not a whole number" in e.value for e in at.error)
+    assert any("'abc' is not a whole number" in shown(e.value) for e in at.error)
     assert spec(at)["model"]["layers"][0]["out_features"] == 99999  # nothing applied, nothing lost
     find(at, "text_input", "out_features").set_value("12").run()
     assert spec(at)["model"]["layers"][0]["out_features"] == 12
-    assert any("unknown option 'colour'" in w.value for w in at.warning)
-    click(at, [b.key for b in at.button if b.label == "Remove colour"][0])
+    assert any("unknown option 'colour'" in shown(w.value) for w in at.warning)
+    click(at, [b.key for b in at.button if shown(b.label) == "Remove colour"][0])
     assert "colour" not in spec(at)["model"]["layers"][0]
     assert not at.exception
 
@@ -263,8 +262,8 @@ def test_conv2d_on_2d_points_offers_linear_or_an_image_dataset():
     s["model"]["layers"].insert(0, {"type": "Conv2d", "out_channels": 8})
     at = open_build(s)
     select(at, 0)  # the layer in question is selected: "select layer 1" would be no help (the bug)
-    assert "choose an image dataset" in at.error[0].value
-    labels = [b.label for b in at.button if b.key and b.key.startswith("build-fix")]
+    assert "choose an image dataset" in shown(at.error[0].value)
+    labels = [shown(b.label) for b in at.button if b.key and b.key.startswith("build-fix")]
     assert labels == ["Replace layer 1 (Conv2d) with Linear(out_features=8)", "Use the digits dataset (image)"]
     assert not any("Select layer" in c.value for c in at.caption)
     click(at, "build-fix")
@@ -278,11 +277,11 @@ def test_an_error_without_a_fix_says_where_to_change_it():
     s = presets.get("spiral-mlp").to_dict()
     s["model"]["layers"].insert(0, {"type": "Unflatten", "dim": 1, "unflattened_size": [3, 3]})
     at = open_build(s)
-    assert "set unflattened_size to sizes whose product is 2" in at.error[0].value
+    assert "set unflattened_size to sizes whose product is 2" in shown(at.error[0].value)
     assert at.session_state["pg"].selected != 0
     click(at, "build-fix-select")  # "Select layer 1 (Unflatten) to change it"
     assert at.session_state["pg"].selected == 0
-    assert any("Change layer 1 (Unflatten) under Configure" in c.value for c in at.caption)
+    assert any("Change layer 1 (Unflatten) under Configure" in shown(c.value) for c in at.caption)
     find(at, "text_input", "unflattened_size").set_value("2").run()
     assert any("Builds" in m.value for m in at.markdown)
 

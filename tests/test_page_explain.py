@@ -5,7 +5,7 @@ a method that cannot apply says why, per-word attributions for a text GRU, signe
 from __future__ import annotations
 
 import pytest
-from apptest import open_page, trained
+from apptest import open_page, shown, trained
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
@@ -59,7 +59,7 @@ def test_digits_overlays_side_by_side(pool):
     assert sum(len(i.value) for i in at.image) == 3
 
 
-def test_text_gets_per_word_highlights_and_a_method_that_cannot_apply_says_why(pool):
+def test_text_gets_per_word_highlights_and_only_the_methods_that_apply(pool):
     job = trained(pool, "sentiment-gru", 1)
     at = open_explain(job)
     assert at.multiselect(key="explain-methods").value == ["saliency", "integrated_gradients"]
@@ -70,9 +70,15 @@ def test_text_gets_per_word_highlights_and_a_method_that_cannot_apply_says_why(p
     assert not at.exception, at.exception
     html = " ".join(m.value for m in at.markdown if "<span title=" in m.value)
     assert ">good</span>" in html and ">not</span>" in html and "<b>" not in html  # words escaped, tags dropped
-    at.multiselect(key="explain-methods").set_value(["integrated_gradients", "deeplift"]).run()
-    assert not at.exception
-    assert any("DeepLIFT" in i.value and "GRU" in i.value for i in at.info)
+    # only the methods that apply are offered (no Grad-CAM, no DeepLIFT for a GRU); the others say why
+    offered = at.multiselect(key="explain-methods").options
+    assert "Integrated Gradients" in offered and "Grad-CAM" not in offered and "DeepLIFT" not in offered
+    said = " ".join(shown(c.value) for c in at.caption if c.value.startswith("Not for this model"))
+    assert "Grad-CAM (needs an image model" in said and "DeepLIFT (cannot explain GRU layers" in said
+    at.session_state["explain-methods"] = ["integrated_gradients", "deeplift"]  # e.g. chosen for another model
+    at.run()
+    assert not at.exception and at.multiselect(key="explain-methods").value == ["integrated_gradients"]
+    assert not at.info
 
 
 def test_a_saved_run_folder_can_be_explained(pool, tmp_path, monkeypatch):

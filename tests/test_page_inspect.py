@@ -6,11 +6,10 @@ Runs are trained once per module through the real worker pool (with the tracking
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from apptest import APP, open_page, trained
+from helpers import wait_until
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
@@ -199,10 +198,7 @@ def test_a_live_run_is_shown_while_it_trains(pool):
     spec["train"].update(epochs=200, device="cpu")
     job = pool.submit(spec, track=runner.TRACK)
     try:
-        deadline = time.monotonic() + 60
-        while not job.metrics:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_until(lambda: job.metrics, 60, "the first epoch")
         at = open_inspect(job)
         assert any("Live: epoch" in c.value for c in at.caption)
         assert images(at) >= 3

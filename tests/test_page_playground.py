@@ -6,17 +6,13 @@ image; the tests poll the run's metrics and rerun, as a browser's stream would u
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
+from helpers import APP, wait_until
 from streamlit.testing.v1 import AppTest
 
 from playground import presets, tfplay
 from playground.spec import encode, from_dict
 from ui import server
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -69,13 +65,6 @@ def hidden(at: AppTest) -> list[int]:
     return [x["out_features"] for x in layers[:-1] if x["type"] == "Linear"]
 
 
-def wait(predicate, timeout: float = 60.0) -> None:
-    t0 = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - t0 < timeout, "timed out"
-        time.sleep(0.05)
-
-
 def test_page_loads_with_the_default_setup():
     at = open_page()
     assert tfplay.from_spec(spec(at)) is not None
@@ -84,7 +73,7 @@ def test_page_loads_with_the_default_setup():
     j = job(at)
     assert j is not None and j.wanted_views == {"grid2d": {"res": 64, "neuron_res": 16, "pack": True}}
     assert j.spec["train"]["device"] == "cpu"
-    wait(lambda: j.state == "paused" and "grid2d" in j.views)  # a run is always there, paused at epoch 0
+    wait_until(lambda: j.state == "paused" and "grid2d" in j.views)  # a run is always there, paused at epoch 0
     assert j.metrics == [] and j.views["grid2d"]["epoch"] == 0  # (as TensorFlow Playground's reset)
 
 
@@ -119,7 +108,7 @@ def test_feature_toggles_change_the_inputs():
 def test_settings_write_the_spec():
     at = open_page(tfplay.default_spec())
     widget(at, "selectbox", "Learning rate").set_value(0.3).run()
-    widget(at, "selectbox", "Optimizer").set_value("Momentum").run()
+    widget(at, "selectbox", "Optimizer").set_value("SGD+momentum").run()
     widget(at, "selectbox", "Regularisation").set_value("L2").run()
     widget(at, "selectbox", "Dropout").set_value(0.2).run()
     widget(at, "selectbox", "Activation of layer 2").set_value("ReLU").run()
@@ -154,7 +143,7 @@ def test_play_trains_and_the_page_shows_metrics():
     click(at, "pg2d-play")
     j = job(at)
     assert j is first  # Play resumes the paused run
-    wait(lambda: len(j.metrics) >= 3)
+    wait_until(lambda: len(j.metrics) >= 3)
     at.run()
     status = [c.value for c in at.caption if c.value.startswith("Epoch")]
     assert status and "training loss" in status[0] and "test loss" in status[0]
@@ -162,7 +151,7 @@ def test_play_trains_and_the_page_shows_metrics():
     assert at.button(key="pg2d-step").disabled
     assert len(at.get("image")) == 1  # the polled decision surface
     click(at, "pg2d-play")  # pause
-    wait(lambda: j.state == "paused")
+    wait_until(lambda: j.state == "paused")
     n = len(j.metrics)
     click(at, "pg2d-step")
     assert len(j.metrics) == n + 1 and j.state == "paused"
@@ -172,20 +161,20 @@ def test_learning_rate_and_regularisation_go_on_other_changes_reset_the_run():
     at = open_page(tfplay.default_spec())
     first = job(at)
     click(at, "pg2d-play")
-    wait(lambda: len(first.metrics) >= 1)
+    wait_until(lambda: len(first.metrics) >= 1)
     # as in TensorFlow Playground: the learning rate and the regularisation change while it trains
     widget(at, "selectbox", "Learning rate").set_value(0.1).run()
     widget(at, "selectbox", "Regularisation").set_value("L2").run()
     assert job(at) is first and first.state == "running"
     assert first.spec["train"]["optimizer"]["lr"] == 0.1 and first.spec["train"]["optimizer"]["weight_decay"] == 0.003
     n = len(first.metrics)
-    wait(lambda: len(first.metrics) > n + 1)
+    wait_until(lambda: len(first.metrics) > n + 1)
     assert first.metrics[-1]["lr"] == 0.1
     # anything else (here the activation) is a new network: a fresh run from epoch 0, playing on
     widget(at, "selectbox", "Activation").set_value("ReLU").run()
     second = job(at)
     assert second is not first and first.state == "stopped"
-    wait(lambda: len(second.metrics) >= 1)
+    wait_until(lambda: len(second.metrics) >= 1)
     assert second.metrics[0]["epoch"] == 1 and second.spec["train"]["optimizer"]["lr"] == 0.1
     click(at, "pg2d-reset")
     assert job(at) is not second and second.finished
@@ -269,14 +258,14 @@ def test_a_new_network_while_playing_goes_on_playing_and_says_so():
     at = open_page(tfplay.default_spec())
     first = job(at)
     click(at, "pg2d-play")
-    wait(lambda: len(first.metrics) >= 1)
+    wait_until(lambda: len(first.metrics) >= 1)
     widget(at, "slider", "Noise").set_value(10).run()  # new data: a new run from epoch 0 …
     second = job(at)
     assert second is not first and first.finished
-    wait(lambda: len(second.metrics) >= 1)  # … that trains on without another Play
+    wait_until(lambda: len(second.metrics) >= 1)  # … that trains on without another Play
     assert at.button(key="pg2d-play").label == "Pause"
     assert any("epoch 0, still playing" in t.value for t in at.toast)
     click(at, "pg2d-play")  # paused, a change says that the new run waits for Play
-    wait(lambda: second.state == "paused")
+    wait_until(lambda: second.state == "paused")
     widget(at, "slider", "Noise").set_value(20).run()
     assert job(at).state == "paused" and any("Press Play" in t.value for t in at.toast)

@@ -261,3 +261,16 @@ def test_capture_converts_other_dtypes_in_one_transfer():
     assert [o.values.shape for o in outs] == [(2, 4), (2, 4), (2, 2)]
     with torch.no_grad():
         np.testing.assert_allclose(outs[-1].values, model(x).numpy(), rtol=1e-6)
+
+
+def test_an_autoencoder_reports_its_images_and_their_reconstructions():
+    spec = presets.get("digits-autoencoder")
+    tr = Trainer(spec.model_copy(update={"train": spec.train.model_copy(update={"epochs": 1, "device": "cpu"})}))
+    list(tr.fit())
+    r = probe.report(tr)
+    x = tr.data.x_val  # (N, 1, 8, 8): the target is the input
+    assert r["kind"] == "reconstruction" and r["inputs"].shape == r["outputs"].shape == (8, 8, 8)
+    np.testing.assert_allclose(r["inputs"], x[:8, 0].numpy())
+    out = tr.predict(x).reshape(x.shape)
+    np.testing.assert_allclose(r["outputs"], out[:8, 0].numpy(), rtol=1e-5, atol=1e-6)
+    assert r["mse"] == pytest.approx(float(((out - x) ** 2).mean()), rel=1e-5)

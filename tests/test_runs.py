@@ -92,3 +92,16 @@ def test_corrupt_spec(tmp_path, trained):
     (d / "spec.json").write_text("{")
     with pytest.raises(PlaygroundError, match="not valid JSON"):
         runs.load_run(d)
+
+
+def test_model_from_weights_in_memory(trained):
+    """What Inspect rebuilds from a live run's weights (numpy arrays): the same model, with the same checks."""
+    tr, _ = trained
+    weights = {k: v.numpy().copy() for k, v in tr.model.state_dict().items()}
+    model = runs.model_from(tr.spec, tr.data.info, weights)
+    assert not model.training
+    x = tr.data.x_val[:5]
+    torch.testing.assert_close(model(x), tr.predict(x))
+    with pytest.raises(PlaygroundError, match=r"the run's weights do not fit its spec \(missing \['0.bias'\]"):
+        runs.model_from(tr.spec, tr.data.info, {k: v for k, v in weights.items() if k != "0.bias"},
+                        "the run's weights")

@@ -42,7 +42,7 @@ def test_default_is_tensorflow_playgrounds_first_screen():
 def test_settings_land_in_the_spec():
     cfg = Settings(dataset="spiral", classes=4, noise=20, train_ratio=70, batch_size=7, seed=3,
                    features=("x1", "x2", "sin(x1)"), hidden=(5, 3), activations=("ReLU", "Sigmoid"), dropout=0.2,
-                   lr=0.1, optimizer="Momentum", regularization="L2", reg_rate=0.01)
+                   lr=0.1, optimizer="SGD+momentum", regularization="L2", reg_rate=0.01)
     spec = tfplay.to_spec(cfg)
     valid(spec)
     d, t = spec["data"], spec["train"]

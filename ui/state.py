@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from playground import edit as edits
 from playground import presets
+from playground.jobs import Job
 from playground.spec import SpecError, decode, encode, from_dict
 from ui import server
+from ui.components.browser_key import remember_browser
+from ui.server import access, owners
+from ui.text import message
 
 DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
 HISTORY = 50  # undo steps kept
+COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
+_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 _UNSEEN = object()  # bind: no value shown yet
 
 
@@ -32,25 +44,81 @@ class Session:
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
     edits: int = 0  # bumped on every spec change
     bound: dict[str, object] = field(default_factory=dict)  # widget key -> the spec value it last showed (bind)
+    browser: str = ""  # this browser's secret (its cookie's value, or a new one the cookie is given)
+    browser_known: bool = False  # the cookie came with this session: it needs no setting
+    owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
+    pg2d_job: str | None = None  # the 2-D Playground's run taken over from a session that ended (a reload)
+    slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
+    lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
 
 
 class Owner:
-    """Ties jobs to one browser session: when Streamlit releases the session, its jobs stop."""
+    """Names one browser session's runs. Released with the session (tab closed, reload, connection lost), its
+    runs wait a grace period for a session of the same browser to take them over, then stop."""
 
-    def __init__(self) -> None:
-        self.id = uuid.uuid4().hex
+    def __init__(self, browser: str, prefer: str | None = None) -> None:
+        # the secret itself is kept nowhere else; no secret (a session without state): nothing to take over
+        self.browser = hashlib.sha256(browser.encode()).hexdigest() if browser else ""
+        taken = owners.claim(self.browser, prefer)
+        self.id = taken or uuid.uuid4().hex
+        self.took_over = taken is not None
+        ctx = get_script_run_ctx()
+        self.session_id = ctx.session_id if ctx is not None else None
 
     def release(self) -> None:
-        """Stop every unfinished job of this session."""
-        for job in server.pool().jobs(self.id):
-            if not job.finished:
-                job.stop()
+        """The session ended: its unfinished runs stop unless its browser comes back within the grace period."""
+        owners.leave(self.id, self.browser, self.connected)
+
+    def connected(self) -> bool:
+        """Whether this Streamlit session is connected again (a dropped connection that came back)."""
+        return self.session_id is not None and Runtime.exists() and Runtime.instance().is_active_session(
+            self.session_id)
 
 
 @st.cache_resource(scope="session", on_release=lambda owner: owner.release(), show_spinner=False)
 def owner() -> Owner:
-    """This browser session's owner id (its jobs stop when the session ends)."""
-    return Owner()
+    """This browser session's owner (a new one after a dropped connection, which takes the old id back)."""
+    s = st.session_state.get("pg")
+    return Owner(getattr(s, "browser", ""), prefer=getattr(s, "owner_id", None))
+
+
+def job_key(job: Job | None) -> str:
+    """The key that opens `job`'s routes, for this session's own components; '' for anyone else's job."""
+    if job is None or job.owner != owner().id:
+        return ""
+    return access.job_key(job.id)
+
+
+def _browser_secret() -> tuple[str, bool]:
+    """This browser's secret from its cookie, or a new one; and whether it came from the cookie."""
+    value = st.context.cookies.get(COOKIE)
+    if isinstance(value, str) and _SECRET.fullmatch(value):
+        return value, True
+    return secrets.token_urlsafe(32), False
+
+
+def remember() -> None:
+    """Give a browser that came without it its secret, in a cookie (never in the link). Draws nothing."""
+    s = get()
+    if not s.browser_known:
+        remember_browser(COOKIE, s.browser, server.base_path())
+
+
+def _take_over(s: Session, owner_id: str) -> None:
+    """A reload: show the runs of the session this one took over from (its latest of each kind)."""
+    if not server.started():
+        return
+    jobs = server.pool().jobs(owner_id)
+    train = [j for j in jobs if j.group is None and "grid2d" not in j.wanted_views]
+    grid = [j for j in jobs if "grid2d" in j.wanted_views]
+    grouped = [j for j in jobs if j.group is not None]  # oldest first: the last group is the latest A/B pair
+    pair = [j for j in grouped if j.group == grouped[-1].group] if grouped else []
+    if s.job_id is None and train:
+        s.job_id = train[-1].id
+    if s.pg2d_job is None and grid:
+        s.pg2d_job = grid[-1].id
+    if s.ab is None and len(pair) == 2:
+        s.ab = {"a": pair[0].id, "b": pair[1].id, "changes": edits.diff(pair[0].spec, pair[1].spec)}
 
 
 def default_spec() -> dict:
@@ -69,8 +137,15 @@ def get() -> Session:
             except SpecError as e:
                 s.notices.append(("error", f"This link's setup could not be opened: {e.message}. "
                                            "Showing the default setup instead."))
+        s.browser, s.browser_known = _browser_secret()
         st.session_state.pg = s
-    return st.session_state.pg
+    s = st.session_state.pg
+    o = owner()
+    if o.id != s.owner_id:  # a new session, or one whose connection dropped and came back
+        s.owner_id = o.id
+        if o.took_over:
+            _take_over(s, o.id)
+    return s
 
 
 def set_spec(new: dict, record: bool = True) -> None:
@@ -143,5 +218,5 @@ def show_notices() -> None:
     """Show (once) what happened behind the user's back: a refused link, a finished run, …"""
     s = get()
     for level, text in s.notices:
-        getattr(st, level)(text)
+        getattr(st, level)(message(text))  # a refused link's message quotes the link's text
     s.notices.clear()

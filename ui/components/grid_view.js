@@ -31,34 +31,64 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
   // Streamlit re-invokes this function on every data change with the same DOM and without calling the
   // old cleanup: all state lives on the root element, and an open stream for the same URL is kept.
   const s = (pg.__s ||= { es: null, url: null, view: null, metrics: [], draws: 0, sig: null, fails: 0,
-                          state: "", epoch: 0, rate: [], nodes: [], edges: [], ro: null, told: null });
+                          state: "", epoch: 0, rate: [], nodes: [], edges: [], ro: null, told: null, got: false,
+                          said: null, timer: null, watch: null, frameId: null });
   s.data = data;
   s.classes = data.problem === "regression" ? 0 : data.classes;
   s.colors = s.classes > 2 ? OKABE.map(hex) : [POS, NEG];  // class 0 blue, class 1 orange
   const base = (data.base || "").replace(/^\/+|\/+$/g, "");
   const url = data.path ? `${location.origin}/${base ? base + "/" : ""}${data.path}` : null;
+  const ENDED = ["done", "failed", "stopped"];
   // Handlers live on the state and are replaced on every call, so the stream (opened by an earlier
   // call) always draws with the latest options (discretise, show test data, ...).
-  s.fn = { message, end, layout, move, leave };
+  s.fn = { message, end, layout, move, leave, take, say, retry };
+  s.feed = data.feed || null;  // the page polls and hands over the run's data: the stream failed here
   if (s.url !== url) {
-    if (s.es) s.es.close();
-    Object.assign(s, { es: null, url, view: null, metrics: [], fails: 0, epoch: 0, rate: [],
+    close(); clearTimeout(s.timer); s.timer = null;
+    Object.assign(s, { url, view: null, metrics: [], fails: 0, epoch: 0, rate: [], frameId: null,
                        state: data.state || "", message: data.message || "" });
-    if (url) open();
+    if (url && !ENDED.includes(data.state)) open();  // a new run: try its stream at once, also while polling
   }
   if (!s.es && data.state) { s.state = data.state; s.message = data.message || ""; }
   layout();
+  if (s.feed && !(s.es && s.got)) s.fn.take(s.feed);
+  if (s.feed && url && !ENDED.includes(data.state) && !s.es && !s.timer) s.timer = setTimeout(() => s.fn.retry(), data.retry || 30000);
+  pg.dataset.mode = s.es && s.got ? "stream" : s.feed ? "poll" : "";
   if (!s.ro) { s.ro = new ResizeObserver(() => s.fn.layout()); s.ro.observe(pg); }
-  return () => { if (s.es) { s.es.close(); s.es = null; } if (s.ro) { s.ro.disconnect(); s.ro = null; } };
+  return () => { close(); clearTimeout(s.timer); s.timer = null; if (s.ro) { s.ro.disconnect(); s.ro = null; } };
+
+  function close() { if (s.es) { s.es.close(); s.es = null; } clearTimeout(s.watch); }
+  function say(v) { if (s.said !== v) { s.said = v; setStateValue("stream", v); } }
+  function retry() { s.timer = null; if (s.feed && !s.es && s.url && !ENDED.includes(s.state)) open(); }
+  function fail(es) {
+    if (s.es !== es) return;
+    close(); s.fn.say("failed"); pg.dataset.mode = s.feed ? "poll" : "";
+    if (s.feed) s.timer = setTimeout(() => s.fn.retry(), s.data.retry || 30000);
+  }
 
   function open() {
-    const es = new EventSource(url); s.es = es;
-    es.onmessage = (ev) => s.fn.message(JSON.parse(ev.data));
-    es.addEventListener("end", (ev) => { es.close(); s.es = null; s.fn.end(JSON.parse(ev.data)); });
-    es.addEventListener("gone", () => { es.close(); s.es = null; s.fn.end({ state: "gone", message: "" }); });
-    es.onerror = () => {
-      if (++s.fails >= 5 && !s.metrics.length && !s.view) { es.close(); s.es = null; setStateValue("stream_failed", true); }
+    const es = new EventSource(url); s.es = es; s.got = false; s.fails = 0;
+    s.watch = setTimeout(() => { if (!s.got) fail(es); }, 10000);  // a proxy that buffers lets nothing through
+    es.onmessage = (ev) => {
+      if (!s.got) {  // the first event starts at epoch 1 and carries the latest view
+        s.got = true; s.metrics = []; s.rate = []; clearTimeout(s.watch); s.fn.say("ok"); pg.dataset.mode = "stream";
+      }
+      s.fn.message(JSON.parse(ev.data));
     };
+    es.addEventListener("end", (ev) => { close(); s.fn.end(JSON.parse(ev.data)); });
+    // refused (a 404 from a proxy, or a run that is not ours): closed at once; unreachable: retried by the
+    // browser, given up after five tries without a message. A stream that worked reconnects by itself.
+    es.onerror = () => { if (es.readyState === 2 || (!s.got && ++s.fails >= 5)) fail(es); };
+  }
+
+  // One polled update from the page (a fragment rerun): the same fields a stream event carries.
+  function take(f) {
+    s.state = f.state; s.message = f.message; s.metrics = f.metrics;
+    s.epoch = f.epoch;
+    const now = performance.now(); s.rate.push([now, s.epoch]);
+    while (s.rate.length > 2 && now - s.rate[0][0] > 2000) s.rate.shift();
+    if (f.view && f.view_id !== s.frameId) { s.frameId = f.view_id; s.view = decode(f.view); frame(); }
+    text(); lossPlot();
   }
 
   function message(m) {

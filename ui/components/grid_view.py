@@ -4,7 +4,8 @@ One component draws the network (a thumbnail of what every neuron computes, edge
 the live weights, hover for a weight or a bias), the output's decision surface with the train and test
 points, the loss curves and the last hidden layer's view of the data. Frames arrive ~10 a second over
 Server-Sent Events and are drawn in the browser: watching a run costs no script rerun. Points are sent
-once through `data=`; each frame is only the packed maps and weights.
+once through `data=`; each frame is only the packed maps and weights. Where the stream fails (a proxy that
+blocks the app's routes) the page polls and hands over the latest frame itself (`feed`, see ui/views/live.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from ui import server
+from ui.server.grid_stream import encode_view
+from ui.server.streams import retry_s, thin
 
 TF = {"neg": "#f59322", "mid": "#e8eaeb", "pos": "#0877bd"}  # TensorFlow Playground: orange -1, blue +1
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]  # colour-blind safe
@@ -98,16 +101,29 @@ def _expected(job) -> str:
     return job.state
 
 
+def feed(job) -> dict:
+    """What a polled update hands the view: the fields of a stream event, every epoch so far (thinned) and the
+    latest frame (with an id that changes when the frame does)."""
+    view = job.views.get("grid2d")
+    p = job.progress
+    last = job.metrics[-1]["epoch"] if job.metrics else 0
+    return {"state": job.state, "message": job.message, "epoch": max(last, p.get("epoch", 0)),
+            "metrics": thin(job.metrics), "view": encode_view(view) if view is not None else None,
+            "view_id": f"{id(view)}:{job.version}" if view is not None else None}
+
+
 def grid_view(job, structure: dict, points: dict, show_test: bool, discretize: bool, note: str = "",
-              key: str = "grid_view"):
+              key: str = "grid_view", job_key: str = "", poll: bool = False):
     """Draw the live 2-D view of `job` (None: the network without a run). Returns the component's state.
 
     structure: features, hidden, acts, outputs, problem, classes, class_names; points: {"train": [[x, y,
-    label], …], "test": …, "key": a string that changes when the points do}.
+    label], …], "test": …, "key": a string that changes when the points do}. The view streams with `job_key`
+    (the run's route key), or shows what each call hands it when `poll`.
     """
-    data = {"base": server.base_path(), "path": f"api/playground/{job.id}/stream" if job else None,
-            "state": _expected(job), "message": job.message if job else "",
+    data = {"base": server.base_path(), "path": f"api/playground/{job.id}/stream?key={job_key}"
+            if job and job_key else None, "state": _expected(job), "message": job.message if job else "",
             **structure, "points": {"train": points["train"], "test": points["test"]}, "points_key": points["key"],
-            "show_test": show_test, "discretize": discretize, "note": note, "height": HEIGHT}
-    return _component(data=data, key=key, default={"stream_failed": False}, height=HEIGHT,
-                      on_state_change=lambda: None, on_stream_failed_change=lambda: None)
+            "show_test": show_test, "discretize": discretize, "note": note, "height": HEIGHT,
+            "feed": feed(job) if job and poll else None, "retry": retry_s() * 1000}
+    return _component(data=data, key=key, default={"stream": None}, height=HEIGHT,
+                      on_state_change=lambda: None, on_stream_change=lambda: None)

@@ -1,9 +1,11 @@
-"""GET /api/playground/{job}/stream: a job's 2-D live view as Server-Sent Events, for ui/components/grid_view.py.
+"""GET /api/playground/{job}/stream?key=…: a job's 2-D live view as Server-Sent Events, for ui/components/grid_view.py.
 
 Each event carries the state, the epoch metrics since the last event and, when the worker has made a
 new one, the `grid2d` view packed small: maps as base64 bytes (0…255 for -1…1), weights as rounded
 numbers. ~8 KB an event at 64×64, ~10 events a second; no Streamlit call, no script rerun. The worker
-packs the maps (`grid2d(pack=True)`), so serving a frame here is base64 and JSON only.
+packs the maps (`grid2d(pack=True)`), so serving a frame here is base64 and JSON only. Only the run's owner
+can read it (ui/server/access.py), and reading it never changes the run: a run nobody watches is bounded by
+its owner's session (ui/server/owners.py), not by its viewers.
 """
 
 from __future__ import annotations
@@ -17,13 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from playground.probe import pack2d
-from ui import server
+from ui.server import access
+from ui.server.streams import HEADERS, slim, sse
 
 POLL = 0.04  # seconds between looks at the job: a new view goes out within this
-IDLE_PAUSE = 5.0  # seconds after its last viewer left that a running job is paused (tab closed, page left)
-_VIEWERS: dict[str, int] = {}  # open streams per job id, in this process (only the event loop touches it)
 MIN_GAP = 0.09  # seconds between events that carry no new view (metrics, progress)
-METRIC_KEYS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
 
 def _b64(a: np.ndarray) -> str:
@@ -46,11 +46,6 @@ def encode_view(view: dict) -> dict:
     }
 
 
-def slim(metrics: list[dict]) -> list[dict]:
-    """Only what the page draws of each epoch's metrics."""
-    return [{k: m[k] for k in METRIC_KEYS if k in m} for m in metrics]
-
-
 def event(job, cursor: int, view: dict | None) -> tuple[dict, int]:
     """One message: state, progress, new metrics since `cursor` and (when given) the packed view."""
     new, cursor = job.events_since(cursor)
@@ -62,50 +57,29 @@ def event(job, cursor: int, view: dict | None) -> tuple[dict, int]:
     return payload, cursor
 
 
-def _pause_if_unwatched(job) -> None:
-    """Nobody has watched this run for IDLE_PAUSE seconds: pause it, as TensorFlow Playground stops with its tab.
-
-    Saves a shared host's cores from runs left behind; a reload or a re-mounted view reconnects well within
-    the grace period, and the page's Play resumes a paused run.
-    """
-    if _VIEWERS.get(job.id, 0) <= 0:
-        _VIEWERS.pop(job.id, None)
-        if job.state == "running":
-            job.pause()
-
-
 async def stream(request: Request) -> Response:
-    """The route: events while the job lives; 'end' when it finishes, 'gone' for an unknown job."""
-    job = server.pool().get(request.path_params["job"])
+    """The route: events while the job lives, then 'end'; an unknown job or a wrong key gets a 404."""
+    job = access.find(request)
     if job is None:
-        return Response(server.sse({"error": "no such run (it ended, or the server restarted)"}, "gone"),
-                        media_type="text/event-stream")
+        return access.not_found()
+    cursor = access.resume_from(request, job)  # EventSource resumes after the epochs it has
 
     async def events():
-        cursor = int(request.headers.get("last-event-id") or 0)  # EventSource resumes after what it has
+        nonlocal cursor
         sent_view, seen, last = None, -1, 0.0
-        _VIEWERS[job.id] = _VIEWERS.get(job.id, 0) + 1
-        try:
-            while not await request.is_disconnected():
-                done = job.finished  # read first: a finished job's last view arrived before its end state
-                view = job.views.get("grid2d")
-                fresh = view is not None and view is not sent_view
-                now = time.monotonic()
-                if fresh or (job.version != seen and (done or now - last >= MIN_GAP)):
-                    seen, last = job.version, now
-                    payload, cursor = event(job, cursor, view if fresh else None)
-                    sent_view = view
-                    yield server.sse(payload, event_id=cursor)
-                if done:
-                    yield server.sse({"state": job.state, "message": job.message}, "end")
-                    return
-                await asyncio.sleep(POLL)
-        finally:
-            _VIEWERS[job.id] -= 1
-            try:
-                asyncio.get_running_loop().call_later(IDLE_PAUSE, _pause_if_unwatched, job)
-            except RuntimeError:  # closed outside the event loop (server shutting down)
-                pass
+        while not await request.is_disconnected():
+            done = job.finished  # read first: a finished job's last view arrived before its end state
+            view = job.views.get("grid2d")
+            fresh = view is not None and view is not sent_view
+            now = time.monotonic()
+            if fresh or (job.version != seen and (done or now - last >= MIN_GAP)):
+                seen, last = job.version, now
+                payload, cursor = event(job, cursor, view if fresh else None)
+                sent_view = view
+                yield sse(payload, event_id=cursor)
+            if done:
+                yield sse({"state": job.state, "message": job.message}, "end")
+                return
+            await asyncio.sleep(POLL)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(events(), media_type="text/event-stream", headers=HEADERS)

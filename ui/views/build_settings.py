@@ -22,6 +22,7 @@ from playground.tabular import MAX_BYTES, CSVError, parse_csv
 from playground.tabular import PARAMS as CSV_PARAMS
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
 from ui import state
+from ui.text import message, plain, short
 from ui.views.builder import Check, apply, param_widget
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -54,7 +55,7 @@ def messages() -> None:
     """Show (once) what the last action reported: an import refused, a loss switched, a CSV accepted."""
     icons = {"error": ":material/error:", "info": ":material/info:", "success": ":material/check_circle:"}
     for level, text in st.session_state.pop(MESSAGES, []):
-        getattr(st, level)(text, icon=icons.get(level))
+        getattr(st, level)(message(text), icon=icons.get(level))  # they quote file names and columns
 
 
 # ---- data --------------------------------------------------------------------------------------
@@ -179,6 +180,7 @@ def csv_options(data: dict) -> None:
         s = state.get()
         key = f"build-csv-target-{s.edits}"
         st.selectbox("Target column", columns, index=columns.index(target) if target in columns else None, key=key,
+                     format_func=short,
                      help="The column the model predicts; the others are its inputs.",
                      on_change=lambda: apply(fitting_loss(edit.set_path(
                          state.get().spec, ("data", "target"), st.session_state.get(key)))))
@@ -190,7 +192,7 @@ def csv_options(data: dict) -> None:
 def data_preview(spec: dict, result: Check) -> None:
     """A look at the data: points, images, a sequence, reviews or a table."""
     if result.data_error:
-        st.error(result.data_error, icon=":material/error:")
+        st.error(message(result.data_error), icon=":material/error:")
         return
     ds: Dataset = load_cached(from_dict(spec).data)
     info = ds.info
@@ -286,7 +288,8 @@ def _registry_select(label: str, registry, value: str | None, path: tuple, make,
     if value in registry:
         st.caption(registry.get(value).description)
     elif value is not None:
-        st.error(f"{'.'.join(path)}: unknown {registry.what} '{value}'; choose one above.", icon=":material/error:")
+        st.error(f"{'.'.join(path)}: unknown {registry.what} '{plain(value)}'; choose one above.",
+                 icon=":material/error:")
 
 
 def training_settings() -> None:
@@ -371,7 +374,7 @@ def toolbar(result: Check) -> None:
     """Name, undo and redo, open (a file or a preset), and download as JSON or Python."""
     s = state.get()
     row = st.columns([3, 1, 1, 1.1, 1.1, 1.2], vertical_alignment="bottom", gap="small")
-    key = state.bind("build-name", str(s.spec.get("name", "")))
+    key = state.bind("build-name", short(s.spec.get("name", ""), 120))
     row[0].text_input("Name", key=key, max_chars=120,
                       on_change=lambda: apply(edit.set_path(state.get().spec, ("name",),
                                                             st.session_state.get(key) or "Untitled")))

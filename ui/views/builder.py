@@ -24,6 +24,7 @@ from playground.train import validate
 from ui import state
 from ui.components.palette import palette as palette_component
 from ui.components.sortable import pending_event, sortable
+from ui.text import MESSAGE, plain, short
 
 FIELD_ERRORS = "build-field-errors"  # widget key -> message for input that was not applied
 INSERT_AT = {"after": "after the selected layer", "end": "at the end", "start": "at the start"}
@@ -232,7 +233,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
             try:
                 p.check(shown, where)
             except PlaygroundError as e:
-                st.error(e.message, icon=":material/error:")
+                st.error(plain(e.message, MESSAGE), icon=":material/error:")
     elif kind == "bool":
         st.checkbox(label, **kw)
     elif kind == "choice":
@@ -250,7 +251,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
                         format="%g", placeholder="off" if p.optional else None, **kw)
     message = st.session_state.get(FIELD_ERRORS, {}).get(key)
     if message:
-        st.error(message, icon=":material/error:")
+        st.error(plain(message, MESSAGE), icon=":material/error:")
 
 
 # ---- palette -----------------------------------------------------------------------------------
@@ -297,10 +298,10 @@ def stack(result: Check) -> None:
     items = []
     for i, layer in enumerate(layers):
         row = result.rows[i] if i < len(result.rows) else None
-        items.append({"type": str(layer.get("type", "?")), "args": edit.key_args(layer),
+        items.append({"type": short(layer.get("type", "?")), "args": short(edit.key_args(layer), 200),
                       "shape": shape_str(row.output_shape) if row else "—",
                       "params": f"{row.params:,}" if row else "", "selected": i == sel,
-                      "error": _row_error(err, i) if err is not None and err.layer == i else None})
+                      "error": short(_row_error(err, i), 400) if err is not None and err.layer == i else None})
     total = f"{sum(r.params for r in result.rows):,} parameters" if result.ok else ""
     sortable(items, s.edits, shape_str(result.info.input_shape) if result.info else "", total)
 
@@ -354,24 +355,24 @@ def error_box(result: Check) -> None:
     err = result.error
     if err is None:
         return
-    st.error(err.message, icon=":material/error:")
+    st.error(plain(err.message, MESSAGE), icon=":material/error:")
     spec = state.get().spec
     for k, fix in enumerate(err.fixes):
-        st.button(edit.describe_fix(spec, fix), key="build-fix" if k == 0 else f"build-fix-{k + 1}",
+        st.button(plain(edit.describe_fix(spec, fix), MESSAGE), key="build-fix" if k == 0 else f"build-fix-{k + 1}",
                   type="primary" if k == 0 else "secondary", icon=":material/build:", on_click=_fix, args=(fix,),
                   help="Apply this repair (Undo takes it back)")
     if err.fixes:
         return
     layers = spec.get("model", {}).get("layers", [])
     if err.layer is not None and 0 <= err.layer < len(layers):
-        name = f"layer {err.layer + 1} ({layers[err.layer].get('type', '?')})"
+        name = plain(f"layer {err.layer + 1} ({layers[err.layer].get('type', '?')})")
         if _selected(spec) == err.layer:
             st.caption(f"Change {name} under Configure, on the right, as the message says, or delete it.")
         else:
             st.button(f"Select {name} to change it", key="build-fix-select", icon=":material/ads_click:",
                       on_click=_select_layer, args=(err.layer,))
     elif (err.path or "").split(".")[0] in TABS_OF:
-        st.caption(f"Change {err.path} on {TABS_OF[err.path.split('.')[0]]}.")
+        st.caption(f"Change {plain(err.path)} on {TABS_OF[err.path.split('.')[0]]}.")
 
 
 # ---- configure the selected layer ---------------------------------------------------------------
@@ -390,14 +391,15 @@ def configure() -> None:
         return
     key = f"build-sel-{s.edits}-{sel}"
     st.selectbox("Layer", list(range(len(layers))), index=sel, key=key, on_change=_select, args=(key,),
-                 format_func=lambda i: f"{i + 1} · {layers[i].get('type', '?')}", placeholder="Select a layer…")
+                 format_func=lambda i: f"{i + 1} · {short(layers[i].get('type', '?'))}", placeholder="Select a layer…")
     if sel is None:
         st.caption("Select a layer here or click it in the stack.")
         return
     layer, where = layers[sel], f"layer {sel + 1} ({layers[sel].get('type')})"
     kind = LAYERS.entries.get(layer.get("type"))
     if kind is None:
-        st.error(f"{where}: unknown layer type; delete it and add one from the palette.", icon=":material/error:")
+        st.error(f"{plain(where)}: unknown layer type; delete it and add one from the palette.",
+                 icon=":material/error:")
         return
     st.caption(kind.description)
     for p in kind.params:
@@ -408,8 +410,8 @@ def configure() -> None:
         st.caption("Inferred from its input (never asked): " + ", ".join(kind.inferred))
     known = {p.name for p in kind.params} | set(kind.inferred) | {"type"}
     for k in [k for k in layer if k not in known]:
-        st.warning(f"{where} has an unknown option '{k}'.", icon=":material/warning:")
-        st.button(f"Remove {k}", key=f"build-unset-{s.edits}-{k}",
+        st.warning(f"{plain(where)} has an unknown option '{plain(k)}'.", icon=":material/warning:")
+        st.button(f"Remove {plain(k)}", key=f"build-unset-{s.edits}-{k}",
                   on_click=lambda k=k: apply(edit.unset_param(state.get().spec, sel, k)))
 
 
@@ -424,15 +426,11 @@ def select_guard() -> None:
 def status(result: Check) -> None:
     """One line under the title: does it build, and how big is it."""
     if result.data_error:
-        st.markdown(f":red-badge[:material/error: Data] {_md(result.data_error)}")
+        st.markdown(f":red-badge[:material/error: Data] {plain(result.data_error, MESSAGE)}")
     elif result.error is not None:
-        st.markdown(f":red-badge[:material/error: Does not build] {_md(result.error.message)}")
+        st.markdown(f":red-badge[:material/error: Does not build] {plain(result.error.message, MESSAGE)}")
     else:
         total = sum(r.params for r in result.rows)
         st.markdown(f":green-badge[:material/check: Builds] {len(result.rows)} layers · {total:,} parameters · "
                     f"input {shape_str(result.info.input_shape)} → output {shape_str(result.rows[-1].output_shape)}")
 
-
-def _md(text: str) -> str:
-    """User-facing text made safe for a markdown line (no links, emphasis or HTML)."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~:$])", r"\\\1", text)

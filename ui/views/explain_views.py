@@ -12,9 +12,10 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from playground.attribution import BASELINES, METHODS, Attribution, conv_layers
+from playground.attribution import BASELINES, METHODS, Attribution, conv_layers, unavailable
 from playground.attribution import attribute as run_method
 from playground.registry import PlaygroundError
+from ui.text import message, short
 from ui.views import images
 from ui.views.input_picker import Input, pin, seed, tokens
 from ui.views.model_source import Loaded, memo
@@ -40,10 +41,16 @@ def default_methods(m: Loaded) -> list[str]:
     return out
 
 
+def available(m: Loaded, inp: Input) -> tuple[list[str], dict[str, str]]:
+    """The methods that can explain this model (registry order), and the others with the reason each cannot."""
+    said = memo("unavailable", (m.key, inp.x.dtype, inp.x.dim()), lambda: unavailable(m.model, inp.x))
+    return [n for n in METHODS.names() if n not in said], said
+
+
 def _names(m: Loaded) -> list[str]:
     k = m.out_shape[0] if len(m.out_shape) == 1 else 0
     names = m.info.class_names if m.classify and len(m.info.class_names) == k else [f"output {i + 1}" for i in range(k)]
-    return [str(n) for n in names]
+    return [short(n, 40) for n in names]  # class names come from the data (a CSV's labels): shown as text
 
 
 def predicted(m: Loaded, inp: Input) -> int | None:
@@ -54,13 +61,19 @@ def predicted(m: Loaded, inp: Input) -> int | None:
 
 def controls(m: Loaded, inp: Input, key: str = "explain") -> Options:
     """Methods, target class, baseline and steps; a control shows only when a chosen method uses it."""
-    all_methods = METHODS.names()
-    seed(f"{key}-methods", default_methods(m))
+    all_methods, refused = available(m, inp)
+    seed(f"{key}-methods", [n for n in default_methods(m) if n in all_methods])
+    # a method chosen for an earlier model that cannot explain this one is dropped, not offered and refused
+    st.session_state[f"{key}-methods"] = [n for n in st.session_state[f"{key}-methods"] if n in all_methods]
     a, b, c, d = st.columns([2.6, 1.2, 1, 1.2], vertical_alignment="top")
     methods = a.multiselect("Methods", all_methods, key=f"{key}-methods", format_func=lambda n: METHODS.get(n).title,
                             on_change=pin, args=(f"{key}-methods",),
                             help="Several methods side by side: where they agree, trust the picture more.",
                             placeholder="Choose attribution methods")
+    if refused:
+        a.caption("Not for this model: " + "; ".join(
+            f"{METHODS.get(n).title} ({message(why.removeprefix(METHODS.get(n).title + ' '))})"
+            for n, why in refused.items()))
     names = _names(m)
     target = None
     if len(names) > 1:
@@ -159,7 +172,7 @@ def render(m: Loaded, inp: Input, results: list[tuple[str, Attribution | str]], 
 
 
 def _fail(name: str, msg: str) -> None:
-    st.info(f"**{METHODS.get(name).title}** does not apply here: {msg}", icon=":material/info:")
+    st.info(f"**{METHODS.get(name).title}** does not apply here: {message(msg)}", icon=":material/info:")
 
 
 def _images(m: Loaded, inp: Input, results, key: str, show_input: bool) -> None:
@@ -258,7 +271,8 @@ def _in_columns(results, most: int):
 
 def _features(m: Loaded, inp: Input, results, key: str) -> None:
     n = inp.x.shape[1]
-    names = m.info.feature_names if len(m.info.feature_names) == n else [f"x{i + 1}" for i in range(n)]
+    names = [short(f, 40) for f in m.info.feature_names] if len(m.info.feature_names) == n else \
+        [f"x{i + 1}" for i in range(n)]
     for name, meth, a in _in_columns(results, 3):
         st.plotly_chart(_bars(names, a.values.reshape(-1).numpy(), meth.title), width="stretch",
                         key=f"{key}-{name}", config={"displayModeBar": False})

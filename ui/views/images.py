@@ -102,6 +102,19 @@ def grid(maps: np.ndarray, cmap: str = DIVERGING, lo: float | None = None, hi: f
     return png(out)
 
 
+def grey_rows(rows: list[np.ndarray], tile: int = 40, pad: int = 3) -> bytes:
+    """Rows of (N, H, W) inputs as one PNG of grey tiles (row r, column i), e.g. inputs above their outputs."""
+    n, h, w = rows[0].shape
+    s = scale_for(h, w, tile)
+    th, tw = h * s, w * s
+    out = np.full((len(rows) * (th + pad) + pad, n * (tw + pad) + pad, 3), 205, np.uint8)  # grey gutters
+    for r, maps in enumerate(rows):
+        for i, a in enumerate(maps):
+            y, x = pad + r * (th + pad), pad + i * (tw + pad)
+            out[y:y + th, x:x + tw] = upscale(grey(a), s)
+    return png(out)
+
+
 def overlay(x: np.ndarray, attr: np.ndarray, cmap: str, lo: float | None = None, hi: float | None = None,
             target: int = TILE) -> bytes:
     """The input (H, W) in light grey with the attribution (H, W) on top, opaque where it is strong."""

@@ -6,7 +6,6 @@ show the same input, and it survives page switches.
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ui.components.draw_canvas import draw_canvas
 from ui.components.live_chart import PALETTE
+from ui.text import message, plain, short
 from ui.views import images
 from ui.views.model_source import Loaded, memo
 
@@ -102,8 +102,8 @@ def pick(m: Loaded) -> Input | None:
             pred = val_predictions(m)["pred"]
             i = st.selectbox(f"Misclassified ({len(wrong)} of {n})", [int(i) for i in wrong], key="input-wrong",
                              on_change=pin, args=("input-wrong",),
-                             format_func=lambda i: f"#{i}: true {names[int(m.data.y_val[i])]}, "
-                                                   f"predicted {names[int(pred[i])]}")
+                             format_func=lambda i: f"#{i}: true {short(names[int(m.data.y_val[i])], 30)}, "
+                                                   f"predicted {short(names[int(pred[i])], 30)}")
             return _sample(m, int(i))
         if kind == DRAW:
             return _drawn(m)
@@ -188,7 +188,7 @@ def _uploaded(m: Loaded) -> Input | None:
         else:
             mem.pop("upload-error", None)
     if f is not None and mem.get("upload-error"):
-        st.error(f"That upload cannot be used: {mem['upload-error']}.", icon=":material/broken_image:")
+        st.error(f"That upload cannot be used: {message(mem['upload-error'])}.", icon=":material/broken_image:")
         return None
     if mem.get("upload") is None:
         st.caption("Upload a picture: dark ink on light paper works best.")
@@ -217,7 +217,7 @@ def _typed(m: Loaded) -> Input | None:
         st.caption("Type a few words.")
         return None
     if unknown:
-        st.caption(f"Not in the model's vocabulary (read as <unk>): {', '.join(unknown[:10])}")
+        st.caption(f"Not in the model's vocabulary (read as {plain('<unk>')}): {plain(', '.join(unknown[:10]), 200)}")
     return Input(torch.from_numpy(x[None]), None, None, "your sentence", f"text{_digest(x)}")
 
 
@@ -238,10 +238,11 @@ def show(m: Loaded, inp: Input, target: int = images.TILE) -> None:
                  caption=f"{inp.what} ({x.shape[-1]}×{x.shape[-2]})")
     elif info.tokens:
         words = [w for w in tokens(m, inp.x) if w != "<pad>"]
-        st.markdown(f"**{html.escape(inp.what)}:** " + html.escape(" ".join(words)))
+        st.markdown(f"**{plain(inp.what)}:** " + plain(" ".join(words), 400))
     else:
         x = inp.x.reshape(-1).numpy()
-        names = info.feature_names if len(info.feature_names) == len(x) else [f"x{i + 1}" for i in range(len(x))]
+        names = [short(f, 40) for f in info.feature_names] if len(info.feature_names) == len(x) else \
+            [f"x{i + 1}" for i in range(len(x))]
         st.dataframe({"feature": names, "value": [float(v) for v in x]}, hide_index=True,
                      height=min(250, 36 + 35 * len(x)))
         st.caption(inp.what)
@@ -259,12 +260,12 @@ def prediction(m: Loaded, inp: Input, key: str) -> None:
         st.markdown("**Output:** " + ", ".join(f"{v:.4g}" for v in vals) + (" …" if out.numel() > 6 else ""))
         return
     p = m.probabilities(out)[0].numpy()
-    names = m.info.class_names or [str(i) for i in range(len(p))]
+    names = [short(n, 40) for n in m.info.class_names] or [str(i) for i in range(len(p))]
     k = int(p.argmax())
-    truth = "" if inp.label is None else (" ✓ correct" if inp.label == k else f" ✗ true: {names[inp.label]}")
-    st.markdown(f"**Predicted: {html.escape(str(names[k]))}** ({p[k]:.0%}){html.escape(truth)}")
+    truth = "" if inp.label is None else (" ✓ correct" if inp.label == k else f" ✗ true: {plain(names[inp.label])}")
+    st.markdown(f"**Predicted: {plain(names[k])}** ({p[k]:.0%}){truth}")
     colors = [CHOSEN if i == k else PALETTE["other"] for i in range(len(p))]  # no hue: classes may be colours
-    fig = go.Figure(go.Bar(x=[str(n) for n in names], y=p, marker_color=colors,
+    fig = go.Figure(go.Bar(x=names, y=p, marker_color=colors,
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(height=170, margin={"l": 40, "r": 10, "t": 10, "b": 30}, yaxis={"range": [0, 1],
                       "title": "probability", "tickformat": ".0%"}, xaxis={"title": None, "type": "category"})

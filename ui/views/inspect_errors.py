@@ -12,6 +12,7 @@ import streamlit as st
 
 from playground import probe
 from playground.registry import PlaygroundError
+from ui.text import message, plain, short
 from ui.views import images
 from ui.views.input_picker import Input, tokens, val_predictions
 from ui.views.model_source import Loaded, memo
@@ -71,7 +72,7 @@ def confusion(m: Loaded, key: str) -> None:
     cm = _matrix(m)
     k = len(cm)
     ct, cp = _chosen(m, key)
-    names = [str(n) for n in (m.info.class_names or range(k))]
+    names = [short(n, 40) for n in (m.info.class_names or range(k))]
     acc = np.trace(cm) / max(1, cm.sum())
     t, p = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
     fig = go.Figure([
@@ -94,14 +95,14 @@ def confusion(m: Loaded, key: str) -> None:
 
 def cell_examples(m: Loaded, key: str) -> None:
     k = len(_matrix(m))
-    names = [str(n) for n in (m.info.class_names or range(k))]
+    names = [short(n, 40) for n in (m.info.class_names or range(k))]
     _chosen(m, key)
     a, b = st.columns(2)
     t = a.selectbox("True class", range(k), key=f"{key}-true", format_func=lambda i: names[i])
     p = b.selectbox("Predicted class", range(k), key=f"{key}-pred", format_func=lambda i: names[i])
     idx = np.flatnonzero((m.data.y_val.numpy() == t) & (val_predictions(m)["pred"] == p))
     what = "correct" if t == p else "mistaken"
-    st.caption(f"{len(idx)} validation samples of class {names[t]} predicted as {names[p]} ({what})"
+    st.caption(f"{len(idx)} validation samples of class {plain(names[t])} predicted as {plain(names[p])} ({what})"
                + (f"; the first {GALLERY} shown" if len(idx) > GALLERY else ""))
     examples(m, idx[:GALLERY], [f"#{i}" for i in idx[:GALLERY]], f"{key}-cell")
 
@@ -113,13 +114,13 @@ def examples(m: Loaded, idx: np.ndarray, captions: list[str], key: str) -> None:
     x = m.data.x_val[idx]
     if m.info.modality == "image":
         pics = [images.picture(v[0].numpy() if v.shape[0] == 1 else v.mean(0).numpy(), target=72) for v in x]
-        st.image(pics, caption=captions, width=72)
+        st.image(pics, caption=[plain(c) for c in captions], width=72)  # image captions are Markdown
     elif m.info.tokens:
-        lines = [f"{html.escape(c)}: " + html.escape(" ".join(w for w in tokens(m, v) if w != "<pad>"))
+        lines = [f"{plain(c)}: " + plain(" ".join(w for w in tokens(m, v) if w != "<pad>"), 400)
                  for c, v in zip(captions, x, strict=True)]
         st.markdown("  \n".join(lines))
     else:
-        names = m.info.feature_names if len(m.info.feature_names) == x.shape[1] else None
+        names = [short(f, 40) for f in m.info.feature_names] if len(m.info.feature_names) == x.shape[1] else None
         data = {"sample": captions} | {(names[j] if names else f"x{j + 1}"): x[:, j].numpy().round(4)
                                        for j in range(min(x.shape[1], 30))}
         st.dataframe(data, hide_index=True)
@@ -134,7 +135,7 @@ def gallery(m: Loaded, key: str) -> None:
         return
     conf = m.probabilities(pr["out"]).numpy()[wrong, pred[wrong]]
     order = wrong[np.argsort(-conf)][:GALLERY]
-    names = [str(n) for n in (m.info.class_names or range(int(true.max()) + 1))]
+    names = [short(n, 40) for n in (m.info.class_names or range(int(true.max()) + 1))]
     p = m.probabilities(pr["out"]).numpy()
     caps = [f"#{i}: {names[true[i]]}→{names[pred[i]]} ({p[i, pred[i]]:.0%})" for i in order]
     examples(m, order, caps, f"{key}-gallery")
@@ -147,10 +148,10 @@ def embedding(m: Loaded, inp: Input, key: str) -> None:
     try:
         e = memo("embedding", m.key, lambda: probe.embedding(m.model, m.data.x_val, m.data.y_val))
     except PlaygroundError as err:
-        st.info(f"No embedding: {err.message}")
+        st.info(f"No embedding: {message(err.message)}")
         return
     pts, lab = e["points"], e["labels"]
-    names = [str(n) for n in (m.info.class_names or range(int(lab.max()) + 1))]
+    names = [short(n, 40) for n in (m.info.class_names or range(int(lab.max()) + 1))]
     fig = go.Figure()
     for c, name in enumerate(names):
         sel = lab == c

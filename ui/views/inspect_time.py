@@ -10,11 +10,11 @@ import base64
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
-from playground import landscape, probe
+from playground import landscape, probe, runs
 from playground.data import POINT_RANGE
 from playground.registry import PlaygroundError
+from ui.text import message, plain
 from ui.views import explain_views, images, inspect_views, model_source
 from ui.views.input_picker import Input
 from ui.views.inspect_errors import CLASS_COLORS
@@ -27,7 +27,7 @@ RES = 100  # decision-boundary grid
 def checkpoint_model(m: Loaded, src: Source, cp: dict) -> Loaded:
     """The run's model at one checkpoint, as a `Loaded` (cached per run and epoch)."""
     def make():
-        model = model_source.model_from(m.spec, m.info, cp["weights"])
+        model = runs.model_from(m.spec, m.info, cp["weights"], f"the weights of epoch {cp['epoch']}")
         return Loaded(m.source, f"{src.id}@{cp['epoch']}", m.spec, m.data, model, cp["epoch"], m.loss, m.out_shape)
     return memo("checkpoint-models", (src.id, cp["epoch"], id(cp["weights"])), make, keep=STRIP + 2)
 
@@ -78,8 +78,8 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, stri
                           format_func=lambda n: explain_views.METHODS.get(n).title)
     target = explain_views.predicted(cm, inp) if cm.classify else None
     o = explain_views.Options([method], inp.label if inp.label is not None else target, steps=32)
-    st.markdown(f"**Why, at epoch {cm.epoch}** (explaining class "
-                f"{cm.info.class_names[o.target] if o.target is not None and cm.info.class_names else 'output'})")
+    explained = plain(cm.info.class_names[o.target]) if o.target is not None and cm.info.class_names else "output"
+    st.markdown(f"**Why, at epoch {cm.epoch}** (explaining class {explained})")
     explain_views.render(cm, inp, [(method, explain_views.attribute(cm, inp, method, o))], f"{key}-now",
                          show_input=False)
     if not strip or len(cps) < 2:
@@ -94,7 +94,7 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, stri
         x2 = x[0] if x.shape[0] == 1 else x.mean(0)
         for col, mm, a in zip(cols, models, results, strict=False):
             if isinstance(a, str):
-                col.caption(a)
+                col.caption(message(a))
                 continue
             v = a.values[0].numpy().sum(0)
             cmap = explain_views._cmap(v)
@@ -124,22 +124,17 @@ def _data_uri(png: bytes) -> str:
 
 def boundary(m: Loaded, key: str) -> None:
     """The decision surface of a 2-D point model as an image, with the validation points on top."""
-    lin = np.linspace(-POINT_RANGE, POINT_RANGE, RES, dtype=np.float32)
-    gx, gy = np.meshgrid(lin, lin[::-1])  # row 0 at the top (y = +6)
-    feats = probe.features_of(np.stack([gx.ravel(), gy.ravel()], 1), m.info.feature_names)
-    with torch.no_grad():
-        out = m.model(torch.from_numpy(feats))
+    p = probe.decision_surface(m.model, m.info, m.loss, RES)  # (RES, RES, classes), or (RES, RES, 1) values
     k = max(2, m.info.n_classes)
     if m.classify:
-        p = m.probabilities(out).numpy()
         if k == 2:
-            rgb = images.colorize((p[:, 0] - p[:, 1]).reshape(RES, RES), images.DIVERGING, -1, 1)
+            rgb = images.colorize(p[..., 0] - p[..., 1], images.DIVERGING, -1, 1)
         else:
             base = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in CLASS_COLORS[:k]], np.float32)
-            conf = p.max(1, keepdims=True)
-            rgb = (255 - (255 - base[p.argmax(1)]) * conf * 0.8).reshape(RES, RES, 3).astype(np.uint8)
+            conf = p.max(-1, keepdims=True)
+            rgb = (255 - (255 - base[p.argmax(-1)]) * conf * 0.8).astype(np.uint8)
     else:
-        rgb = images.colorize(out[:, 0].numpy().reshape(RES, RES), images.DIVERGING)
+        rgb = images.colorize(p[..., 0], images.DIVERGING)
     fig = go.Figure()
     fig.add_layout_image(source=_data_uri(images.png(rgb)), x=-POINT_RANGE, y=POINT_RANGE, xref="x", yref="y",
                          sizex=2 * POINT_RANGE, sizey=2 * POINT_RANGE, sizing="stretch", layer="below")
@@ -193,7 +188,7 @@ def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: str) -> None:
     if res is None:
         return
     if isinstance(res, str):
-        st.info(res)
+        st.info(message(res))
         return
     fig = _contour(res["land"], "Validation loss around the final weights")
     if res["path"] is not None:
@@ -244,7 +239,7 @@ def race(m: Loaded, key: str) -> None:
     if r is None:
         return
     if isinstance(r, str):
-        st.info(r)
+        st.info(message(r))
         return
     left, right = st.columns([1.4, 1])
     fig = _contour(r["landscape"], "Four optimizers from the same start")

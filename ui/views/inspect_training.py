@@ -17,6 +17,7 @@ from torch import nn
 from playground import backprop, health
 from playground.registry import PlaygroundError
 from ui import state
+from ui.text import message
 from ui.views import model_source
 from ui.views.input_picker import Input
 from ui.views.model_source import Loaded, Source, memo
@@ -91,7 +92,7 @@ def gradient_health(m: Loaded, key: str = "gh") -> None:
         d = memo("diagnose", m.key, lambda: health.diagnose(
             m.model, m.spec.train.loss, m.data.x_val[:HEALTH_SAMPLES], m.targets(m.data.y_val[:HEALTH_SAMPLES])))
     except PlaygroundError as e:
-        st.info(f"Gradient health cannot be measured for this model: {e.message}")
+        st.info(f"Gradient health cannot be measured for this model: {message(e.message)}")
         return
     g = d["gradients"]
     left, right = st.columns([1.3, 1])
@@ -156,7 +157,7 @@ def vanishing_experiment(m: Loaded, key: str) -> None:
 def _is_mlp(model: nn.Module) -> str:
     """'' when the step-by-step view can work the model out, else why not."""
     for i, layer in enumerate(model):
-        if not isinstance(layer, nn.Linear) and type(layer).__name__ not in backprop.ACTIVATIONS:
+        if not isinstance(layer, nn.Linear) and type(layer).__name__ not in backprop.activations():
             return f"layer {i + 1} is {type(layer).__name__}"
         if isinstance(layer, nn.Linear) and layer.weight.numel() > 64 * 64:
             return f"layer {i + 1} has {layer.weight.numel():,} weights (at most 4,096 are shown by hand)"
@@ -195,7 +196,7 @@ def backprop_by_hand(m: Loaded, inp: Input, key: str = "bp") -> None:
     try:
         r = backprop.backprop_step(m.model, inp.x, y, loss=loss, lr=lr)
     except PlaygroundError as e:
-        st.info(e.message)
+        st.info(message(e.message))
         return
     features = m.info.feature_names if len(m.info.feature_names) == inp.x.shape[1] else None
     _steps(r, features, names)

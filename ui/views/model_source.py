@@ -12,23 +12,21 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 import torch
 from torch import nn
 
-from playground.build import build
+from playground import probe, runs
 from playground.data import DataInfo, Dataset, load_cached
 from playground.jobs import Job
+from playground.losses import LOSSES, LossType
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
-from playground.train import LOSSES, LossType
 from ui import server, state
+from ui.text import message, plain, short
 from ui.views import runner
+from ui.views.run_store import remember, store
 
-STORE = "inspect-store"  # session state: run id -> what is kept of a finished run
-KEEP = 8  # finished runs whose weights are kept
-MAX_BYTES = 32 * 2**20  # all kept weights and checkpoints of one session together
 SOURCE_KEY = "model-source"  # the run picker, shared by Inspect and Explain
 
 
@@ -73,58 +71,17 @@ class Loaded:
         """Dataset targets in the form the run's loss compares with outputs."""
         return self.loss.target(labels, self.info, self.out_shape)
 
-    @torch.no_grad()
-    def outputs(self, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-        return torch.cat([self.model(x[i:i + chunk]) for i in range(0, len(x), chunk)])
+    def outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's outputs for `x` (in chunks)."""
+        return probe.outputs(self.model, x)
 
     def labels(self, out: torch.Tensor) -> torch.Tensor:
-        """Predicted classes from outputs (one logit per class, or a single logit)."""
-        if out.shape[1] == 1:
-            return (out[:, 0] > (0.0 if self.loss.kind == "binary" else 0.5)).long()
-        return out.argmax(1)
+        """Predicted classes from outputs, read as the run's loss trained them."""
+        return self.loss.labels(out)
 
     def probabilities(self, out: torch.Tensor) -> torch.Tensor:
-        """(B, classes) probabilities of a classifier's outputs."""
-        if out.shape[1] == 1:
-            p = torch.sigmoid(out) if self.loss.kind == "binary" else out.clamp(0, 1)
-            return torch.cat([1 - p, p], 1)
-        return torch.softmax(out, 1)
-
-
-# ---- what is kept of finished runs ------------------------------------------------------------------
-
-def _nbytes(entry: dict) -> int:
-    n = sum(np.asarray(v).nbytes for v in (entry.get("weights") or {}).values())
-    return n + sum(np.asarray(v).nbytes for c in entry.get("checkpoints") or [] for v in c["weights"].values())
-
-
-def store() -> dict:
-    return st.session_state.setdefault(STORE, {})
-
-
-def remember(job: Job) -> dict | None:
-    """Keep a finished run's final weights, checkpoints and statistics (bounded); the kept entry."""
-    kept = store()
-    if job.id in kept or not job.finished:
-        return kept.get(job.id)
-    checkpoints = job.checkpoints() or []
-    epoch = len(job.metrics)
-    if checkpoints and checkpoints[-1]["epoch"] == epoch:  # tracked runs end with a copy of the final weights
-        weights = checkpoints[-1]["weights"]
-    else:  # else the last weights read while it trained, if any (their epoch is not known)
-        weights, epoch = job.snapshot(timeout=0), None
-    if weights is None:
-        return None
-    kept[job.id] = {"weights": weights, "checkpoints": checkpoints, "stats": list(job.stats), "epoch": epoch}
-    while len(kept) > KEEP:
-        kept.pop(next(iter(kept)))
-    total = sum(_nbytes(e) for e in kept.values())
-    for e in list(kept.values())[:-1]:  # over budget: the older runs give up their checkpoints first
-        if total <= MAX_BYTES:
-            break
-        total -= _nbytes(e) - _nbytes({"weights": e["weights"]})
-        e["checkpoints"] = []
-    return kept[job.id]
+        """(B, classes) probabilities of a classifier's outputs, read as the run's loss trained them."""
+        return self.loss.probabilities(out)
 
 
 # ---- choosing a source ------------------------------------------------------------------------------
@@ -151,12 +108,13 @@ def sources() -> list[Source]:
     out, seen = [], set()
     job = runner.current()  # also records a run that just finished
     if job is not None and job.state != "failed":
-        out.append(Source(job.id, f"current run: {job.spec.get('name', '')}", job.spec, job))
+        out.append(Source(job.id, f"current run: {short(job.spec.get('name', ''), 40)}", job.spec, job))
         seen.add(job.id)
     pg2d = st.session_state.get("pg2d")
-    j2 = pool.get(pg2d.job_id) if getattr(pg2d, "job_id", None) else None
+    j2id = pg2d.job_id if pg2d is not None else s.pg2d_job  # (a reload's run, before the 2-D page is opened)
+    j2 = pool.get(j2id) if j2id else None
     if j2 is not None and not j2.finished and (j2.metrics or j2.state == "running"):
-        out.append(Source(j2.id, f"2-D Playground run: {j2.spec.get('name', '')}", j2.spec, j2))
+        out.append(Source(j2.id, f"2-D Playground run: {short(j2.spec.get('name', ''), 40)}", j2.spec, j2))
         seen.add(j2.id)
     for r in reversed(s.runs):
         if r["id"] in seen or r.get("state") == "failed":
@@ -172,7 +130,7 @@ def empty_state(page: str) -> None:
             icon=":material/model_training:")
     left, right, _ = st.columns([1, 1.3, 2])
     left.page_link("pages/train.py", label="Go to Train", icon=":material/play_circle:")
-    if right.button(f"Train “{s.spec.get('name', 'this setup')}” here", key=f"{page}-train-here",
+    if right.button(f"Train “{plain(s.spec.get('name', 'this setup'), 40)}” here", key=f"{page}-train-here",
                     icon=":material/play_arrow:", type="primary"):
         if runner.start() is not None:
             st.rerun()
@@ -183,7 +141,7 @@ def pick(page: str) -> Source | None:
     options = sources()
     job = runner.current()
     if job is not None and job.state == "failed":
-        st.warning(f"The current run failed: {job.message}", icon=":material/error:")
+        st.warning(f"The current run failed: {message(job.message)}", icon=":material/error:")
     if not options:
         empty_state(page)
         return None
@@ -201,13 +159,6 @@ def pick(page: str) -> Source | None:
 
 
 # ---- the model ------------------------------------------------------------------------------------
-
-def model_from(spec: Spec, info: DataInfo, weights: dict) -> nn.Module:
-    """The spec's model with these weights ({name: numpy array}), on the CPU, in eval mode."""
-    model = build(spec, info)
-    model.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()}, strict=False)
-    return model.eval()
-
 
 def _weights(src: Source) -> tuple[dict | None, int, str]:
     """(weights, epoch, why not) of a source."""
@@ -230,8 +181,7 @@ def load(src: Source) -> tuple[Loaded | None, str]:
     try:
         if src.path is not None:
             if cache.get("id") != src.id:
-                from playground.runs import load_model
-                model, spec, info = load_model(src.path)
+                model, spec, _ = runs.load_model(src.path)
                 cache.update(id=src.id, weights=None, model=model, spec=spec, n=cache.get("n", 0) + 1, epoch=0)
         else:
             weights, epoch, why = _weights(src)
@@ -239,7 +189,7 @@ def load(src: Source) -> tuple[Loaded | None, str]:
                 return None, why
             if cache.get("id") != src.id or cache.get("weights") is not weights:
                 spec = from_dict(src.spec)
-                model = model_from(spec, load_cached(spec.data).info, weights)
+                model = runs.model_from(spec, load_cached(spec.data).info, weights, "the run's weights")
                 cache.update(id=src.id, weights=weights, model=model, spec=spec, n=cache.get("n", 0) + 1,
                              epoch=epoch)
     except (PlaygroundError, RuntimeError, OSError) as e:
@@ -247,8 +197,7 @@ def load(src: Source) -> tuple[Loaded | None, str]:
         return None, f"This model cannot be opened: {getattr(e, 'message', str(e))}"
     spec, model = cache["spec"], cache["model"]
     data = load_cached(spec.data)
-    with torch.no_grad():
-        out_shape = tuple(model(data.x_val[:1]).shape[1:])
+    out_shape = tuple(probe.outputs(model, data.x_val[:1]).shape[1:])
     return Loaded(src, f"{src.id}#{cache['n']}", spec, data, model, cache["epoch"],
                   LOSSES.get(spec.train.loss), out_shape), ""
 
@@ -302,7 +251,7 @@ def live_model(src: Source, every: float | None) -> Loaded | None:
         st.rerun()
     m, why = load(src)
     if m is None:
-        st.info(why, icon=":material/hourglass_top:")
+        st.info(message(why), icon=":material/hourglass_top:")
         return None
     job = src.job
     if src.live:

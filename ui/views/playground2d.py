@@ -22,6 +22,8 @@ from playground.spec import SpecError, from_dict
 from playground.train import tuning
 from ui import server, state
 from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
+from ui.text import message, plain
+from ui.views import live
 
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",
@@ -49,7 +51,8 @@ def playing(job: Job | None) -> bool:
 def page_state() -> PageState:
     """The page's state; on first use, its view options come from the link (?view=…) when it has them."""
     if "pg2d" not in st.session_state:
-        st.session_state.pg2d = PageState(**view_from_link(st.query_params.get(VIEW_KEY)))
+        st.session_state.pg2d = PageState(job_id=state.get().pg2d_job,  # a reload takes its run back
+                                          **view_from_link(st.query_params.get(VIEW_KEY)))
     return st.session_state.pg2d
 
 
@@ -116,10 +119,10 @@ def _submit(paused: bool) -> Job | None:
         job = pool.submit(run_spec(state.get().spec), owner=state.owner().id, epochs=pool.limits.max_epochs,
                           paused=paused, views={"grid2d": {"res": RES, "neuron_res": NEURON_RES, "pack": True}})
     except JobRefused as e:
-        st.warning(f"Not started: {e.message}", icon=":material/hourglass_top:")
+        st.warning(f"Not started: {message(e.message)}", icon=":material/hourglass_top:")
         return None
     except PlaygroundError as e:
-        st.error(f"This setup cannot train: {e.message}", icon=":material/error:")
+        st.error(f"This setup cannot train: {message(e.message)}", icon=":material/error:")
         return None
     ps.job_id = job.id
     return job
@@ -133,7 +136,7 @@ def ensure_job() -> Job | None:
     try:
         want = run_spec(state.get().spec)
     except SpecError as e:
-        st.error(f"The setup is not valid: {e.message}")
+        st.error(f"The setup is not valid: {message(e.message)}")
         return None
     if job is not None and job.spec == want:
         return job
@@ -198,12 +201,12 @@ def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
     running = playing(job)
     bar = st.container(horizontal=True, gap="small", vertical_alignment="bottom", key="pg2d-toolbar")
     bar.button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
-                type="primary", key="pg2d-play", on_click=play_pause, width=BUTTON,
-                help="Train until paused" if not running else "Pause training")
+               type="primary", key="pg2d-play", on_click=play_pause, width=BUTTON,
+               help="Train until paused" if not running else "Pause training")
     bar.button("Step", icon=":material/skip_next:", key="pg2d-step", on_click=step, disabled=running,
-                width=BUTTON, help="Train one epoch, then pause")
+               width=BUTTON, help="Train one epoch, then pause")
     bar.button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width=BUTTON,
-                help="New run from epoch 0 (same seed, same initial weights)")
+               help="New run from epoch 0 (same seed, same initial weights)")
     new = cfg
     lrs = _choices(tfplay.LEARNING_RATES, cfg.lr)
     lr = bar.selectbox("Learning rate", lrs, key=_k("lr", cfg.lr), format_func=lambda v: f"{v:g}", width=110)
@@ -225,8 +228,8 @@ def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
     problem = bar.selectbox("Problem type", ("classification", "regression"), key=_k("problem", cfg.problem),
                             width=145)
     new = tfplay.with_problem(new, problem)
-    opt = bar.selectbox("Optimizer", tfplay.OPTIMIZERS, key=_k("opt", cfg.optimizer), width=125,
-                        help="Momentum is SGD with momentum 0.9")
+    opt = bar.selectbox("Optimizer", tfplay.OPTIMIZERS, key=_k("opt", cfg.optimizer), width=150,
+                        help="SGD+momentum: momentum 0.9; SGD+nesterov: Nesterov momentum 0.9")
     new = replace(new, optimizer=opt)
     drops = _choices(tfplay.DROPOUTS, cfg.dropout)
     drop = bar.selectbox("Dropout", drops, key=_k("drop", cfg.dropout), width=95,
@@ -324,15 +327,13 @@ def structure(cfg: tfplay.Settings, spec: dict) -> dict:
 
 
 def live_view(cfg: tfplay.Settings, job: Job | None) -> None:
-    """The streamed canvas, or (no streaming: AppTest, a proxy that drops the route) a polled image."""
+    """The live canvas, or (nothing streams: AppTest) a polled image."""
     spec = state.get().spec
     ps = page_state()
-    if server.streaming() and not st.session_state.get("pg2d-stream-failed"):
-        res = grid_view(job, structure(cfg, spec), points(spec), ps.show_test, ps.discretize,
-                        note=_note(cfg))
-        if res.stream_failed:
-            st.session_state["pg2d-stream-failed"] = True
-            st.rerun()
+    if server.streaming():  # streamed, or polled where the stream fails (ui/views/live.py)
+        shape, pts, key = structure(cfg, spec), points(spec), state.job_key(job)
+        live.show(job, lambda poll: grid_view(job, shape, pts, ps.show_test, ps.discretize, note=_note(cfg),
+                                              job_key=key, poll=poll))
         return
     polled_view(job, ps.discretize)
 
@@ -386,7 +387,7 @@ def polled_view(job: Job | None, discretize: bool) -> None:
 
     @st.fragment(run_every=every)
     def fragment():
-        st.caption(status_text(job))
+        st.caption(message(status_text(job)))
         view = job.views.get("grid2d") if job is not None else None
         if view is not None:
             st.image(surface_image(view, discretize), caption="The output over the plane (x₁ across, x₂ up)")
@@ -399,8 +400,9 @@ def offer_2d(spec: dict) -> None:
     """Explain why the page cannot show this spec and offer a 2-D setup in one click (undoable)."""
     data = spec.get("data", {}).get("name", "?") if isinstance(spec.get("data"), dict) else "?"
     n = len(spec.get("model", {}).get("layers", [])) if isinstance(spec.get("model"), dict) else 0
+    name = plain(spec.get("name", "Untitled"))
     st.info(f"The 2-D playground shows networks of dense layers on 2-D points (circle, xor, gauss, spiral, "
-            f"moons, plane, multigauss). The current setup, **{spec.get('name', 'Untitled')}** ({data}, {n} "
+            f"moons, plane, multigauss). The current setup, **{name}** ({plain(data)}, {n} "
             f"layers), is not one of those, so it is left as it is.", icon=":material/info:")
     if st.button("Start from a 2-D setup", type="primary", icon=":material/scatter_plot:", key="pg2d-convert",
                  help="Keeps your 2-D data and layer sizes where it can; Undo brings the current setup back"):

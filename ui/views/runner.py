@@ -5,11 +5,15 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from playground import edit
 from playground.jobs import Job, JobRefused
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from ui import server, state
 from ui.components.live_chart import PALETTE, live_chart
+from ui.text import message, plain, short
+from ui.views import images, live
+from ui.views.run_store import remember
 
 KEEP_RUNS = 8  # finished runs kept per session for comparison
 TRACK = {"stats": True, "checkpoints": 20}  # what Inspect shows over training: layer statistics, checkpoints
@@ -20,17 +24,24 @@ def current() -> Job | None:
     s = state.get()
     job = server.pool().get(s.job_id) if s.job_id else None
     if job is not None and job.finished and not any(r["id"] == job.id for r in s.runs):
-        s.runs = (s.runs + [{"id": job.id, "label": f"run {len(s.runs) + 1}: {job.spec.get('name', '')}",
+        s.runs = (s.runs + [{"id": job.id, "label": f"run {len(s.runs) + 1}: {short(job.spec.get('name', ''), 40)}",
                              "spec": job.spec, "metrics": list(job.metrics), "state": job.state}])[-KEEP_RUNS:]
-        from ui.views.model_source import remember  # its final weights, for Inspect and Explain
-        remember(job)
+        remember(job)  # its final weights, for Inspect and Explain
     return job
+
+
+def same_setup(a: dict, b: dict) -> bool:
+    """Whether two specs train the same thing (their names and descriptions aside)."""
+    try:
+        return not edit.diff(from_dict(a).to_dict(), from_dict(b).to_dict())
+    except PlaygroundError:
+        return False
 
 
 def start(paused: bool = False, views: dict | None = None, spec: dict | None = None, report=None) -> Job | None:
     """Start a run of the session's spec; a refusal or an invalid spec is shown (or handed to `report`)."""
     s = state.get()
-    show = report or (lambda level, text: getattr(st, level)(text, icon=":material/error:"))
+    show = report or (lambda level, text: getattr(st, level)(message(text), icon=":material/error:"))
     old = current()
     if old is not None and not old.finished:
         old.stop()
@@ -48,71 +59,103 @@ def start(paused: bool = False, views: dict | None = None, spec: dict | None = N
 
 
 def controls(job: Job | None, key: str = "run") -> None:
-    """Train / pause / step / resume / stop / reset; every button always in the same place."""
+    """Train / pause / resume / step / stop / reset, always in the same order, enabled as the job's state allows.
+
+    Every button acts in its callback, before the page is drawn, and waits for the worker to confirm the new
+    state: the buttons drawn after a click follow the state the click led to (a button that acted while the
+    page drew would be drawn from the state before it).
+    """
     live = job is not None and not job.finished
     paused = live and job.state == "paused"
-    cols = st.columns([1.2, 1, 1, 1, 1, 1, 1])
-    # on_click: the run starts before this script run draws, so one run per click, not two
-    cols[0].button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train", on_click=_start_clicked,
-                   disabled=live, width="stretch", help="Start a new run of this setup")
+    with st.container(horizontal=True, gap="small", key=f"{key}-controls"):
+        st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train", on_click=_start_clicked,
+                  disabled=live, help="Start a new run of this setup")
+        st.button("Pause", icon=":material/pause:", key=f"{key}-pause", on_click=_pause, args=(job,),
+                  disabled=not live or job.state not in ("starting", "running"))  # a queued run has no worker yet
+        st.button("Resume", icon=":material/resume:", key=f"{key}-resume", disabled=not paused,
+                  on_click=_resume, args=(job,))
+        st.button("Step batch", icon=":material/skip_next:", key=f"{key}-batch", disabled=live and not paused,
+                  help="Train one batch, then pause (starts paused if idle)", on_click=_step, args=(job, "batch"))
+        st.button("Step epoch", icon=":material/fast_forward:", key=f"{key}-epoch", disabled=live and not paused,
+                  help="Train one epoch, then pause (starts paused if idle)", on_click=_step, args=(job, "epoch"))
+        st.button("Stop", icon=":material/stop:", key=f"{key}-stop", disabled=not live, on_click=_stop, args=(job,))
+        st.button("Reset", icon=":material/restart_alt:", key=f"{key}-reset", on_click=_reset, args=(job,),
+                  help="Forget the current run (its curve stays under Compare with earlier runs)")
     if "start-message" in st.session_state:
         level, text = st.session_state.pop("start-message")
-        getattr(st, level)(text, icon=":material/error:")
-    if cols[1].button("Pause", icon=":material/pause:", key=f"{key}-pause", disabled=not live or paused,
-                      width="stretch"):
-        job.pause()
-        job.wait_for(lambda: job.state in ("paused", "done", "failed", "stopped"), 2)
-    if cols[2].button("Resume", icon=":material/resume:", key=f"{key}-resume", disabled=not paused,
-                      width="stretch"):
-        job.resume()
-    if cols[3].button("Step batch", icon=":material/skip_next:", key=f"{key}-batch",
-                      width="stretch", help="Train one batch, then pause (starts paused if idle)",
-                      disabled=live and not paused):
-        _step(job, "batch")
-    if cols[4].button("Step epoch", icon=":material/fast_forward:", key=f"{key}-epoch",
-                      width="stretch", help="Train one epoch, then pause (starts paused if idle)",
-                      disabled=live and not paused):
-        _step(job, "epoch")
-    if cols[5].button("Stop", icon=":material/stop:", key=f"{key}-stop", disabled=not live, width="stretch"):
+        getattr(st, level)(message(text), icon=":material/error:")
+
+
+def other_setup(job: Job) -> None:
+    """Say that the session's run trained another setup (whose results are not shown with this one)."""
+    name = plain(job.spec.get("name", ""), 60)
+    if job.finished:
+        st.caption(f":material/info: Your last run trained another setup (**{name}**): its results are not "
+                   "shown with this one.")
+        return
+    text, stop = st.columns([5, 1], vertical_alignment="center")
+    text.info(f"Your run of another setup (**{name}**) is still {job.state}. Train starts this setup instead.",
+              icon=":material/info:")
+    stop.button("Stop that run", icon=":material/stop:", key="run-stop-other", on_click=_stop, args=(job,))
+
+
+CONFIRM = 5.0  # seconds a button waits for the worker to confirm a new state
+
+
+def _pause(job: Job) -> None:
+    job.pause()
+    job.wait_for(lambda: job.state == "paused" or job.finished, CONFIRM)
+
+
+def _resume(job: Job) -> None:
+    job.resume()
+    job.wait_for(lambda: job.state != "paused", CONFIRM)
+
+
+def _stop(job: Job) -> None:
+    job.stop()
+    job.wait(CONFIRM)
+
+
+def _reset(job: Job | None) -> None:
+    if job is not None and not job.finished:
         job.stop()
-        job.wait(2)
-    if cols[6].button("Reset", icon=":material/restart_alt:", key=f"{key}-reset", width="stretch",
-                      help="Forget the current run (its curve stays under Compare)"):
-        if live:
-            job.stop()
-        state.get().job_id = None
-        st.rerun()
+    state.get().job_id = None
 
 
-def _start_clicked() -> None:
+def _start_clicked(paused: bool = False) -> Job | None:
     # A callback cannot draw: keep a refusal to show in the run that follows.
     messages: list[tuple[str, str]] = []
-    if start(report=lambda level, text: messages.append((level, text))) is None and messages:
+    job = start(paused=paused, report=lambda level, text: messages.append((level, text)))
+    if job is None and messages:
         st.session_state["start-message"] = messages[0]
+    return job
 
 
 def _step(job: Job | None, unit: str) -> None:
     if job is None or job.finished:
-        job = start(paused=True)
+        job = _start_clicked(paused=True)
         if job is None:
             return
         job.wait_for(lambda: job.state in ("paused", "failed"), 30)
     before = (job.progress.get("steps", 0), len(job.metrics))
     job.step(unit)
-    job.wait_for(lambda: job.state != "running" and (job.progress.get("steps", 0), len(job.metrics)) != before, 30)
+    job.wait_for(lambda: job.finished or job.state == "paused" and
+                 (job.progress.get("steps", 0), len(job.metrics)) != before, 30)
 
 
-def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None) -> None:
-    """The live curves (with finished runs in grey): streamed when the app serves its routes, else polled."""
-    if server.streaming() and not st.session_state.get("stream_failed"):
-        res = live_chart(job, overlay=overlay, classify=classify)
-        if res.stream_failed:
-            st.session_state.stream_failed = True
-            st.rerun()
-        # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
-        # a rerun asked for here would rerun this page even if the user had just clicked away to another
+def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "live_chart",
+          scale: str = "", loss_top: float | None = None) -> None:
+    """The live curves (with finished runs in grey): streamed when the app serves its routes, polled where the
+    stream fails (ui/views/live.py), and drawn with Plotly where nothing streams (AppTest). Charts given the
+    same `scale` share one loss axis in the browser; `loss_top` does the same for the Plotly ones."""
+    if not server.streaming():
+        polled_chart(job, classify, overlay=overlay, key=f"{key}-polled", loss_top=loss_top)
         return
-    polled_chart(job, classify, overlay=overlay)
+    # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
+    # a rerun asked for here would rerun this page even if the user had just clicked away to another
+    live.show(job, lambda poll: live_chart(job, overlay=overlay, classify=classify, key=key,
+                                           job_key=state.job_key(job), poll=poll, scale=scale))
 
 
 def poll_interval() -> float | None:
@@ -120,15 +163,17 @@ def poll_interval() -> float | None:
     return min(5.0, max(0.5, 0.1 * server.pool().running()))
 
 
-def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "polled") -> None:
-    """Fallback without streaming: a fragment that redraws with Plotly while the run is live."""
+def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "polled",
+                 loss_top: float | None = None) -> None:
+    """Where nothing streams (AppTest): a fragment that redraws with Plotly while the run is live."""
     every = poll_interval() if job is not None and not job.finished else None
 
     @st.fragment(run_every=every)
     def fragment():
-        st.plotly_chart(curves(job.metrics if job else [], classify, overlay), width="stretch", key=key)
+        st.plotly_chart(curves(job.metrics if job else [], classify, overlay, loss_top), width="stretch", key=key)
         if job is not None:
-            st.caption(status_line(job))
+            why = f" ({job.message})" if job.state == "stopped" and job.message else ""  # e.g. the time limit
+            st.caption(status_line(job) + why)
             if job.finished and not st.session_state.get(f"drawn-{job.id}"):
                 st.session_state[f"drawn-{job.id}"] = True
                 st.rerun()
@@ -136,26 +181,28 @@ def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = N
 
 
 def status_line(job: Job) -> str:
-    """One line: state, epoch, speed, device."""
+    """One line: state, epoch, validation accuracy, speed while it runs, device."""
     p, last = job.progress, (job.metrics[-1] if job.metrics else {})
     if job.state == "queued":
         return f"Busy: queued, position {job.queue_position}. It starts when a place frees up."
     bits = [job.state, f"epoch {last.get('epoch', 0)}/{job.epochs}"]
     if "val_accuracy" in last:
         bits.append(f"val acc {last['val_accuracy']:.1%}")
-    if p.get("steps_per_s"):
+    if job.state == "running" and p.get("steps_per_s"):  # a finished or stepped run has no speed worth a figure
         bits.append(f"{p['steps_per_s']:,.0f} steps/s")
     if job.info.get("device"):
-        bits.append(job.info["device"])
+        bits.append(str(job.info["device"]))
     return " · ".join(bits)
 
 
-def curves(metrics: list[dict], classify: bool, overlay: list[dict] | None = None) -> go.Figure:
-    """Loss (and accuracy) per epoch, train solid and validation dashed, labelled axes."""
+def curves(metrics: list[dict], classify: bool, overlay: list[dict] | None = None,
+           loss_top: float | None = None) -> go.Figure:
+    """Loss (and accuracy) per epoch, train solid and validation dashed, earlier runs each in its own colour;
+    `loss_top` fixes the loss axis (0 … loss_top) so that side-by-side charts share it."""
     fig = go.Figure()
     for o in overlay or []:
         fig.add_scatter(x=[m["epoch"] for m in o["metrics"]], y=[m.get("val_loss") for m in o["metrics"]],
-                        name=f"{o['label']} (validation loss)", line={"color": PALETTE["other"], "dash": "dot"})
+                        name=f"{o['label']} (validation loss)", line={"color": o["color"], "dash": "dot"})
     epochs = [m["epoch"] for m in metrics]
     for key, name, color, dash in (("train_loss", "train loss", PALETTE["train"], None),
                                    ("val_loss", "validation loss", PALETTE["val"], "dash")):
@@ -165,38 +212,59 @@ def curves(metrics: list[dict], classify: bool, overlay: list[dict] | None = Non
                                        ("val_accuracy", "validation accuracy", PALETTE["val"], "dashdot")):
             fig.add_scatter(x=epochs, y=[m.get(key) for m in metrics], name=name, yaxis="y2",
                             line={"color": color, "dash": dash})
-    fig.update_layout(height=320, margin={"l": 50, "r": 50, "t": 30, "b": 40}, xaxis_title="epoch",
-                      yaxis_title="loss", legend={"orientation": "h", "y": 1.15},
+    fig.update_layout(height=340, margin={"l": 50, "r": 50, "t": 10, "b": 40}, xaxis_title="epoch",
+                      yaxis_title="loss", legend={"orientation": "h", "y": -0.25, "x": 0},
+                      yaxis_range=[0, loss_top] if loss_top else None,
                       yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "range": [0, 1]}
                       if classify else None)
     return fig
 
 
+FIGURE = {"height": 360, "margin": {"l": 60, "r": 10, "t": 50, "b": 50}}
+
+
 def report(job: Job) -> None:
-    """End-of-run figures: confusion matrix or predicted vs. true, and the learning rate over time."""
+    """End-of-run figures: a confusion matrix, reconstructions or predicted vs. true; the learning rate over time."""
     r = job.report or {}
     left, right = st.columns(2)
     if r.get("kind") == "confusion":
-        names = r["classes"]
+        names = [short(n, 24) for n in r["classes"]]
         fig = go.Figure(go.Heatmap(z=r["matrix"], x=names, y=names, colorscale="Cividis", showscale=False,
                                    text=r["matrix"], texttemplate="%{text}", hovertemplate=
                                    "true %{y}, predicted %{x}: %{z}<extra></extra>"))
-        fig.update_layout(title=f"Confusion matrix (validation, accuracy {r['accuracy']:.1%})", height=360,
-                          xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
-                          margin={"l": 60, "r": 10, "t": 50, "b": 50})
+        fig.update_layout(title=f"Confusion matrix<br><sup>validation, accuracy {r['accuracy']:.1%}</sup>",
+                          xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", **FIGURE)
         left.plotly_chart(fig, width="stretch", key=f"cm-{job.id}")
+    elif r.get("kind") == "reconstruction":
+        with left.container(key=f"rec-{job.id}"):
+            reconstructions(r)
     elif r.get("kind") == "regression":
         lo, hi = min(r["true"] + r["pred"]), max(r["true"] + r["pred"])
         fig = go.Figure([go.Scatter(x=r["true"], y=r["pred"], mode="markers", name="validation samples",
                                     marker={"color": PALETTE["train"], "size": 5, "opacity": 0.6}),
-                         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
+                         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect (predicted = true)",
                                     line={"color": PALETTE["other"], "dash": "dash"})])
-        fig.update_layout(title=f"Predicted vs. true (validation MSE {r['mse']:.4g})", height=360,
-                          xaxis_title="true", yaxis_title="predicted", margin={"l": 60, "r": 10, "t": 50, "b": 50})
+        fig.update_layout(title=f"Predicted vs. true<br><sup>validation, MSE {r['mse']:.4g}</sup>", xaxis_title="true",
+                          yaxis_title="predicted", legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
         left.plotly_chart(fig, width="stretch", key=f"pvt-{job.id}")
     if job.metrics:
-        fig = go.Figure(go.Scatter(x=[m["epoch"] for m in job.metrics], y=[m["lr"] for m in job.metrics],
-                                   mode="lines+markers", line={"color": PALETTE["train"]}, name="learning rate"))
-        fig.update_layout(title="Learning rate", height=360, xaxis_title="epoch", yaxis_title="learning rate",
-                          margin={"l": 60, "r": 10, "t": 50, "b": 50})
-        right.plotly_chart(fig, width="stretch", key=f"lr-{job.id}")
+        right.plotly_chart(lr_figure(job.metrics), width="stretch", key=f"lr-{job.id}")
+
+
+def lr_figure(metrics: list[dict]) -> go.Figure:
+    """The learning rate per epoch on an axis from 0, so a constant rate reads as its value, not as 0."""
+    rates = [m["lr"] for m in metrics]
+    fig = go.Figure(go.Scatter(x=[m["epoch"] for m in metrics], y=rates, mode="lines+markers", name="learning rate",
+                               line={"color": PALETTE["train"]}))
+    top = max(rates) * 1.15 if rates and max(rates) > 0 else 1.0
+    fig.update_layout(title="Learning rate" + (f"<br><sup>constant: {rates[0]:.3g}</sup>" if len(set(rates)) == 1
+                                               else "<br><sup>per epoch, as the schedule set it</sup>"),
+                      xaxis_title="epoch", yaxis_title="learning rate", yaxis_range=[0, top], **FIGURE)
+    return fig
+
+
+def reconstructions(r: dict) -> None:
+    """Validation images (top) and what the network rebuilt from them (below), same grey scale."""
+    st.markdown(f"**Reconstructions** (validation, MSE {r['mse']:.4g})")
+    st.image(images.grey_rows([r["inputs"], r["outputs"]]),
+             caption="Top: validation images. Below each: what the network rebuilt from it.")

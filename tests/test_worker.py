@@ -1,0 +1,92 @@
+"""worker.py in this process: a Worker fed a script of commands steps exactly as told and leaves its config alone."""
+
+from __future__ import annotations
+
+import copy
+import queue
+from collections import deque
+
+from playground.jobs import Limits
+from playground.worker import Worker
+
+LAYERS = [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 2}]
+SPEC = {"data": {"name": "circle", "n_samples": 60, "seed": 1}, "model": {"layers": LAYERS},
+        "train": {"epochs": 3, "batch_size": 16, "device": "cpu"}}  # 48 to train on: 3 batches an epoch
+
+
+class Script:
+    """Commands as a user gives them: each one once every run is paused and the worker waits (`eager`: all at
+    once, as fast as the worker takes them); 'quit' when the script is done."""
+
+    def __init__(self, *commands: tuple, eager: bool = False) -> None:
+        self.items, self.eager = deque(commands), eager
+
+    def get_nowait(self):
+        if not (self.eager and self.items):
+            raise queue.Empty
+        return self.items.popleft()
+
+    def get(self, timeout: float | None = None):
+        return self.items.popleft() if self.items else ("quit",)
+
+
+class Events(list):
+    def send(self, event: dict) -> None:
+        self.append(event)
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self if e["type"] == kind]
+
+
+def config(**over) -> dict:
+    return {"nice": 0, "slice": 0.01, **{k: v for k, v in vars(Limits()).items()}, **over}
+
+
+def run(*commands: tuple, cfg: dict | None = None, eager: bool = False) -> tuple[Events, Worker]:
+    events = Events()
+    worker = Worker(Script(*commands, eager=eager), events, cfg if cfg is not None else config())
+    worker.run()
+    return events, worker
+
+
+def start(job="j", epochs=3, paused=False, views=None, group=None, track=None) -> tuple:
+    return ("start", job, SPEC, epochs, paused, views, group, track)
+
+
+def test_a_run_goes_to_done_and_the_config_is_left_alone():
+    cfg = config()
+    before = copy.deepcopy(cfg)
+    events, worker = run(start(epochs=2), start("k", epochs=2), cfg=cfg, eager=True)
+    assert cfg == before  # it used to rewrite the caller's time slice
+    for job in ("j", "k"):
+        mine = [e for e in events if e["job"] == job]
+        assert [e["metrics"]["epoch"] for e in mine if e["type"] == "metrics"] == [1, 2]
+        assert [e["state"] for e in mine if e["type"] == "state"] == ["running", "done"]
+        assert mine[-1] == {"job": job, "type": "state", "state": "done", "message": ""}
+        assert [e["report"]["kind"] for e in mine if e["type"] == "report"] == ["confusion"]
+    assert worker.runs == {}
+
+
+def test_a_paused_run_takes_exactly_the_steps_asked_for():
+    events, _ = run(start(paused=True), ("step", "j", "batch"), ("snapshot", "j"))
+    assert events.of("progress")[-1]["progress"]["steps"] == 1  # one batch, then nothing until told
+    assert [e["state"] for e in events.of("state")] == ["paused", "running", "paused"]
+    assert len(events.of("snapshot")) == 1 and events.of("metrics") == []
+    events, _ = run(start(paused=True), ("step", "j", "epoch"), ("pause", "j"), ("step", "j", "batch"))
+    steps = [e["progress"]["steps"] for e in events.of("progress")]
+    assert steps[-3:] == [3, 3, 4] and max(steps) == 4  # paused after the epoch, at the pause, after one batch
+    assert [e["metrics"]["epoch"] for e in events.of("metrics")] == [1]
+    events, _ = run(start(paused=True), ("resume", "j"))
+    assert [e["metrics"]["epoch"] for e in events.of("metrics")] == [1, 2, 3]
+
+
+def test_a_failing_start_and_unknown_jobs_do_not_stop_the_worker():
+    bad = ("start", "bad", {**SPEC, "model": {"layers": [{"type": "Conv2d"}]}}, 1, False, None, None, None)
+    events, _ = run(bad, ("pause", "nobody"), ("frobnicate", "j"), start(epochs=1))
+    assert events.of("state")[0]["state"] == "failed" and events.of("state")[0]["message"].startswith("layer 1")
+    assert events.of("state")[-1] == {"job": "j", "type": "state", "state": "done", "message": ""}
+
+
+def test_a_run_over_the_time_limit_is_stopped():
+    events, _ = run(start(epochs=5000), cfg=config(max_seconds=0.05))
+    assert events[-1]["state"] == "stopped" and "time limit of 0 s" in events[-1]["message"]
