@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
 from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture(autouse=True)
+def _main_module_back():
+    """AppTest leaves its script as sys.modules["__main__"]; worker processes started later would run this one
+    (a function's wrapper) as their main module. Put back what was there."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def _page():
