@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection, wait
 
+from . import uploads
 from .registry import PlaygroundError
 
 TERMINAL = ("done", "failed", "stopped")
@@ -40,6 +41,8 @@ class Limits:
     progress_interval: float = 0.1  # seconds between progress events of one job
     view_interval: float = 0.1  # seconds between live views of one job
     keep_finished: int = 300  # finished jobs remembered (oldest forgotten first)
+    max_memory_mb: int = 512  # a job's estimated peak memory (memory.estimate: data, model, activations)
+    max_data_mb: int = 128  # one dataset's tensors
 
 
 class JobRefused(PlaygroundError):
@@ -211,8 +214,9 @@ class JobPool:
     """Worker processes that run training jobs; one pool serves every session of an app process."""
 
     def __init__(self, workers: int | None = None, limits: Limits | None = None, nice: int = 10,
-                 slice_seconds: float = 0.01) -> None:
+                 slice_seconds: float = 0.01, store: uploads.Store | None = None) -> None:
         self.limits = limits or Limits()
+        self.store = store or uploads.store()  # where owners' uploads are resolved when a job starts
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.nice, self.slice_seconds = nice, slice_seconds
         # Workers are spawned, never forked: the app process runs threads, and fork copies held locks.
@@ -244,7 +248,7 @@ class JobPool:
         """Queue jobs that train in lock-step on one worker, one batch each in turn (A/B comparisons)."""
         from .health import track_options
         track = track_options(track)
-        checked = [self._check(spec, epochs) for spec in specs]
+        checked = [self._check(spec, epochs, owner) for spec in specs]
         lim = self.limits
         with self._lock:
             if self._closed:
@@ -266,9 +270,14 @@ class JobPool:
             self._dispatch()
         return jobs
 
-    def _check(self, spec, epochs: int | None):
+    def _check(self, spec, epochs: int | None, owner: str = ""):
+        """Everything a job is refused for, checked in this process without building its data: the spec, the
+        epochs, the dataset's size, the parameters and the estimated memory (memory.py). An upload resolves
+        only for its own owner."""
         from .build import summarize
-        from .data import load_cached
+        from .data import check_size
+        from .memory import MB
+        from .memory import check as check_memory
         from .spec import Spec, from_dict
         spec = spec if isinstance(spec, Spec) else from_dict(spec)
         lim = self.limits
@@ -276,11 +285,18 @@ class JobPool:
         if epochs > lim.max_epochs:
             raise JobRefused(f"{epochs} epochs asked for; this server allows at most {lim.max_epochs} a run",
                              path="train.epochs")
-        params = summarize(spec, load_cached(spec.data).info).total_params
+        sketch = check_size(spec.data, self.store.access(owner), lim.max_data_mb * MB)
+        params = summarize(spec, sketch.info).total_params
         if params > lim.max_params:
             raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
                              f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
+        check_memory(spec, sketch, lim.max_memory_mb * MB)
         return spec, epochs, params
+
+    def _inputs(self, job: Job) -> dict:
+        """The uploads a job's spec names, read for its owner now, for its worker (which has no store)."""
+        upload = (job.spec.get("data") or {}).get("upload")
+        return self.store.access(job.owner).resolve([upload]).files if upload else {}
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, if this pool has it."""
@@ -358,11 +374,16 @@ class JobPool:
                 self._pending.remove(job)
             w = min(self._workers, key=lambda w: len(w.jobs))
             for job in group:
+                try:
+                    inputs = self._inputs(job)
+                except PlaygroundError as e:  # its upload expired while it waited
+                    job._apply({"type": "state", "state": "failed", "message": e.message})
+                    continue
                 w.jobs.add(job.id)
                 job.worker = w.index
                 job._apply({"type": "state", "state": "starting"})
                 _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views,
-                                  job.group, job.track))
+                                  job.group, job.track, inputs))
         self._prune()
 
     def _prune(self) -> None:

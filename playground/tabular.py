@@ -1,23 +1,29 @@
-"""CSV data a user uploads: numeric feature columns and one target column, within size limits."""
+"""CSV data a user gives: numeric feature columns and one target column, parsed within size limits.
+
+Only parsing lives here; `data.py` registers the `csv` dataset on top of it, and `uploads.py` says where
+the bytes come from (an upload id in the app, a path on the command line).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 
-from .registry import Param, PlaygroundError, check_options
+from .registry import Param, PlaygroundError
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200
 MAX_CLASSES = 20
+MAX_NAME = 100  # characters of a column name or a class label (they are shown on every page)
 
 PARAMS = (
-    Param("file", "str", None, help="Path of the CSV file (the app stores uploads for you).", optional=True),
+    Param("upload", "str", None, help="The id the app gave an uploaded CSV (the app fills it in).", optional=True),
+    Param("file", "str", None, help="Path of the CSV file (command line only: the app asks for an upload).",
+          optional=True),
     Param("target", "str", None, help="Column to predict (default: the last).", optional=True),
     Param("task", "choice", "auto", choices=("auto", "classification", "regression"),
           help="auto: classification when the target has few distinct values."),
@@ -30,38 +36,76 @@ class CSVError(PlaygroundError):
     """The CSV cannot be used; the message names the column or row at fault."""
 
 
-def parse_csv(raw: bytes | str, target: str | None = None, task: str = "auto"):
-    """Parse CSV text into (x, y, info) with clear errors; `info` as in data.Samples."""
+def _text(raw: bytes | str) -> str:
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
             raise CSVError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB")
         try:
-            raw = raw.decode("utf-8-sig")
+            return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise CSVError("the file is not UTF-8 text; save it as CSV (UTF-8)") from None
-    rows = [r for r in csv.reader(io.StringIO(raw)) if any(c.strip() for c in r)]
+    if len(raw) > MAX_BYTES:
+        raise CSVError(f"the file is {len(raw):,} characters long; the limit is {MAX_BYTES:,}")
+    return raw
+
+
+def _rows(text: str, limit: int | None = None) -> list[list[str]]:
+    """The non-blank rows (at most `limit`); a malformed file (a field over the csv module's 131,072-character
+    limit, a NUL byte) is a CSVError naming the line, never a crash."""
+    reader = csv.reader(io.StringIO(text))
+    rows = []
+    try:
+        for r in reader:
+            if any(c.strip() for c in r):
+                rows.append(r)
+                if limit is not None and len(rows) >= limit:
+                    break
+                if len(rows) > MAX_ROWS + 1:
+                    raise CSVError(f"the file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}")
+    except csv.Error as e:
+        why = "a value is far too long for a number or a label" if "field larger" in str(e) else str(e)
+        raise CSVError(f"line {reader.line_num} cannot be read: {why}; is it a CSV of numbers and labels?") from None
+    return rows
+
+
+def header(raw: bytes | str) -> list[str]:
+    """The column names of a CSV's first row (checked: a usable count, each name of a sensible length)."""
+    rows = _rows(_text(raw), limit=1)
+    names = [h.strip() for h in rows[0]] if rows else []
+    if len(names) > MAX_COLUMNS:
+        raise CSVError(f"the file has {len(names)} columns; the limit is {MAX_COLUMNS}")
+    for j, name in enumerate(names, start=1):
+        if len(name) > MAX_NAME:
+            raise CSVError(f"column {j}'s name is {len(name):,} characters long; the limit is {MAX_NAME}")
+    return names
+
+
+def parse_csv(raw: bytes | str, target: str | None = None, task: str = "auto"):
+    """Parse CSV text into (x, y, info) with clear errors; `info` as in data.Samples."""
+    names = header(raw)
+    rows = _rows(_text(raw))
     if len(rows) < 2:
         raise CSVError("the file needs a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
-    if len(header) < 2:
+    if len(names) < 2:
         raise CSVError("the file needs at least two columns (features and a target); is it comma-separated?")
-    if len(header) > MAX_COLUMNS:
-        raise CSVError(f"the file has {len(header)} columns; the limit is {MAX_COLUMNS}")
     if len(rows) - 1 > MAX_ROWS:
         raise CSVError(f"the file has {len(rows) - 1:,} rows; the limit is {MAX_ROWS:,}")
     for i, r in enumerate(rows[1:], start=2):
-        if len(r) != len(header):
-            raise CSVError(f"row {i} has {len(r)} values but the header has {len(header)} columns")
-    target = target or header[-1]
-    if target not in header:
-        raise CSVError(f"no column named '{target}'; the columns are: {', '.join(header)}")
-    t = header.index(target)
+        if len(r) != len(names):
+            raise CSVError(f"row {i} has {len(r)} values but the header has {len(names)} columns")
+    target = target or names[-1]
+    if target not in names:
+        raise CSVError(f"no column named '{target[:MAX_NAME]}'; the columns are: {', '.join(names)}")
+    t = names.index(target)
     cols = list(zip(*rows[1:], strict=True))  # row lengths were checked above
-    features = [h for j, h in enumerate(header) if j != t]
-    x = np.stack([_numeric(cols[j], header[j]) for j in range(len(header)) if j != t], 1).astype(np.float32)
+    features = [h for j, h in enumerate(names) if j != t]
+    x = np.stack([_numeric(cols[j], names[j]) for j in range(len(names)) if j != t], 1).astype(np.float32)
     y_raw = [v.strip() for v in cols[t]]
     _no_missing(y_raw, target)
     distinct = sorted(set(y_raw))
+    if len(distinct) < 2:
+        raise CSVError(f"target column '{target}' has one value ('{distinct[0][:30]}'); nothing to learn: "
+                       "choose another target column")
     numeric_target = all(_is_number(v) for v in y_raw)
     if task == "auto":
         task = "classification" if (not numeric_target or (len(distinct) <= MAX_CLASSES and all(
@@ -69,12 +113,15 @@ def parse_csv(raw: bytes | str, target: str | None = None, task: str = "auto"):
     if task == "regression":
         if not numeric_target:
             bad = next(v for v in y_raw if not _is_number(v))
-            raise CSVError(f"target column '{target}' must be numeric for regression (found '{bad}')")
+            raise CSVError(f"target column '{target}' must be numeric for regression (found '{bad[:30]}')")
         y = np.array([float(v) for v in y_raw], np.float32).reshape(-1, 1)
         return x, y, {"feature_names": features, "standardize": True, "n_classes": 0}
     if len(distinct) > MAX_CLASSES:
         raise CSVError(f"target column '{target}' has {len(distinct)} distinct values; classification allows "
                        f"at most {MAX_CLASSES} (choose task 'regression')")
+    long = next((v for v in distinct if len(v) > MAX_NAME), None)
+    if long is not None:
+        raise CSVError(f"target column '{target}' has a label {len(long):,} characters long; the limit is {MAX_NAME}")
     if numeric_target:
         distinct = sorted(distinct, key=float)
     index = {v: k for k, v in enumerate(distinct)}
@@ -104,21 +151,3 @@ def _numeric(values, name: str) -> np.ndarray:
             raise CSVError(f"column '{name}' is not numeric (row {i}: '{v.strip()[:30]}'); remove the column "
                            "or encode it as numbers")
     return np.array([float(v) for v in values], np.float64)
-
-
-def load_csv_spec(data_spec):
-    """The Dataset for `{"name": "csv", "file": ..., "target": ..., "task": ...}`."""
-    from .data import DatasetType, Samples, split
-    opts = check_options(PARAMS, data_spec.options(), "data (csv)")
-    if not opts["file"]:
-        raise CSVError("data.file: a CSV dataset needs the path of its file", path="data.file")
-    path = Path(opts["file"])
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raise CSVError(f"data.file: cannot read '{path}' (CSV uploads are not carried by links; upload it again)",
-                       path="data.file") from None
-    x, y, info = parse_csv(raw, opts["target"], opts["task"])
-    task = "regression" if not info["n_classes"] else ("binary" if info["n_classes"] == 2 else "multiclass")
-    kind = DatasetType("csv", task, "tabular", f"Uploaded CSV: {path.name}", None, PARAMS)
-    return split(Samples(x, y, info=info), kind, task, opts["val_fraction"], opts["seed"])

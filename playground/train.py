@@ -196,8 +196,8 @@ def make_scheduler(spec: Spec, opt: torch.optim.Optimizer):
 def validate(spec: Spec, info: DataInfo | None = None):
     """Check everything a run needs (data options, layers, head, loss, optimizer, schedule); return the Summary."""
     from .build import summarize
-    from .data import load_cached
-    info = info or load_cached(spec.data).info
+    from .data import info as data_info
+    info = info or data_info(spec.data)
     LOSSES.get(spec.train.loss, "train.loss")
     o = spec.train.optimizer
     check_options(OPTIMIZERS.get(o.type, "train.optimizer.type").params, o.options(), f"train.optimizer ({o.type})")

@@ -45,6 +45,7 @@ def main(commands, events, cfg: dict) -> None:
     from .registry import PlaygroundError
     from .spec import from_dict
     from .train import Trainer, device_name
+    from .uploads import Resolved
 
     # Pay one-off costs now, not on a learner's first click: the first optimizer a process builds
     # imports torch._dynamo (1.5–3 s on these machines).
@@ -92,9 +93,11 @@ def main(commands, events, cfg: dict) -> None:
             emit(run.id, "view", name=name, data=probe.VIEWS.get(name)(run.trainer, **opts))
         run.last_view = now
 
-    def start(job_id, spec_dict, epochs, paused, views, group=None, track=None) -> None:
+    def start(job_id, spec_dict, epochs, paused, views, group=None, track=None, inputs=None) -> None:
         spec = from_dict(spec_dict)
-        tr = Trainer(spec, data=load_cached(spec.data))
+        # `inputs`: the job's uploads, read by the app for the job's owner (the spec carries only their ids)
+        data = load_cached(spec.data, Resolved(inputs), max_bytes=cfg["max_data_mb"] * 2**20)
+        tr = Trainer(spec, data=data)
         run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
         if track:
             from .health import Tracker

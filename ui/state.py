@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from playground import presets
+from playground import uploads as upload_store
 from playground.spec import SpecError, decode, encode, from_dict
 from ui import server
 
@@ -39,16 +40,22 @@ class Owner:
         self.id = uuid.uuid4().hex
 
     def release(self) -> None:
-        """Stop every unfinished job of this session."""
+        """Stop every unfinished job of this session, and delete its uploads."""
         for job in server.pool().jobs(self.id):
             if not job.finished:
                 job.stop()
+        upload_store.store().forget(self.id)
 
 
 @st.cache_resource(scope="session", on_release=lambda owner: owner.release(), show_spinner=False)
 def owner() -> Owner:
     """This browser session's owner id (its jobs stop when the session ends)."""
     return Owner()
+
+
+def uploads() -> upload_store.OwnerUploads:
+    """This session's uploads: what a spec's `data.upload` id may resolve to here (its own, nobody else's)."""
+    return upload_store.store().access(owner().id)
 
 
 def default_spec() -> dict:

@@ -15,7 +15,8 @@ import streamlit as st
 
 from playground import edit
 from playground.build import Row, shape_str, summarize
-from playground.data import DataInfo, load_cached
+from playground.data import DataInfo
+from playground.data import info as data_info
 from playground.layers import CATEGORIES, LAYERS
 from playground.registry import Param, PlaygroundError
 from playground.spec import from_dict
@@ -50,7 +51,7 @@ def check(spec: dict) -> Check:
         out.error = e
         return out
     try:
-        out.info = load_cached(parsed.data).info
+        out.info = data_info(parsed.data, state.uploads())
     except PlaygroundError as e:
         out.data_error = e.message
         return out

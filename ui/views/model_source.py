@@ -19,6 +19,7 @@ from torch import nn
 
 from playground.build import build
 from playground.data import DataInfo, Dataset, load_cached
+from playground.data import info as data_info
 from playground.jobs import Job
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
@@ -239,14 +240,14 @@ def load(src: Source) -> tuple[Loaded | None, str]:
                 return None, why
             if cache.get("id") != src.id or cache.get("weights") is not weights:
                 spec = from_dict(src.spec)
-                model = model_from(spec, load_cached(spec.data).info, weights)
+                model = model_from(spec, data_info(spec.data, state.uploads()), weights)
                 cache.update(id=src.id, weights=weights, model=model, spec=spec, n=cache.get("n", 0) + 1,
                              epoch=epoch)
     except (PlaygroundError, RuntimeError, OSError) as e:
         cache.clear()
         return None, f"This model cannot be opened: {getattr(e, 'message', str(e))}"
     spec, model = cache["spec"], cache["model"]
-    data = load_cached(spec.data)
+    data = load_cached(spec.data, state.uploads())
     with torch.no_grad():
         out_shape = tuple(model(data.x_val[:1]).shape[1:])
     return Loaded(src, f"{src.id}#{cache['n']}", spec, data, model, cache["epoch"],
