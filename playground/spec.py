@@ -138,9 +138,9 @@ def check_bounds(d: Any) -> None:
         if values > MAX_VALUES:
             raise SpecError(f"the spec holds more than {MAX_VALUES:,} values; is it a spec?")
         if isinstance(v, (dict, list)):
-            if depth >= MAX_DEPTH:
-                raise SpecError(f"{where}: nested more than {MAX_DEPTH} levels deep; a spec never is",
-                                path=_path(loc) or None)
+            if depth >= MAX_DEPTH:  # named by its field (and layer), not by a path 12 levels long
+                top = _path(loc[:3] if loc[:2] == ("model", "layers") else loc[:1])
+                raise SpecError(f"{top}: nested more than {MAX_DEPTH} levels deep; a spec never is", path=top)
             if len(v) > MAX_ITEMS:
                 raise SpecError(f"{where}: has {len(v):,} entries; the limit is {MAX_ITEMS}", path=_path(loc) or None)
             items = v.items() if isinstance(v, dict) else enumerate(v)

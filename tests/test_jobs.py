@@ -359,6 +359,59 @@ def test_workers_exit_when_the_app_is_killed(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_the_memory_attack_is_refused_at_submit_naming_the_layer(jobs):
+    # 8 parameters that ask for 34 GB a batch: refused before any worker sees it
+    attack = {"data": {"name": "shapes", "size": 64, "n_samples": 200},
+              "model": {"layers": [{"type": "Upsample", "scale_factor": 16}, {"type": "Upsample", "scale_factor": 16},
+                                   {"type": "Conv2d", "out_channels": 1, "kernel_size": 1},
+                                   {"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten"},
+                                   {"type": "Linear", "out_features": 3}]},
+              "train": {"batch_size": 32, "device": "cpu"}}
+    before = len(jobs.jobs())
+    with pytest.raises(pg.PlaygroundError, match=r"^layer 2 \(Upsample\): output 1×16384×16384 per sample"):
+        jobs.submit(attack, owner="t-mem")
+    big_data = dict(spec(), data={"name": "shapes", "n_samples": 20000, "size": 64},
+                    model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]})
+    with pytest.raises(pg.PlaygroundError, match="this server allows 128 MB a dataset"):
+        jobs.submit(big_data, owner="t-mem")
+    assert len(jobs.jobs()) == before
+
+
+def test_the_memory_cap_is_a_limit_the_host_sets(jobs, monkeypatch):
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_memory_mb=1))
+    with pytest.raises(pg.PlaygroundError, match="^data: the dataset and its targets take 2.4 MB; this run needs about .* over this server's 1.0 MB a run"):
+        jobs.submit(dict(spec(), data={"name": "shapes"},  # 2.5 MB of images
+                         model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]}))
+
+
+def test_an_upload_trains_for_its_owner_and_is_refused_to_anyone_else(jobs):
+    from playground.uploads import ANOTHER_SESSION
+    raw = b"a,b,kind\n" + b"".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n".encode() for i in range(40))
+    upload = jobs.store.put(raw, "t-owner", "mine.csv")
+    mine = dict(spec(2), data={"name": "csv", "upload": upload, "target": "kind"})
+    with pytest.raises(pg.PlaygroundError) as e:
+        jobs.submit(mine, owner="t-stranger")
+    assert e.value.message == ANOTHER_SESSION
+    job = jobs.submit(mine, owner="t-owner")  # the worker gets the bytes, the spec keeps only the id
+    assert job.wait(TIMEOUT) and job.state == "done", job.message
+    assert job.spec["data"] == mine["data"] and job.info["train_samples"] == 32
+    with pytest.raises(pg.PlaygroundError, match="cannot read files on the server"):
+        jobs.submit(dict(spec(), data={"name": "csv", "file": "/dev/zero"}), owner="t-owner")
+
+
+def test_an_upload_that_expires_while_its_job_waits_fails_the_job(jobs, monkeypatch):
+    raw = b"a,kind\n" + b"".join(f"{i},{'x' if i % 2 else 'y'}\n".encode() for i in range(20))
+    upload = jobs.store.put(raw, "t-wait", "w.csv")
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_running=0))
+    job = jobs.submit(dict(spec(), data={"name": "csv", "upload": upload}), owner="t-wait")
+    assert job.state == "queued"
+    jobs.store.forget("t-wait")
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_running=32))
+    with jobs._lock:
+        jobs._dispatch()
+    assert job.state == "failed" and "upload it again" in job.message
+
+
 # Last in this file: it shuts the shared pool down (the fixture's own shutdown is then a no-op).
 @pytest.mark.slow
 def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):

@@ -119,8 +119,9 @@ def accept_csv(raw: bytes) -> str:
 
 
 def plain(text: str) -> str:
-    """`text` with Markdown's special characters escaped: a file or column name shows as typed."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+    """`text` with the characters that make Markdown links, images, HTML, emphasis, code, maths or Streamlit's
+    :directives: escaped: a file or column name shows as typed, never as markup."""
+    return re.sub(r"([\\`*_\[\]<>!~$|:#])", r"\\\1", text)
 
 
 def _csv_uploaded() -> None:
