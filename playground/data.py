@@ -488,6 +488,21 @@ def load(data_spec, access: uploads.Access | None = None, max_bytes: int | None 
     return split(s, kind, task, val, seed)
 
 
+PREVIEW_BYTES = 16 * 2**20  # a preview builds the dataset itself up to this size, a smaller one beyond
+
+
+def preview(data_spec, access: uploads.Access | None = None) -> tuple[Dataset, Sketch]:
+    """Something to look at: the dataset itself when it is small, else the same generator with fewer samples
+    (at most PREVIEW_BYTES); and the sketch of the whole (its sizes). A page never builds a large set to show
+    a few samples of it."""
+    access = access or uploads.current()
+    sk = check_size(data_spec, access)
+    if sk.bytes <= PREVIEW_BYTES or DATASETS.get(data_spec.name).user_file:
+        return load_cached(data_spec, access), sk
+    n = max(SKETCH_SAMPLES, int(PREVIEW_BYTES / (sk.bytes / sk.n)))
+    return load_cached(data_spec.model_copy(update={"n_samples": n}), access), sk
+
+
 def _key(data_spec, kind: DatasetType, access: uploads.Access) -> str:
     # A user's file is cached per access (one browser session's uploads are never another's).
     key = json.dumps(data_spec.model_dump(mode="json"), sort_keys=True)

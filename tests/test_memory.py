@@ -132,3 +132,14 @@ def test_layers_without_meta_kernels_still_count_their_output(monkeypatch):
     monkeypatch.setattr(torch.nn.Conv2d, "forward", real)
     conv = est.layers[0]
     assert conv.forward_bytes == 4 * conv.output_shape[0] * conv.output_shape[1] * conv.output_shape[2]
+
+
+def test_a_preview_never_builds_a_large_dataset(monkeypatch):
+    monkeypatch.setattr(data, "_CACHE", type(data._CACHE)())
+    spec = from_dict({"data": {"name": "shapes", "n_samples": 20000, "size": 24}})  # 88 MB in all
+    ds, whole = data.preview(spec.data)
+    assert whole.n_train == 16000 and whole.bytes > 80 * MB
+    assert nbytes(ds) <= data.PREVIEW_BYTES and ds.info == whole.info
+    small = from_dict({"data": {"name": "spiral"}})
+    ds, whole = data.preview(small.data)
+    assert len(ds.x_train) == whole.n_train  # small sets are shown whole

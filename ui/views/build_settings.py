@@ -170,11 +170,16 @@ def data_preview(spec: dict, result: Check) -> None:
     if result.data_error:
         st.error(result.data_error, icon=":material/error:")
         return
-    ds: Dataset = load_cached(from_dict(spec).data, state.uploads())
+    try:
+        ds, whole = datasets.preview(from_dict(spec).data, state.uploads())
+    except PlaygroundError as e:
+        st.error(plain(e.message), icon=":material/error:")
+        return
     info = ds.info
     classes = f", {info.n_classes} classes" if info.classification else ""
-    st.caption(f"{info.task}{classes} · {len(ds.x_train):,} training and {len(ds.x_val):,} validation samples · "
-               f"input (N, {', '.join(map(str, info.input_shape))})")
+    some = "" if len(ds.x_train) == whole.n_train else " · shown: a few of the same kind"
+    st.caption(f"{info.task}{classes} · {whole.n_train:,} training and {whole.n_val:,} validation samples · "
+               f"input (N, {', '.join(map(str, info.input_shape))}){some}")
     n = 400
     if "points" in ds.extras_train:
         st.plotly_chart(scatter(ds.extras_train["points"][:n].numpy(), ds.y_train[:n].numpy(), info),
