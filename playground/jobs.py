@@ -275,8 +275,8 @@ class JobPool:
         epochs, the dataset's size, the parameters and the estimated memory (memory.py). An upload resolves
         only for its own owner."""
         from .build import summarize
-        from .data import check_size
-        from .memory import MB
+        from .data import DataTooLarge, check_size
+        from .memory import MB, MemoryLimit
         from .memory import check as check_memory
         from .spec import Spec, from_dict
         spec = spec if isinstance(spec, Spec) else from_dict(spec)
@@ -285,12 +285,15 @@ class JobPool:
         if epochs > lim.max_epochs:
             raise JobRefused(f"{epochs} epochs asked for; this server allows at most {lim.max_epochs} a run",
                              path="train.epochs")
-        sketch = check_size(spec.data, self.store.access(owner), lim.max_data_mb * MB)
-        params = summarize(spec, sketch.info).total_params
-        if params > lim.max_params:
-            raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
-                             f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
-        check_memory(spec, sketch, lim.max_memory_mb * MB)
+        try:
+            sketch = check_size(spec.data, self.store.access(owner), lim.max_data_mb * MB)
+            params = summarize(spec, sketch.info).total_params
+            if params > lim.max_params:
+                raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
+                                 f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
+            check_memory(spec, sketch, lim.max_memory_mb * MB)
+        except (DataTooLarge, MemoryLimit) as e:  # over this host's limits, like the checks above
+            raise JobRefused(e.message, path=e.path) from None
         return spec, epochs, params
 
     def _inputs(self, job: Job) -> dict:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground.data import DATASETS, FEATURES, _sine, builtin, describe, info, listing, load, options, sketch
+from playground.data import DATASETS, FEATURES, _sine, builtin, describe, listing, load, options
 from playground.registry import PlaygroundError
 from playground.spec import DataSpec
 

@@ -368,18 +368,19 @@ def test_the_memory_attack_is_refused_at_submit_naming_the_layer(jobs):
                                    {"type": "Linear", "out_features": 3}]},
               "train": {"batch_size": 32, "device": "cpu"}}
     before = len(jobs.jobs())
-    with pytest.raises(pg.PlaygroundError, match=r"^layer 2 \(Upsample\): output 1×16384×16384 per sample"):
+    with pytest.raises(JobRefused, match=r"^layer 2 \(Upsample\): output 1×16384×16384 per sample"):
         jobs.submit(attack, owner="t-mem")
     big_data = dict(spec(), data={"name": "shapes", "n_samples": 20000, "size": 64},
                     model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]})
-    with pytest.raises(pg.PlaygroundError, match="this server allows 128 MB a dataset"):
+    with pytest.raises(JobRefused, match="this server allows 128 MB a dataset"):
         jobs.submit(big_data, owner="t-mem")
     assert len(jobs.jobs()) == before
 
 
 def test_the_memory_cap_is_a_limit_the_host_sets(jobs, monkeypatch):
     monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_memory_mb=1))
-    with pytest.raises(pg.PlaygroundError, match="^data: the dataset and its targets take 2.4 MB; this run needs about .* over this server's 1.0 MB a run"):
+    with pytest.raises(pg.PlaygroundError, match="^data: the dataset and its targets take 2.4 MB; this run needs "
+                                                 "about .* over this server's 1.0 MB a run"):
         jobs.submit(dict(spec(), data={"name": "shapes"},  # 2.5 MB of images
                          model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]}))
 

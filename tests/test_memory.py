@@ -59,6 +59,7 @@ def test_the_estimate_covers_what_training_really_allocates():
                       "train": {"batch_size": 64, "device": "cpu"}})
     est = estimate(spec, sketch(spec.data))
     from torch.profiler import ProfilerActivity, profile
+
     from playground.train import Trainer
     tr = Trainer(spec, data=load(spec.data))
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:

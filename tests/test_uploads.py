@@ -13,8 +13,17 @@ from playground import data
 from playground.data import load, load_cached, sketch
 from playground.registry import PlaygroundError
 from playground.spec import DataSpec, decode, encode, from_dict
-from playground.uploads import (ANOTHER_SESSION, Access, LocalFiles, Resolved, Store, UploadError, current,
-                                read_file, using)
+from playground.uploads import (
+    ANOTHER_SESSION,
+    Access,
+    LocalFiles,
+    Resolved,
+    Store,
+    UploadError,
+    current,
+    read_file,
+    using,
+)
 
 CSV = b"height,weight,kind\n1,2,cat\n2,3,dog\n3,1,cat\n4,4,dog\n5,2,cat\n6,5,dog\n"
 SECRET = b"secret_a,secret_b,label\n11,12,alpha\n13,14,beta\n15,16,alpha\n17,18,beta\n"

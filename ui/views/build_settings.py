@@ -11,12 +11,12 @@ import streamlit as st
 
 from playground import data as datasets
 from playground import edit, presets
-from playground.data import DATASETS, DataInfo, Dataset, load_cached
+from playground.data import DATASETS, DataInfo
 from playground.registry import Param, PlaygroundError
 from playground.spec import DataSpec, SpecError, from_dict, from_json
 from playground.tabular import MAX_BYTES, CSVError, header, parse_csv
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
-from playground.uploads import UploadError
+from playground.uploads import UploadError, using
 from ui import state
 from ui.views.builder import Check, apply, param_widget
 
@@ -345,7 +345,8 @@ def python_code(spec: dict) -> str:
     """The standalone PyTorch script for `spec` (a comment with the reason when it cannot be written)."""
     try:
         from playground.export import to_python
-        return to_python(from_dict(spec))
+        with using(state.uploads()):  # a CSV upload of this session is this session's to export
+            return to_python(from_dict(spec))
     except PlaygroundError as e:
         return f"# This setup cannot be exported yet: {e.message}\n"
     except Exception as e:  # a download must never end in a traceback
