@@ -51,9 +51,9 @@ def load_run(directory: str | Path) -> tuple[Spec, dict[str, torch.Tensor] | Non
 def load_model(directory: str | Path):
     """The run's model with its trained weights (on the CPU), its spec and its dataset info."""
     from .build import build
-    from .data import load_cached
+    from .data import info as data_info
     spec, weights, _ = load_run(directory)
-    info = load_cached(spec.data).info
+    info = data_info(spec.data)  # shapes only: the dataset itself is not built
     model = build(spec, info)
     if weights is not None:
         try:
