@@ -509,7 +509,7 @@ def _key(data_spec, kind: DatasetType, access: uploads.Access) -> str:
     return f"{key}|{access.key}" if kind.user_file else key
 
 
-CACHE_BYTES = 256 * 2**20  # datasets kept per process, in bytes of their tensors
+CACHE_BYTES = 128 * 2**20  # datasets kept per process, in bytes of their tensors
 _CACHE: OrderedDict[str, tuple[Dataset, int]] = OrderedDict()  # least recently used first
 
 

@@ -42,7 +42,8 @@ class Limits:
     view_interval: float = 0.1  # seconds between live views of one job
     keep_finished: int = 300  # finished jobs remembered (oldest forgotten first)
     max_memory_mb: int = 512  # a job's estimated peak memory (memory.estimate: data, model, activations)
-    max_data_mb: int = 128  # one dataset's tensors
+    max_data_mb: int = 64  # one dataset's tensors
+    max_total_memory_mb: int = 768  # the estimates of all jobs on workers together; later ones wait in the queue
 
 
 class JobRefused(PlaygroundError):
@@ -72,6 +73,7 @@ class Job:
     report: dict | None = None  # end-of-run evaluation (confusion matrix, predictions)
     version: int = 0  # bumped on every event; streams compare it
     worker: int | None = None
+    memory: float = 0.0  # its estimated peak in bytes (memory.estimate), counted while it is on a worker
     created: float = field(default_factory=time.time)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _snapshot: dict | None = field(default=None, repr=False)
@@ -262,8 +264,8 @@ class JobPool:
             group = f"g{next(self._ids)}" if len(specs) > 1 else None
             jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
                         start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group,
-                        track=track)
-                    for spec, n, params in checked]
+                        track=track, memory=memory)
+                    for spec, n, params, memory in checked]
             for job in jobs:
                 self._jobs[job.id] = job
                 self._pending.append(job)
@@ -291,10 +293,10 @@ class JobPool:
             if params > lim.max_params:
                 raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
                                  f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
-            check_memory(spec, sketch, lim.max_memory_mb * MB)
+            estimate = check_memory(spec, sketch, lim.max_memory_mb * MB)
         except (DataTooLarge, MemoryLimit) as e:  # over this host's limits, like the checks above
             raise JobRefused(e.message, path=e.path) from None
-        return spec, epochs, params
+        return spec, epochs, params, estimate.total
 
     def _inputs(self, job: Job) -> dict:
         """The uploads a job's spec names, read for its owner now, for its worker (which has no store)."""
@@ -324,6 +326,11 @@ class JobPool:
         """Jobs placed on a worker and not finished (training or paused)."""
         with self._lock:
             return sum(len(w.jobs) for w in self._workers)
+
+    def memory_in_use(self) -> float:
+        """The estimated peak bytes of the jobs placed on workers, together."""
+        with self._lock:
+            return sum(self._jobs[i].memory for w in self._workers for i in w.jobs if i in self._jobs)
 
     def stats(self) -> dict:
         """Load figures for a status line."""
@@ -370,9 +377,13 @@ class JobPool:
     def _dispatch(self) -> None:
         # Under the lock: move waiting jobs onto the least-loaded workers while there is room;
         # a lock-step group goes as a whole, onto one worker.
+        budget = self.limits.max_total_memory_mb * 2**20
         while self._pending and self.running() < self.limits.max_running:
-            head = self._pending.popleft()
-            group = [head] + [j for j in self._pending if head.group and j.group == head.group]
+            head = self._pending[0]
+            group = [head] + [j for j in self._pending if head.group and j.group == head.group and j is not head]
+            if self.running() and self.memory_in_use() + sum(j.memory for j in group) > budget:
+                break  # the memory the running jobs may take is spoken for: wait (a job alone always runs)
+            self._pending.popleft()
             for job in group[1:]:
                 self._pending.remove(job)
             w = min(self._workers, key=lambda w: len(w.jobs))

@@ -242,6 +242,6 @@ def test_memory_caps_apply_by_default_and_no_limits_lifts_them(capsys, tmp_path)
     big = dict(spec, model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]},
                data={"name": "shapes", "n_samples": 20000, "size": 64})
     code, _, err = run(capsys, "validate", write(tmp_path, big))
-    assert code == 2 and "this server allows 128 MB a dataset" in err
+    assert code == 2 and "this server allows 64 MB a dataset" in err
     code, out, _ = run(capsys, "validate", write(tmp_path, big), "--no-limits")
     assert code == 0  # only the sketch is built to validate: no 625 MB

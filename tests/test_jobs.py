@@ -372,17 +372,30 @@ def test_the_memory_attack_is_refused_at_submit_naming_the_layer(jobs):
         jobs.submit(attack, owner="t-mem")
     big_data = dict(spec(), data={"name": "shapes", "n_samples": 20000, "size": 64},
                     model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]})
-    with pytest.raises(JobRefused, match="this server allows 128 MB a dataset"):
+    with pytest.raises(JobRefused, match="this server allows 64 MB a dataset"):
         jobs.submit(big_data, owner="t-mem")
     assert len(jobs.jobs()) == before
 
 
 def test_the_memory_cap_is_a_limit_the_host_sets(jobs, monkeypatch):
     monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_memory_mb=1))
-    with pytest.raises(pg.PlaygroundError, match="^data: the dataset and its targets take 2.4 MB; this run needs "
-                                                 "about .* over this server's 1.0 MB a run"):
+    with pytest.raises(JobRefused, match=r"^data: building the dataset takes about 7.1 MB \(it holds 2.4 MB\); this "
+                                         "run needs about .* over this server's 1.0 MB a run"):
         jobs.submit(dict(spec(), data={"name": "shapes"},  # 2.5 MB of images
                          model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]}))
+
+
+def test_jobs_wait_while_running_ones_hold_the_memory_budget(jobs, monkeypatch):
+    # each job's estimate counts while it is on a worker (paused too); past the budget, later jobs queue
+    first = jobs.submit(spec(50), owner="t-budget-a", paused=True)
+    wait(first, lambda: first.state == "paused")
+    assert first.memory > 0 and jobs.memory_in_use() == first.memory
+    budget = first.memory * 1.5 / 2**20  # room for one more of the same, not for two
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_total_memory_mb=budget))
+    second = jobs.submit(spec(2), owner="t-budget-b")
+    assert second.state == "queued" and second.queue_position == 1
+    first.stop()
+    assert second.wait(TIMEOUT) and second.state == "done"
 
 
 def test_an_upload_trains_for_its_owner_and_is_refused_to_anyone_else(jobs):

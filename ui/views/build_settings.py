@@ -16,7 +16,7 @@ from playground.registry import Param, PlaygroundError
 from playground.spec import DataSpec, SpecError, from_dict, from_json
 from playground.tabular import MAX_BYTES, CSVError, header, parse_csv
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
-from playground.uploads import UploadError, using
+from playground.uploads import Access, UploadError, using
 from ui import state
 from ui.views.builder import Check, apply, param_widget
 
@@ -341,12 +341,12 @@ def slug(spec: dict) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(spec.get("name", "")).lower()).strip("-")[:60] or "playground"
 
 
-def python_code(spec: dict) -> str:
+def python_code(spec: dict, access: Access | None = None) -> str:
     """The standalone PyTorch script for `spec` (a comment with the reason when it cannot be written)."""
     try:
         from playground.export import to_python
-        with using(state.uploads()):  # a CSV upload of this session is this session's to export
-            return to_python(from_dict(spec))
+        with using(access or Access()):  # the session's own uploads (read while the page draws: Streamlit may
+            return to_python(from_dict(spec))  # call this later, outside the script's thread)
     except PlaygroundError as e:
         return f"# This setup cannot be exported yet: {e.message}\n"
     except Exception as e:  # a download must never end in a traceback
@@ -375,7 +375,8 @@ def toolbar(result: Check) -> None:
     row[4].download_button("JSON", json.dumps(spec, indent=2), file_name=f"{slug(spec)}.json",
                            mime="application/json", key="build-dl-json", icon=":material/download:",
                            on_click="ignore", width="stretch", help="Download this setup as a spec file")
-    row[5].download_button("Python", lambda: python_code(spec), file_name=f"{slug(spec)}.py", mime="text/x-python",
-                           key="build-dl-py", icon=":material/code:", on_click="ignore", width="stretch",
-                           disabled=not result.ok, help="A standalone PyTorch script of this model"
+    access = state.uploads()
+    row[5].download_button("Python", lambda: python_code(spec, access), file_name=f"{slug(spec)}.py",
+                           mime="text/x-python", key="build-dl-py", icon=":material/code:", on_click="ignore",
+                           width="stretch", disabled=not result.ok, help="A standalone PyTorch script of this model"
                            if result.ok else "Available once the setup builds")
