@@ -18,7 +18,7 @@ import torch
 from . import memory, uploads
 from .registry import Param, PlaygroundError, Registry, check_options
 from .tabular import PARAMS as CSV_PARAMS
-from .tabular import CSVError, parse_csv
+from .tabular import parse_csv
 
 FEATURES = {  # TensorFlow Playground's feature inputs, computed from the raw (x1, x2) point
     "x1": lambda p: p[:, 0],
@@ -334,21 +334,6 @@ def builtin() -> list[str]:
     return [name for name, d in DATASETS.items() if not d.user_file]
 
 
-def user_file(data: dict, access: uploads.Access | None = None) -> tuple[bytes, str]:
-    """(bytes, name) of the file a `user_file` dataset's options name: an upload id (which resolves only
-    through its owner's access) or, on the command line, a path."""
-    access = access or uploads.current()
-    upload, path = data.get("upload"), data.get("file")
-    if upload is not None and path is not None:
-        raise CSVError("data: give either upload or file, not both", path="data")
-    if upload is not None:
-        return access.upload(upload)
-    if path is not None:
-        return access.file(path)
-    raise CSVError("data: a CSV dataset needs a file: upload one on the Build page (Data tab), or on the command "
-                   "line give its path as data.file", path="data")
-
-
 # ---- loading and splitting -------------------------------------------------------------------
 
 def describe(name: str) -> str:
@@ -391,7 +376,7 @@ def _samples(kind: DatasetType, opts: dict, seed: int, access: uploads.Access,
     the task; `n` caps the number of generated samples (a sketch builds only a few)."""
     opts = dict(opts)
     if kind.user_file:
-        raw, label = user_file(opts, access)
+        raw, label = uploads.user_file(opts, access)
         s = kind.make(raw, label, **{k: v for k, v in opts.items() if k not in ("upload", "file")})
         return s, s.info["task"]
     n_asked, noise, target = opts.pop("n_samples"), opts.pop("noise"), opts.pop("target", "label")

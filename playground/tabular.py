@@ -132,7 +132,9 @@ def parse_csv(raw: bytes | str, target: str | None = None, task: str = "auto"):
             raise CSVError(f"column '{names[j]}' is not numeric (row {i}: '{v}'); remove the column "
                            "or encode it as numbers")
     features = [names[j] for j in values]
-    x = np.stack([np.frombuffer(a, np.float64) for a in values.values()], 1).astype(np.float32)
+    x = np.empty((n, len(values)), np.float32)  # filled a column at a time: no float64 copy of the whole
+    for c, a in enumerate(values.values()):
+        x[:, c] = np.frombuffer(a, np.float64)
     distinct = sorted(set(y_raw))
     if len(distinct) < 2:
         raise CSVError(f"target column '{target}' has one value ('{distinct[0][:30]}'); nothing to learn: "

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .registry import PlaygroundError
-from .tabular import MAX_BYTES
+from .tabular import MAX_BYTES, CSVError
 
 ANOTHER_SESSION = ("this setup uses a CSV that was uploaded in another browser session; upload it again "
                    "(on the Build page, Data tab)")
@@ -173,6 +173,21 @@ def using(access: Access) -> Iterator[Access]:
         yield access
     finally:
         _ACCESS.reset(token)
+
+
+def user_file(data: dict, access: Access | None = None) -> tuple[bytes, str]:
+    """(bytes, name) of the file a dataset's options name: an upload id (which resolves only through its
+    owner's access) or, on the command line, a path."""
+    access = access or current()
+    upload, path = data.get("upload"), data.get("file")
+    if upload is not None and path is not None:
+        raise CSVError("data: give either upload or file, not both", path="data")
+    if upload is not None:
+        return access.upload(upload)
+    if path is not None:
+        return access.file(path)
+    raise CSVError("data: a CSV dataset needs a file: upload one on the Build page (Data tab), or on the command "
+                   "line give its path as data.file", path="data")
 
 
 # ---- the store -----------------------------------------------------------------------------------

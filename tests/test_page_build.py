@@ -198,6 +198,8 @@ def test_import_and_csv_helpers():
         import_json(b'{"data": {"name": "xor"}, "model": {"layers": [{"units": 3}]}}', "x.json")
     with pytest.raises(Exception, match="not UTF-8"):
         import_json(b"\xff\xfe", "x.json")
+    with pytest.raises(Exception, match="^deep.json: the spec nests arrays or objects more than 12 levels deep"):
+        import_json(b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "deep.json")  # no RecursionError
     assert import_json(json.dumps(presets.get("xor-mlp").to_dict()).encode())["data"]["name"] == "xor"
     assert "class Model" in build_settings.python_code(presets.get("xor-mlp").to_dict())
     assert accept_csv(b"label,x\ncat,1\ndog,2\n") == "label"  # a text column is taken as the target

@@ -16,7 +16,7 @@ from playground.registry import Param, PlaygroundError
 from playground.spec import DataSpec, SpecError, from_dict, from_json
 from playground.tabular import MAX_BYTES, CSVError, header, parse_csv
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
-from playground.uploads import Access, UploadError, using
+from playground.uploads import Access, UploadError, user_file, using
 from ui import state
 from ui.views.builder import Check, apply, param_widget
 
@@ -145,7 +145,7 @@ def csv_options(data: dict) -> None:
     """Target column, task and split of an uploaded CSV (or why it cannot be read here)."""
     kind = DATASETS.get(data["name"])
     try:
-        raw, label = datasets.user_file(data, state.uploads())
+        raw, label = user_file(data, state.uploads())
         columns = header(raw)
     except PlaygroundError as e:
         st.caption(plain(f"The CSV cannot be read: {e.message}"))
