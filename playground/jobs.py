@@ -41,6 +41,7 @@ class Limits:
     progress_interval: float = 0.1  # seconds between progress events of one job
     view_interval: float = 0.1  # seconds between live views of one job
     keep_finished: int = 300  # finished jobs remembered (oldest forgotten first)
+    keep_weights_mb: float = 256  # weights finished jobs keep (final snapshot, checkpoints); the oldest drop theirs
     max_memory_mb: int = 512  # a job's estimated peak memory (memory.estimate: data, model, activations)
     max_data_mb: int = 64  # one dataset's tensors
     max_total_memory_mb: int = 768  # the estimates of all jobs on workers together; later ones wait in the queue
@@ -84,6 +85,18 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL
+
+    def kept_bytes(self) -> int:
+        """Bytes of the weights this handle keeps: its last snapshot and its checkpoints."""
+        arrays = list((self._snapshot or {}).values())
+        for cp in self._checkpoints or []:
+            arrays += list(cp.get("weights", {}).values())
+        return sum(getattr(a, "nbytes", 0) for a in arrays)
+
+    def drop_weights(self) -> None:
+        """Forget the snapshot and checkpoints (a finished job's metrics and report stay)."""
+        with self._cond:
+            self._snapshot, self._checkpoints = None, None
 
     @property
     def queue_position(self) -> int | None:
@@ -264,7 +277,7 @@ class JobPool:
             group = f"g{next(self._ids)}" if len(specs) > 1 else None
             jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
                         start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group,
-                        track=track, memory=memory)
+                        track=track, memory=memory + (track or {}).get("checkpoints", 0) * params * 4)
                     for spec, n, params, memory in checked]
             for job in jobs:
                 self._jobs[job.id] = job
@@ -405,6 +418,16 @@ class JobPool:
         finished = [j for j in self._jobs.values() if j.finished]
         for job in finished[: max(0, len(finished) - self.limits.keep_finished)]:
             del self._jobs[job.id]
+        # Their weights (a 2M-parameter model with 20 checkpoints is 160 MB) fit a byte budget, newest first;
+        # a browser session that showed a run has already kept its own copy of what Inspect needs.
+        budget = self.limits.keep_weights_mb * 2**20
+        for job in reversed(finished[max(0, len(finished) - self.limits.keep_finished):]):
+            size = job.kept_bytes()
+            if size <= budget:
+                budget -= size
+            else:
+                budget = 0
+                job.drop_weights()
 
     def _command(self, job: Job, *cmd) -> bool:
         with self._lock:

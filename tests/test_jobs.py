@@ -398,6 +398,19 @@ def test_jobs_wait_while_running_ones_hold_the_memory_budget(jobs, monkeypatch):
     assert second.wait(TIMEOUT) and second.state == "done"
 
 
+def test_finished_jobs_keep_weights_within_a_byte_budget(jobs, monkeypatch):
+    old, new = (jobs.submit(spec(3), owner=f"t-keep-{i}", track={"checkpoints": 3}) for i in range(2))
+    for job in (old, new):
+        assert job.wait(TIMEOUT) and job.state == "done"
+    size = new.kept_bytes()
+    assert size > 0 and old.kept_bytes() == size
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, keep_weights_mb=1.5 * size / 2**20))
+    with jobs._lock:
+        jobs._prune()
+    assert new.checkpoints() and old.checkpoints() is None  # the older run gave its weights up
+    assert old.metrics and old.report  # its figures stay
+
+
 def test_an_upload_trains_for_its_owner_and_is_refused_to_anyone_else(jobs):
     from playground.uploads import ANOTHER_SESSION
     raw = b"a,b,kind\n" + b"".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n".encode() for i in range(40))
