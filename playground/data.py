@@ -15,10 +15,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from . import memory, uploads
+from .caps import caps as memory_caps
+from .caps import fmt as fmt_bytes
 from .registry import Param, PlaygroundError, Registry, check_options
 from .tabular import PARAMS as CSV_PARAMS
 from .tabular import parse_csv
+from .uploads import Access, user_file
+from .uploads import current as current_access
 
 FEATURES = {  # TensorFlow Playground's feature inputs, computed from the raw (x1, x2) point
     "x1": lambda p: p[:, 0],
@@ -370,13 +373,13 @@ class DataTooLarge(PlaygroundError):
 SKETCH_SAMPLES = 16  # samples generated to learn a dataset's shapes and bytes per sample
 
 
-def _samples(kind: DatasetType, opts: dict, seed: int, access: uploads.Access,
+def _samples(kind: DatasetType, opts: dict, seed: int, access: Access,
              n: int | None = None) -> tuple[Samples, str]:
     """Generate (or read) the samples of a dataset with checked `opts` (less val_fraction and seed), and
     the task; `n` caps the number of generated samples (a sketch builds only a few)."""
     opts = dict(opts)
     if kind.user_file:
-        raw, label = uploads.user_file(opts, access)
+        raw, label = user_file(opts, access)
         s = kind.make(raw, label, **{k: v for k, v in opts.items() if k not in ("upload", "file")})
         return s, s.info["task"]
     n_asked, noise, target = opts.pop("n_samples"), opts.pop("noise"), opts.pop("target", "label")
@@ -412,11 +415,11 @@ _SKETCHES: OrderedDict[str, Sketch] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def sketch(data_spec, access: uploads.Access | None = None) -> Sketch:
+def sketch(data_spec, access: Access | None = None) -> Sketch:
     """The dataset's info, sizes and bytes, from a few generated samples (a CSV is read whole: it is small).
 
     This is what checking a spec needs; the app's process calls it instead of building large datasets."""
-    access = access or uploads.current()
+    access = access or current_access()
     kind = DATASETS.get(data_spec.name, "data.name")
     key = _key(data_spec, kind, access)
     with _LOCK:
@@ -436,15 +439,15 @@ def sketch(data_spec, access: uploads.Access | None = None) -> Sketch:
     return out
 
 
-def info(data_spec, access: uploads.Access | None = None) -> DataInfo:
+def info(data_spec, access: Access | None = None) -> DataInfo:
     """What the builder, trainer and pages need to know about the dataset, without building it."""
     return sketch(data_spec, access).info
 
 
-def check_size(data_spec, access: uploads.Access | None = None, max_bytes: int | None | bool = True) -> Sketch:
+def check_size(data_spec, access: Access | None = None, max_bytes: int | None | bool = True) -> Sketch:
     """The sketch, or DataTooLarge when the dataset would take more than `max_bytes` (True: the current cap)."""
     sk = sketch(data_spec, access)
-    cap = memory.caps().data_bytes if max_bytes is True else max_bytes
+    cap = memory_caps().data_bytes if max_bytes is True else max_bytes
     if cap and sk.bytes > cap:
         per = sk.bytes / max(1, sk.n)
         most = int(cap // per)
@@ -454,17 +457,17 @@ def check_size(data_spec, access: uploads.Access | None = None, max_bytes: int |
                 else "use a smaller file") + (f" or a smaller {sizes[0]}" if sizes else "")
         shape = "×".join(map(str, sk.info.input_shape)) or "1"
         raise DataTooLarge(f"data ({data_spec.name}): {sk.n:,} samples of {shape} take about "
-                           f"{memory.fmt(sk.bytes)} in memory; this server allows {memory.fmt(cap)} a dataset: "
+                           f"{fmt_bytes(sk.bytes)} in memory; this server allows {fmt_bytes(cap)} a dataset: "
                            f"{hint}", path="data")
     return sk
 
 
-def load(data_spec, access: uploads.Access | None = None, max_bytes: int | None | bool = True) -> Dataset:
+def load(data_spec, access: Access | None = None, max_bytes: int | None | bool = True) -> Dataset:
     """Generate (or read) the dataset a spec names, split into train and validation, as CPU tensors.
 
-    `access` says where a user's file may come from (default: `uploads.current()`, which refuses); a dataset
-    over `max_bytes` (True: the current cap, `memory.caps()`; None: no cap) is refused before it is built."""
-    access = access or uploads.current()
+    `access` says where a user's file may come from (default: `current_access()`, which refuses); a dataset
+    over `max_bytes` (True: the current cap, `memory_caps()`; None: no cap) is refused before it is built."""
+    access = access or current_access()
     check_size(data_spec, access, max_bytes)
     kind = DATASETS.get(data_spec.name, "data.name")
     opts = options(data_spec)
@@ -476,11 +479,11 @@ def load(data_spec, access: uploads.Access | None = None, max_bytes: int | None 
 PREVIEW_BYTES = 16 * 2**20  # a preview builds the dataset itself up to this size, a smaller one beyond
 
 
-def preview(data_spec, access: uploads.Access | None = None) -> tuple[Dataset, Sketch]:
+def preview(data_spec, access: Access | None = None) -> tuple[Dataset, Sketch]:
     """Something to look at: the dataset itself when it is small, else the same generator with fewer samples
     (at most PREVIEW_BYTES); and the sketch of the whole (its sizes). A page never builds a large set to show
     a few samples of it."""
-    access = access or uploads.current()
+    access = access or current_access()
     sk = check_size(data_spec, access)
     if sk.bytes <= PREVIEW_BYTES or DATASETS.get(data_spec.name).user_file:
         return load_cached(data_spec, access), sk
@@ -488,7 +491,7 @@ def preview(data_spec, access: uploads.Access | None = None) -> tuple[Dataset, S
     return load_cached(data_spec.model_copy(update={"n_samples": n}), access), sk
 
 
-def _key(data_spec, kind: DatasetType, access: uploads.Access) -> str:
+def _key(data_spec, kind: DatasetType, access: Access) -> str:
     # A user's file is cached per access (one browser session's uploads are never another's).
     key = json.dumps(data_spec.model_dump(mode="json"), sort_keys=True)
     return f"{key}|{access.key}" if kind.user_file else key
@@ -504,9 +507,9 @@ def nbytes(ds: Dataset) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
-def load_cached(data_spec, access: uploads.Access | None = None, max_bytes: int | None | bool = True) -> Dataset:
+def load_cached(data_spec, access: Access | None = None, max_bytes: int | None | bool = True) -> Dataset:
     """`load`, remembering recent datasets up to CACHE_BYTES in all (read-only: trainers copy what they change)."""
-    access = access or uploads.current()
+    access = access or current_access()
     kind = DATASETS.get(data_spec.name, "data.name")
     key = _key(data_spec, kind, access)
     with _LOCK:

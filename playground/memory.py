@@ -17,69 +17,15 @@ refuse a run that cannot fit, with a message naming the layer that makes it larg
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .registry import PlaygroundError
+from .build import build_layers
+from .caps import BUILD, MB, NO_CAPS, Caps, MemoryLimit, caps, fmt, using  # noqa: F401 (the caps, re-exported)
+from .losses import LOSSES
 
-MB = 2**20
 BACKWARD = 2  # activations kept for backward, plus their gradients while backward runs
-BUILD = 3  # building a dataset peaks at about three times its final size (measured: shapes, 40 MB → 118 MB)
 OPTIMIZER_SLOTS = {"SGD": 0, "Adam": 2, "AdamW": 2, "RMSprop": 1, "Adagrad": 1}  # per-parameter tensors
-
-
-@dataclass(frozen=True)
-class Caps:
-    """What one run and one dataset may take on this host; None means no cap (the command line's --no-limits)."""
-
-    job_bytes: int | None = 512 * MB  # a run's estimated peak: data, model, optimizer state, activations
-    data_bytes: int | None = 64 * MB  # one dataset's tensors (building one takes about BUILD times that)
-
-    @classmethod
-    def from_env(cls) -> Caps:
-        """Defaults, overridden by PLAYGROUND_MAX_MEMORY_MB and PLAYGROUND_MAX_DATA_MB (0: no cap)."""
-        def mb(name: str, default: int | None) -> int | None:
-            v = os.environ.get(name, "").strip()
-            if not v:
-                return default
-            return int(float(v) * MB) or None
-        return cls(mb("PLAYGROUND_MAX_MEMORY_MB", cls.job_bytes), mb("PLAYGROUND_MAX_DATA_MB", cls.data_bytes))
-
-
-NO_CAPS = Caps(None, None)
-_CAPS: contextvars.ContextVar[Caps | None] = contextvars.ContextVar("playground_caps", default=None)
-
-
-def caps() -> Caps:
-    """The caps in effect (from the environment, unless a `using` block says otherwise)."""
-    return _CAPS.get() or Caps.from_env()
-
-
-@contextlib.contextmanager
-def using(value: Caps) -> Iterator[Caps]:
-    """Make `value` the caps within this block, in this thread only (e.g. NO_CAPS for --no-limits)."""
-    token = _CAPS.set(value)
-    try:
-        yield value
-    finally:
-        _CAPS.reset(token)
-
-
-class MemoryLimit(PlaygroundError):
-    """A run would take more memory than this host allows a run."""
-
-
-def fmt(n: float) -> str:
-    """Bytes for people, in the binary units the caps are set in (PLAYGROUND_MAX_MEMORY_MB=512: '512 MB')."""
-    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
-        if n >= size:
-            v = n / size
-            return f"{v:.1f} {unit}" if v < 10 else f"{v:.0f} {unit}"
-    return f"{int(n)} bytes"
 
 
 @dataclass
@@ -150,8 +96,6 @@ class Estimate:
 
 def estimate(spec, sketch) -> Estimate:
     """The memory a run of `spec` on the dataset `sketch` (data.Sketch) will take, by a dry run on `meta`."""
-    from .build import build_layers
-    from .train import LOSSES
     info = sketch.info
     layers, params = _dry_run(spec, info, build_layers)
     slots = OPTIMIZER_SLOTS.get(spec.train.optimizer.type, 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from apptest import shown
 from streamlit.testing.v1 import AppTest
 
 from playground.spec import encode, from_dict
@@ -28,9 +29,9 @@ def session(spec: dict | None = None, page: str = "pages/build.py") -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for e in at.error] + [c.value for c in at.caption] + [m.value for m in at.markdown]
+    parts = [e.value for e in at.error] + [c.value for c in at.caption] + [m.value for m in at.markdown]  # as read
     parts += [w.value for w in at.warning] + [w.value for w in at.info]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def open_data(at: AppTest) -> AppTest:
@@ -55,7 +56,7 @@ def test_an_upload_is_an_id_that_only_its_own_session_resolves(monkeypatch):
     data = spec["data"]
     assert set(data) == {"name", "upload", "target"} and len(data["upload"]) == 32  # no path anywhere
     assert "Uploaded CSV (pets.csv)" in texts(a).replace("\\", "")
-    other = state.Owner()
+    other = state.Owner("another browser")
     monkeypatch.setattr(state, "owner", lambda: other)
     b = session(spec)  # the same link, opened in another browser
     shown = texts(open_data(b))

@@ -129,12 +129,12 @@ def _csv_uploaded() -> None:
         target = accept_csv(raw)
         upload = state.uploads().store.put(raw, state.owner().id, f.name)
     except (CSVError, UploadError) as e:
-        _notice("error", message(f"{f.name} cannot be used: {e.message}"))
+        _notice("error", f"{f.name} cannot be used: {e.message}")
         return
     # the spec carries only the upload's id, which resolves in this browser session alone
     spec = edit.set_path(state.get().spec, ("data",), {"name": "csv", "upload": upload, "target": target})
     apply(fitting_loss(spec))
-    _notice("success", message(f"Using {f.name}: predicting column '{target}'. Change the target below."))
+    _notice("success", f"Using {f.name}: predicting column '{target}'. Change the target below.")
 
 
 def csv_options(data: dict) -> None:
