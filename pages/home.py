@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground import presets
-from playground.data import DATASETS
+from playground.data import DATASETS, builtin
 from ui import state
 from ui.text import plain
 from ui.views import lessons
@@ -44,7 +44,7 @@ for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
 
 st.subheader("Start from scratch")
 left, right = st.columns([2, 1], vertical_alignment="bottom")
-data = left.selectbox("Dataset", DATASETS.names(), index=DATASETS.names().index("spiral"), key="home-scratch-data",
+data = left.selectbox("Dataset", builtin(), index=builtin().index("spiral"), key="home-scratch-data",
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")
 if right.button("Start with no layers", key="home-scratch", icon=":material/add:", width="stretch"):
     state.set_spec(presets.blank(data))

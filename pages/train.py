@@ -3,7 +3,7 @@
 import streamlit as st
 
 from playground import presets
-from playground.data import load_cached
+from playground.data import info as data_info
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
@@ -25,7 +25,7 @@ def load_preset() -> None:
 
 
 try:
-    info = load_cached(from_dict(s.spec).data).info
+    info = data_info(from_dict(s.spec).data, state.uploads())
 except PlaygroundError as e:
     st.error(f"The data cannot be loaded: {message(e.message)}")
     st.stop()

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import presets
+from . import memory, presets, uploads
 from .registry import PlaygroundError
-from .spec import Spec, SpecError, from_json
+from .spec import MAX_TEXT, Spec, SpecError, from_json
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -19,13 +19,15 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 def read_spec(source: str, allow_preset: bool = True) -> Spec:
     """A spec from a JSON file path, '-' (stdin), a run directory, or (where allowed) a preset name."""
     if source == "-":
-        return from_json(sys.stdin.read())
+        text = sys.stdin.read(MAX_TEXT + 1)  # a bounded read: the limit is checked by from_json
+        return from_json(text)
     p = Path(source)
     if p.is_dir() and (p / "spec.json").is_file():
         p = p / "spec.json"
-    if p.is_file():
+    if p.exists():
+        raw = uploads.read_file(p, MAX_TEXT * 4, "spec file", error=SpecError)
         try:
-            return from_json(p.read_text())
+            return from_json(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise SpecError(f"{p} is not a text file") from None
     if allow_preset and source in presets.names():
@@ -44,8 +46,6 @@ def cmd_datasets(args) -> int:
     from .data import DATASETS, describe
     for name, d in DATASETS.items():
         print(f"{name}\t{d.task}\t{describe(name)}")
-    print("csv\ttabular\tYour own CSV file: numeric features and a target column. "
-          "Options: file, target (default: last column), task=auto, val_fraction=0.2, seed=0.")
     return EXIT_OK
 
 
@@ -54,16 +54,29 @@ def cmd_show(args) -> int:
     return EXIT_OK
 
 
-def cmd_validate(args) -> int:
+def checked(spec: Spec):
+    """Validate `spec` and estimate its memory under the caps in effect; (summary, estimate) or an error."""
+    from .data import check_size
     from .train import validate
+    sketch = check_size(spec.data)
+    summary = validate(spec, sketch.info)
+    return summary, memory.check(spec, sketch)
+
+
+def cmd_validate(args) -> int:
     spec = read_spec(args.spec)
-    print(validate(spec).table())
+    summary, est = checked(spec)
+    print(summary.table())
+    cap = memory.caps().job_bytes
+    print(f"estimated memory: about {memory.fmt(est.total)} (batch of {est.batch})"
+          + (f"; the limit is {memory.fmt(cap)} (--no-limits lifts it)" if cap else ""))
     return EXIT_OK
 
 
 def cmd_train(args) -> int:
     from . import runs
-    from .train import Trainer, TrainingError, validate
+    from .data import load
+    from .train import Trainer, TrainingError
     spec = read_spec(args.spec)
     # `is not None`: --seed 0 (or --epochs 0, refused by the spec's check) is a value, not "no override"
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("device", args.device))
@@ -73,8 +86,8 @@ def cmd_train(args) -> int:
         d["train"].update(overrides)
         from .spec import from_dict
         spec = from_dict(d)
-    validate(spec)
-    trainer = Trainer(spec)
+    checked(spec)
+    trainer = Trainer(spec, data=load(spec.data))
     bar = _Progress(spec.train.epochs) if sys.stderr.isatty() else None
     metrics: list[dict] = []
     try:
@@ -137,8 +150,9 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="print a preset's spec as JSON")
     s.add_argument("preset", help="preset name (see `presets`)")
     s.set_defaults(fn=cmd_show)
-    s = sub.add_parser("validate", help="check a spec; print layers, output shapes and parameters")
+    s = sub.add_parser("validate", help="check a spec; print layers, output shapes, parameters and memory")
     s.add_argument("spec", help="spec JSON path, '-' for stdin, or a preset name")
+    _no_limits(s)
     s.set_defaults(fn=cmd_validate)
     s = sub.add_parser("train", help="train; print one JSON line of metrics per epoch")
     s.add_argument("spec", help="spec JSON path, '-' for stdin, or a preset name")
@@ -146,11 +160,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="override train.seed")
     s.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override train.device")
     s.add_argument("--out", help="write spec.json, model.safetensors and metrics.jsonl to this directory")
+    _no_limits(s)
     s.set_defaults(fn=cmd_train)
     s = sub.add_parser("export", help="write the model as a standalone Python script or an ONNX file")
     s.add_argument("source", help="spec JSON path, '-', a preset name, or a run directory (with weights)")
     s.add_argument("--format", choices=["python", "onnx"], required=True)
     s.add_argument("-o", required=True, metavar="FILE", help="output file")
+    _no_limits(s)
     s.set_defaults(fn=cmd_export)
     s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio")
     s.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
@@ -159,16 +175,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _no_limits(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--no-limits", action="store_true",
+                   help="lift the memory caps the app applies (a run's estimated memory, a dataset's size; "
+                        "PLAYGROUND_MAX_MEMORY_MB, PLAYGROUND_MAX_DATA_MB) on your own machine")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; never shows a traceback for bad input."""
+    """Run one command; never shows a traceback for bad input.
+
+    The command line runs on the user's own machine: a spec's data.file names a CSV there, read with the
+    checks of uploads.read_file, and the app's memory caps apply unless --no-limits lifts them."""
     args = parser().parse_args(argv)
     if "OMP_NUM_THREADS" not in os.environ:
         import torch
         # These models are small: a second thread costs more in synchronisation than it gains,
         # and on a busy host many times more (measured 5-15x slower on this project's 2-core machines).
         torch.set_num_threads(1)
+    caps = memory.NO_CAPS if getattr(args, "no_limits", False) else memory.caps()
     try:
-        return args.fn(args)
+        with uploads.using(uploads.LocalFiles()), memory.using(caps):
+            return args.fn(args)
     except PlaygroundError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return EXIT_INVALID

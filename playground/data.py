@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
+from .caps import caps as memory_caps
+from .caps import fmt as fmt_bytes
 from .registry import Param, PlaygroundError, Registry, check_options
+from .tabular import PARAMS as CSV_PARAMS
+from .tabular import parse_csv
+from .uploads import Access, user_file
+from .uploads import current as current_access
 
 FEATURES = {  # TensorFlow Playground's feature inputs, computed from the raw (x1, x2) point
     "x1": lambda p: p[:, 0],
@@ -74,12 +82,15 @@ class Dataset:
 @dataclass(frozen=True)
 class DatasetType:
     name: str
-    task: str
+    task: str  # as DataInfo.task, or "auto" where the data decides (a CSV)
     modality: str
     description: str
     make: Callable[..., Samples]
     params: tuple[Param, ...]
     targets: tuple[str, ...] = ("label",)
+    # Reads a file the user gives (an upload in the app, a path on the command line; see uploads.py):
+    # `make(raw, label, **options)` instead of a generator, and nothing to pick without a file.
+    user_file: bool = False
 
 
 DATASETS: Registry[DatasetType] = Registry("dataset")
@@ -307,6 +318,25 @@ def _sentiment(n, noise, rng, seq_len, negation):
     return Samples(x, y, info={"class_names": ["negative", "positive"], "n_classes": 2, "vocab": vocab})
 
 
+# ---- the user's own data ---------------------------------------------------------------------
+
+def _csv(raw: bytes, label: str, target: str | None = None, task: str = "auto") -> Samples:
+    x, y, info = parse_csv(raw, target, task)
+    k = info["n_classes"]
+    return Samples(x, y, info={**info, "task": "regression" if not k else ("binary" if k == 2 else "multiclass"),
+                               "description": f"Uploaded CSV: {label}"})
+
+
+DATASETS.add("csv", DatasetType(
+    "csv", "auto", "tabular", "Your own CSV file: numeric feature columns and a target column (numbers or "
+    "class names).", _csv, CSV_PARAMS, user_file=True))
+
+
+def builtin() -> list[str]:
+    """The datasets one can pick without giving a file (every entry but the CSV), in registry order."""
+    return [name for name, d in DATASETS.items() if not d.user_file]
+
+
 # ---- loading and splitting -------------------------------------------------------------------
 
 def describe(name: str) -> str:
@@ -322,15 +352,38 @@ def options(data_spec) -> dict:
     return check_options(kind.params, data_spec.options(), f"data ({data_spec.name})")
 
 
-def load(data_spec, cache: dict | None = None) -> Dataset:
-    """Generate (or read) the dataset a spec names, split into train and validation, as CPU tensors."""
-    if data_spec.name == "csv":
-        from .tabular import load_csv_spec
-        return load_csv_spec(data_spec)
-    kind = DATASETS.get(data_spec.name, "data.name")
-    opts = options(data_spec)
-    n, noise, val, seed, target = (opts.pop("n_samples"), opts.pop("noise"), opts.pop("val_fraction"),
-                                   opts.pop("seed"), opts.pop("target", "label"))
+@dataclass
+class Sketch:
+    """What a dataset is without building it: its info, split sizes and the bytes its tensors will take."""
+
+    info: DataInfo
+    n_train: int
+    n_val: int
+    bytes: int  # estimated, of the whole split dataset (inputs, targets, extras)
+
+    @property
+    def n(self) -> int:
+        return self.n_train + self.n_val
+
+
+class DataTooLarge(PlaygroundError):
+    """A dataset's tensors would take more memory than this host allows a dataset."""
+
+
+SKETCH_SAMPLES = 16  # samples generated to learn a dataset's shapes and bytes per sample
+
+
+def _samples(kind: DatasetType, opts: dict, seed: int, access: Access,
+             n: int | None = None) -> tuple[Samples, str]:
+    """Generate (or read) the samples of a dataset with checked `opts` (less val_fraction and seed), and
+    the task; `n` caps the number of generated samples (a sketch builds only a few)."""
+    opts = dict(opts)
+    if kind.user_file:
+        raw, label = user_file(opts, access)
+        s = kind.make(raw, label, **{k: v for k, v in opts.items() if k not in ("upload", "file")})
+        return s, s.info["task"]
+    n_asked, noise, target = opts.pop("n_samples"), opts.pop("noise"), opts.pop("target", "label")
+    n = n_asked if n is None else min(n, n_asked)
     rng = np.random.default_rng(seed)
     s = kind.make(n, noise, rng, **opts)
     if len(s.x) > n:  # fixed-size sets: take a seeded subset
@@ -344,42 +397,165 @@ def load(data_spec, cache: dict | None = None) -> Dataset:
         s, task = replace(s, y=s.extras["mask"]), "segmentation"
     elif target == "box":
         s, task = replace(s, y=s.extras["box"]), "regression"
+    return s, task
+
+
+def _sizes(n: int, val_fraction: float) -> tuple[int, int]:
+    n_val = max(1, int(round(n * val_fraction)))
+    if n - n_val < 1:
+        raise PlaygroundError(f"data.val_fraction leaves no training samples out of {n}", path="data.val_fraction")
+    return n - n_val, n_val
+
+
+def _sample_bytes(s: Samples) -> float:
+    return (s.x.nbytes + s.y.nbytes + sum(v.nbytes for v in s.extras.values())) / max(1, len(s.x))
+
+
+_SKETCHES: OrderedDict[str, Sketch] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def sketch(data_spec, access: Access | None = None) -> Sketch:
+    """The dataset's info, sizes and bytes, from a few generated samples (a CSV is read whole: it is small).
+
+    This is what checking a spec needs; the app's process calls it instead of building large datasets."""
+    access = access or current_access()
+    kind = DATASETS.get(data_spec.name, "data.name")
+    key = _key(data_spec, kind, access)
+    with _LOCK:
+        if key in _SKETCHES:
+            _SKETCHES.move_to_end(key)
+            return _SKETCHES[key]
+    opts = options(data_spec)
+    val, seed = opts.pop("val_fraction"), opts.pop("seed")
+    small, task = _samples(kind, opts, seed, access, n=SKETCH_SAMPLES)
+    n = len(small.x) if kind.user_file else opts["n_samples"]
+    n_train, n_val = _sizes(n, val)
+    out = Sketch(_info(small, kind, task, small.x), n_train, n_val, int(_sample_bytes(small) * n))
+    with _LOCK:
+        _SKETCHES[key] = out
+        while len(_SKETCHES) > 256:  # sketches are small; 256 cover a class's datasets
+            _SKETCHES.popitem(last=False)
+    return out
+
+
+def info(data_spec, access: Access | None = None) -> DataInfo:
+    """What the builder, trainer and pages need to know about the dataset, without building it."""
+    return sketch(data_spec, access).info
+
+
+def check_size(data_spec, access: Access | None = None, max_bytes: int | None | bool = True) -> Sketch:
+    """The sketch, or DataTooLarge when the dataset would take more than `max_bytes` (True: the current cap)."""
+    sk = sketch(data_spec, access)
+    cap = memory_caps().data_bytes if max_bytes is True else max_bytes
+    if cap and sk.bytes > cap:
+        per = sk.bytes / max(1, sk.n)
+        most = int(cap // per)
+        kind = DATASETS.get(data_spec.name)
+        sizes = [p.name for p in kind.params if p.name in ("size", "seq_len")]
+        hint = (f"use at most {most:,} samples" if "n_samples" in {p.name for p in kind.params}
+                else "use a smaller file") + (f" or a smaller {sizes[0]}" if sizes else "")
+        shape = "×".join(map(str, sk.info.input_shape)) or "1"
+        raise DataTooLarge(f"data ({data_spec.name}): {sk.n:,} samples of {shape} take about "
+                           f"{fmt_bytes(sk.bytes)} in memory; this server allows {fmt_bytes(cap)} a dataset: "
+                           f"{hint}", path="data")
+    return sk
+
+
+def load(data_spec, access: Access | None = None, max_bytes: int | None | bool = True) -> Dataset:
+    """Generate (or read) the dataset a spec names, split into train and validation, as CPU tensors.
+
+    `access` says where a user's file may come from (default: `current_access()`, which refuses); a dataset
+    over `max_bytes` (True: the current cap, `memory_caps()`; None: no cap) is refused before it is built."""
+    access = access or current_access()
+    check_size(data_spec, access, max_bytes)
+    kind = DATASETS.get(data_spec.name, "data.name")
+    opts = options(data_spec)
+    val, seed = opts.pop("val_fraction"), opts.pop("seed")
+    s, task = _samples(kind, opts, seed, access)
     return split(s, kind, task, val, seed)
 
 
-_CACHE: dict[str, Dataset] = {}
+PREVIEW_BYTES = 16 * 2**20  # a preview builds the dataset itself up to this size, a smaller one beyond
 
 
-def load_cached(data_spec, size: int = 16) -> Dataset:
-    """`load`, remembering the last few datasets (read-only: trainers copy what they change)."""
+def preview(data_spec, access: Access | None = None) -> tuple[Dataset, Sketch]:
+    """Something to look at: the dataset itself when it is small, else the same generator with fewer samples
+    (at most PREVIEW_BYTES); and the sketch of the whole (its sizes). A page never builds a large set to show
+    a few samples of it."""
+    access = access or current_access()
+    sk = check_size(data_spec, access)
+    if sk.bytes <= PREVIEW_BYTES or DATASETS.get(data_spec.name).user_file:
+        return load_cached(data_spec, access), sk
+    n = max(SKETCH_SAMPLES, int(PREVIEW_BYTES / (sk.bytes / sk.n)))
+    return load_cached(data_spec.model_copy(update={"n_samples": n}), access), sk
+
+
+def _key(data_spec, kind: DatasetType, access: Access) -> str:
+    # A user's file is cached per access (one browser session's uploads are never another's).
     key = json.dumps(data_spec.model_dump(mode="json"), sort_keys=True)
-    if key not in _CACHE:
-        if len(_CACHE) >= size:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = load(data_spec)
-    return _CACHE[key]
+    return f"{key}|{access.key}" if kind.user_file else key
+
+
+CACHE_BYTES = 128 * 2**20  # datasets kept per process, in bytes of their tensors
+_CACHE: OrderedDict[str, tuple[Dataset, int]] = OrderedDict()  # least recently used first
+
+
+def nbytes(ds: Dataset) -> int:
+    """Bytes held by a dataset's tensors."""
+    tensors = [ds.x_train, ds.y_train, ds.x_val, ds.y_val, *ds.extras_train.values(), *ds.extras_val.values()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def load_cached(data_spec, access: Access | None = None, max_bytes: int | None | bool = True) -> Dataset:
+    """`load`, remembering recent datasets up to CACHE_BYTES in all (read-only: trainers copy what they change)."""
+    access = access or current_access()
+    kind = DATASETS.get(data_spec.name, "data.name")
+    key = _key(data_spec, kind, access)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key][0]
+    ds = load(data_spec, access, max_bytes)
+    size = nbytes(ds)
+    with _LOCK:
+        if size <= CACHE_BYTES and key not in _CACHE:
+            _CACHE[key] = (ds, size)
+            total = sum(b for _, b in _CACHE.values())
+            while total > CACHE_BYTES:
+                _, (_, b) = _CACHE.popitem(last=False)
+                total -= b
+    return ds
+
+
+def cached_bytes() -> int:
+    """Bytes the dataset cache holds now."""
+    with _LOCK:
+        return sum(b for _, b in _CACHE.values())
+
+
+def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
+    classify = task in ("binary", "multiclass")
+    return DataInfo(
+        name=kind.name, task=task, modality=kind.modality, input_shape=tuple(x.shape[1:]),
+        target_shape=tuple(s.y.shape[1:]), tokens=x.dtype == np.int64,
+        n_classes=s.info.get("n_classes", 0) if classify else 0,
+        class_names=s.info.get("class_names", []) if classify else [],
+        feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
+        description=s.info.get("description", kind.description))
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:
     """Seeded shuffle-split into train and validation (stratified enough for small sets by shuffling)."""
     n = len(s.x)
     order = np.random.default_rng(seed + 1).permutation(n)
-    n_val = max(1, int(round(n * val_fraction)))
-    if n - n_val < 1:
-        raise PlaygroundError(f"data.val_fraction leaves no training samples out of {n}", path="data.val_fraction")
+    _, n_val = _sizes(n, val_fraction)
     tr, va = order[n_val:], order[:n_val]
     x = s.x
     if s.info.get("standardize"):
         mean, std = x[tr].mean(0), x[tr].std(0) + 1e-8  # training statistics only: no leakage
         x = ((x - mean) / std).astype(np.float32)
-    tokens = x.dtype == np.int64
-    info = DataInfo(
-        name=kind.name, task=task, modality=kind.modality, input_shape=tuple(x.shape[1:]),
-        target_shape=tuple(s.y.shape[1:]), tokens=tokens,
-        n_classes=s.info.get("n_classes", 0) if task in ("binary", "multiclass") else 0,
-        class_names=s.info.get("class_names", []) if task in ("binary", "multiclass") else [],
-        feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
-        description=kind.description)
+    info = _info(s, kind, task, x)
     t = torch.from_numpy
     return Dataset(info, t(x[tr]), t(s.y[tr]), t(x[va]), t(s.y[va]),
                    {k: t(v[tr]) for k, v in s.extras.items()}, {k: t(v[va]) for k, v in s.extras.items()})

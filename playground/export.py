@@ -100,8 +100,10 @@ def _data_code(spec: Spec, info: DataInfo) -> tuple[DataCode, list[str]]:
     """The generator's code and the body of `load_data()`: playground's own data, made as the app makes it,
     or (data outside the registry, or code export cannot copy) a loud refusal instead of other data."""
     kind = datasets.DATASETS.entries.get(spec.data.name)
-    why = f"{spec.data.name!r} is not in playground's dataset registry (an uploaded file?)"
-    if kind is not None:
+    why = f"{spec.data.name!r} is not in playground's dataset registry"
+    if kind is not None and kind.user_file:
+        why = f"the {spec.data.name!r} data is the file you uploaded, which the script does not carry"
+    elif kind is not None:
         try:
             code = data_code(kind.make)
         except PlaygroundError as e:
@@ -199,8 +201,8 @@ def to_python(spec: Spec, info: DataInfo | None = None) -> str:
             raise PlaygroundError(f"layer {row.index} ({row.type}): {e.message}", layer=row.index - 1) from None
     helpers = [c for c in (Recurrent, SelfAttention, PositionalEncoding) if any(type(m) is c for m in modules)]
     opts = {"n_samples": 500, "noise": 0.0, "val_fraction": 0.2, "seed": 0}  # for data outside the registry
-    opts.update(datasets.options(spec.data) if spec.data.name in datasets.DATASETS
-                else {k: v for k, v in spec.data.options().items() if k in opts})
+    known = spec.data.name in datasets.DATASETS and not datasets.DATASETS.get(spec.data.name).user_file
+    opts.update(datasets.options(spec.data) if known else {k: v for k, v in spec.data.options().items() if k in opts})
     code, load_body = _data_code(spec, info)
     extra = {k: v for k, v in opts.items() if k not in ("n_samples", "noise", "val_fraction", "seed", "target")}
     text = SCRIPT.substitute(

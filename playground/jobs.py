@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection, wait
 
+from . import uploads
 from .registry import PlaygroundError
 
 TERMINAL = ("done", "failed", "stopped")
@@ -40,6 +41,10 @@ class Limits:
     progress_interval: float = 0.1  # seconds between progress events of one job
     view_interval: float = 0.1  # seconds between live views of one job
     keep_finished: int = 300  # finished jobs remembered (oldest forgotten first)
+    keep_weights_mb: float = 256  # weights finished jobs keep (final snapshot, checkpoints); the oldest drop theirs
+    max_memory_mb: int = 512  # a job's estimated peak memory (memory.estimate: data, model, activations)
+    max_data_mb: int = 64  # one dataset's tensors
+    max_total_memory_mb: int = 768  # the estimates of all jobs on workers together; later ones wait in the queue
 
 
 class JobRefused(PlaygroundError):
@@ -69,6 +74,7 @@ class Job:
     report: dict | None = None  # end-of-run evaluation (confusion matrix, predictions)
     version: int = 0  # bumped on every event; streams compare it
     worker: int | None = None
+    memory: float = 0.0  # its estimated peak in bytes (memory.estimate), counted while it is on a worker
     created: float = field(default_factory=time.time)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _snapshot: dict | None = field(default=None, repr=False)
@@ -79,6 +85,18 @@ class Job:
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL
+
+    def kept_bytes(self) -> int:
+        """Bytes of the weights this handle keeps: its last snapshot and its checkpoints."""
+        arrays = list((self._snapshot or {}).values())
+        for cp in self._checkpoints or []:
+            arrays += list(cp.get("weights", {}).values())
+        return sum(getattr(a, "nbytes", 0) for a in arrays)
+
+    def drop_weights(self) -> None:
+        """Forget the snapshot and checkpoints (a finished job's metrics and report stay)."""
+        with self._cond:
+            self._snapshot, self._checkpoints = None, None
 
     @property
     def queue_position(self) -> int | None:
@@ -211,8 +229,9 @@ class JobPool:
     """Worker processes that run training jobs; one pool serves every session of an app process."""
 
     def __init__(self, workers: int | None = None, limits: Limits | None = None, nice: int = 10,
-                 slice_seconds: float = 0.01) -> None:
+                 slice_seconds: float = 0.01, store: uploads.Store | None = None) -> None:
         self.limits = limits or Limits()
+        self.store = store or uploads.store()  # where owners' uploads are resolved when a job starts
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.nice, self.slice_seconds = nice, slice_seconds
         # Workers are spawned, never forked: the app process runs threads, and fork copies held locks.
@@ -244,7 +263,7 @@ class JobPool:
         """Queue jobs that train in lock-step on one worker, one batch each in turn (A/B comparisons)."""
         from .health import track_options
         track = track_options(track)
-        checked = [self._check(spec, epochs) for spec in specs]
+        checked = [self._check(spec, epochs, owner) for spec in specs]
         lim = self.limits
         with self._lock:
             if self._closed:
@@ -258,17 +277,22 @@ class JobPool:
             group = f"g{next(self._ids)}" if len(specs) > 1 else None
             jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
                         start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group,
-                        track=track)
-                    for spec, n, params in checked]
+                        track=track, memory=memory + (track or {}).get("checkpoints", 0) * params * 4)
+                    for spec, n, params, memory in checked]
             for job in jobs:
                 self._jobs[job.id] = job
                 self._pending.append(job)
             self._dispatch()
         return jobs
 
-    def _check(self, spec, epochs: int | None):
+    def _check(self, spec, epochs: int | None, owner: str = ""):
+        """Everything a job is refused for, checked in this process without building its data: the spec, the
+        epochs, the dataset's size, the parameters and the estimated memory (memory.py). An upload resolves
+        only for its own owner."""
         from .build import summarize
-        from .data import load_cached
+        from .data import DataTooLarge, check_size
+        from .memory import MB, MemoryLimit
+        from .memory import check as check_memory
         from .spec import Spec, from_dict
         spec = spec if isinstance(spec, Spec) else from_dict(spec)
         lim = self.limits
@@ -276,11 +300,21 @@ class JobPool:
         if epochs > lim.max_epochs:
             raise JobRefused(f"{epochs} epochs asked for; this server allows at most {lim.max_epochs} a run",
                              path="train.epochs")
-        params = summarize(spec, load_cached(spec.data).info).total_params
-        if params > lim.max_params:
-            raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
-                             f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
-        return spec, epochs, params
+        try:
+            sketch = check_size(spec.data, self.store.access(owner), lim.max_data_mb * MB)
+            params = summarize(spec, sketch.info).total_params
+            if params > lim.max_params:
+                raise JobRefused(f"the model has {params:,} parameters; this server allows at most "
+                                 f"{lim.max_params:,}: use fewer or smaller layers", path="model.layers")
+            estimate = check_memory(spec, sketch, lim.max_memory_mb * MB)
+        except (DataTooLarge, MemoryLimit) as e:  # over this host's limits, like the checks above
+            raise JobRefused(e.message, path=e.path) from None
+        return spec, epochs, params, estimate.total
+
+    def _inputs(self, job: Job) -> dict:
+        """The uploads a job's spec names, read for its owner now, for its worker (which has no store)."""
+        upload = (job.spec.get("data") or {}).get("upload")
+        return self.store.access(job.owner).resolve([upload]).files if upload else {}
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, if this pool has it."""
@@ -305,6 +339,11 @@ class JobPool:
         """Jobs placed on a worker and not finished (training or paused)."""
         with self._lock:
             return sum(len(w.jobs) for w in self._workers)
+
+    def memory_in_use(self) -> float:
+        """The estimated peak bytes of the jobs placed on workers, together."""
+        with self._lock:
+            return sum(self._jobs[i].memory for w in self._workers for i in w.jobs if i in self._jobs)
 
     def stats(self) -> dict:
         """Load figures for a status line."""
@@ -351,18 +390,27 @@ class JobPool:
     def _dispatch(self) -> None:
         # Under the lock: move waiting jobs onto the least-loaded workers while there is room;
         # a lock-step group goes as a whole, onto one worker.
+        budget = self.limits.max_total_memory_mb * 2**20
         while self._pending and self.running() < self.limits.max_running:
-            head = self._pending.popleft()
-            group = [head] + [j for j in self._pending if head.group and j.group == head.group]
+            head = self._pending[0]
+            group = [head] + [j for j in self._pending if head.group and j.group == head.group and j is not head]
+            if self.running() and self.memory_in_use() + sum(j.memory for j in group) > budget:
+                break  # the memory the running jobs may take is spoken for: wait (a job alone always runs)
+            self._pending.popleft()
             for job in group[1:]:
                 self._pending.remove(job)
             w = min(self._workers, key=lambda w: len(w.jobs))
             for job in group:
+                try:
+                    inputs = self._inputs(job)
+                except PlaygroundError as e:  # its upload expired while it waited
+                    job._apply({"type": "state", "state": "failed", "message": e.message})
+                    continue
                 w.jobs.add(job.id)
                 job.worker = w.index
                 job._apply({"type": "state", "state": "starting"})
                 _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views,
-                                  job.group, job.track))
+                                  job.group, job.track, inputs))
         self._prune()
 
     def _prune(self) -> None:
@@ -370,6 +418,16 @@ class JobPool:
         finished = [j for j in self._jobs.values() if j.finished]
         for job in finished[: max(0, len(finished) - self.limits.keep_finished)]:
             del self._jobs[job.id]
+        # Their weights (a 2M-parameter model with 20 checkpoints is 160 MB) fit a byte budget, newest first;
+        # a browser session that showed a run has already kept its own copy of what Inspect needs.
+        budget = self.limits.keep_weights_mb * 2**20
+        for job in reversed(finished[max(0, len(finished) - self.limits.keep_finished):]):
+            size = job.kept_bytes()
+            if size <= budget:
+                budget -= size
+            else:
+                budget = 0
+                job.drop_weights()
 
     def _command(self, job: Job, *cmd) -> bool:
         with self._lock:

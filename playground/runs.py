@@ -11,7 +11,8 @@ from safetensors.numpy import load_file, save_file
 from torch import nn
 
 from .build import build
-from .data import DataInfo, load_cached
+from .data import DataInfo
+from .data import info as data_info
 from .registry import PlaygroundError
 from .spec import Spec, load
 
@@ -69,7 +70,7 @@ def model_from(spec: Spec, info: DataInfo, weights: dict, where: str = "the weig
 def load_model(directory: str | Path):
     """The run's model with its trained weights (on the CPU), its spec and its dataset info."""
     spec, weights, _ = load_run(directory)
-    info = load_cached(spec.data).info
+    info = data_info(spec.data)  # shapes only: the dataset itself is not built
     if weights is None:
         return build(spec, info).eval(), spec, info
     return model_from(spec, info, weights, f"the weights in {directory}"), spec, info

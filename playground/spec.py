@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 import zlib
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +17,15 @@ from .registry import PlaygroundError
 
 VERSION = 1
 MAX_URL_CHARS = 6000  # browsers and proxies start refusing URLs around 8 KB
+# Bounds on what a stranger's spec may hold, checked before anything parses it further. The largest real
+# specs (presets, lessons) nest 5 deep, hold a few dozen layers and short texts: these leave room to grow.
+MAX_TEXT = 1_000_000  # characters of JSON text (a link's spec decompresses to at most this too)
+MAX_DEPTH = 12  # nesting of objects and arrays
+MAX_ITEMS = 256  # entries of one object or array (layers included)
+MAX_VALUES = 20_000  # values in the whole spec
+MAX_CHARS = {"name": 200, "description": 5000}  # characters of the top-level texts
+MAX_STRING = 500  # characters of any other text: keys, types, option values
+MAX_INT = 2**53  # the largest integer a browser's JSON holds exactly
 
 
 class SpecError(PlaygroundError):
@@ -107,13 +118,112 @@ def _path(loc: tuple) -> str:
     return out
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    """`repr` of a value a user gave, cut to `limit` characters (messages stay readable)."""
+    text = repr(value) if not isinstance(value, (dict, list)) or len(value) < 20 else f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_bounds(d: Any) -> None:
+    """Refuse a structure that is too deep, too long, or holds invalid Unicode, naming where.
+
+    Walks with an explicit stack (never recursion), so a document nested 100,000 deep is refused, not a crash.
+    """
+    stack: list[tuple[Any, tuple, int]] = [(d, (), 0)]
+    values = 0
+    while stack:
+        v, loc, depth = stack.pop()
+        values += 1
+        where = _path(loc) or "the spec"
+        if values > MAX_VALUES:
+            raise SpecError(f"the spec holds more than {MAX_VALUES:,} values; is it a spec?")
+        if isinstance(v, (dict, list)):
+            if depth >= MAX_DEPTH:  # named by its field (and layer), not by a path 12 levels long
+                top = _path(loc[:3] if loc[:2] == ("model", "layers") else loc[:1])
+                raise SpecError(f"{top}: nested more than {MAX_DEPTH} levels deep; a spec never is", path=top)
+            if len(v) > MAX_ITEMS:
+                raise SpecError(f"{where}: has {len(v):,} entries; the limit is {MAX_ITEMS}", path=_path(loc) or None)
+            items = v.items() if isinstance(v, dict) else enumerate(v)
+            for k, x in items:
+                if isinstance(k, str):
+                    _check_text(k, loc, f"{where}: the key {_short(k[:40])}", MAX_STRING)
+                stack.append((x, loc + (k,), depth + 1))
+        elif isinstance(v, str):
+            limit = MAX_CHARS.get(loc[0], MAX_STRING) if len(loc) == 1 else MAX_STRING
+            _check_text(v, loc, where, limit)
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise SpecError(f"{where}: must be a finite number, got {v}", path=_path(loc) or None)
+        elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT:
+            raise SpecError(f"{where}: the number {_short(v, 30)} is too large (the limit is 2^53, what JSON "
+                            "holds exactly)", path=_path(loc) or None)
+
+
+def _check_text(text: str, loc: tuple, where: str, limit: int) -> None:
+    if len(text) > limit:
+        raise SpecError(f"{where}: {len(text):,} characters long; the limit is {limit:,}", path=_path(loc) or None)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = text[e.start:e.end].encode("utf-8", "backslashreplace").decode()
+        raise SpecError(f"{where}: holds invalid Unicode ({bad} at character {e.start + 1}, half of a pair "
+                        "that is not there); retype it", path=_path(loc) or None) from None
+
+
+def nesting(text: str, limit: int = MAX_DEPTH) -> int:
+    """How deep the arrays and objects of JSON `text` nest, counting no further than `limit` + 1.
+
+    A linear scan that visits only brackets, quotes and backslashes: deep nesting is refused before a
+    parser (recursive ones included) ever sees it.
+    """
+    depth = top = 0
+    in_string, skip = False, -1
+    for m in _SPECIAL.finditer(text):
+        i, c = m.start(), m.group()
+        if i == skip:
+            continue
+        if in_string:
+            if c == "\\":
+                skip = i + 1  # the escaped character
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > top:
+                top = depth
+                if top > limit:
+                    break
+        elif c in "]}":
+            depth -= 1
+    return top
+
+
+_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def _json(text: str, what: str = "the spec") -> Any:
+    """JSON text to Python values, refusing over-long or over-deep text before the parser sees it."""
+    if len(text) > MAX_TEXT:
+        raise SpecError(f"{what} is {len(text):,} characters long; the limit is {MAX_TEXT:,}")
+    if nesting(text) > MAX_DEPTH:
+        raise SpecError(f"{what} nests arrays or objects more than {MAX_DEPTH} levels deep; a spec never does")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4,300 digits
+        raise SpecError(f"{what} is not usable JSON ({str(e)[:80]})") from None
+
+
 def from_dict(d: Any) -> Spec:
     """Parse and migrate a spec dict; errors name the JSON field path."""
     if not isinstance(d, dict):
         raise SpecError(f"a spec must be a JSON object, got {type(d).__name__}")
+    check_bounds(d)
     version = d.get("version", VERSION)
     if not isinstance(version, int) or version < 1:
-        raise SpecError(f"version: must be a positive integer, got {version!r}", path="version")
+        raise SpecError(f"version: must be a positive integer, got {_short(version)}", path="version")
     if version > VERSION:
         raise SpecError(f"version: this spec is version {version}, newer than this playground "
                         f"(which reads up to {VERSION}); upgrade playground", path="version")
@@ -131,28 +241,26 @@ def from_dict(d: Any) -> Spec:
         elif err["type"] == "missing":
             msg = "is required"
         else:
-            msg = f"{msg}, got {err.get('input')!r}"
+            msg = f"{msg}, got {_short(err.get('input'))}"
         layer = err["loc"][2] if len(err["loc"]) > 2 and err["loc"][:2] == ("model", "layers") else None
         raise SpecError(f"{path}: {msg}", path=path, layer=layer) from None
 
 
 def from_json(text: str) -> Spec:
     """Parse JSON text into a spec, naming the line of a syntax error."""
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SpecError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    return from_dict(d)
+    if not isinstance(text, str):
+        raise SpecError(f"a spec is JSON text, got {type(text).__name__}")
+    return from_dict(_json(text))
 
 
 def load(path: str | Path) -> Spec:
-    """Read a spec file."""
-    p = Path(path)
+    """Read a spec file (a regular file of at most MAX_TEXT bytes)."""
+    from .uploads import read_file
+    raw = read_file(path, MAX_TEXT * 4, what="spec file", error=SpecError)
     try:
-        text = p.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read {p}: {e}") from None
-    return from_json(text)
+        return from_json(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise SpecError(f"cannot read {path}: it is not UTF-8 text") from None
 
 
 def encode(spec: Spec) -> str:
@@ -167,11 +275,16 @@ def decode(text: str, max_chars: int = MAX_URL_CHARS) -> Spec:
         raise SpecError("the link carries no spec")
     if len(text) > max_chars:
         raise SpecError(f"the link's spec is {len(text)} characters long; the limit is {max_chars}")
+    damaged = SpecError("the link's spec is damaged (it could not be decoded); was it cut off when copied?")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        data = zlib.decompressobj().decompress(raw, 1_000_000)
-        d = json.loads(data)
-    except (binascii.Error, ValueError, zlib.error):
-        raise SpecError("the link's spec is damaged (it could not be decoded); "
-                        "was it cut off when copied?") from None
+        data = zlib.decompressobj().decompress(raw, MAX_TEXT).decode("utf-8")
+    except (binascii.Error, ValueError, zlib.error):  # UnicodeDecodeError is a ValueError
+        raise damaged from None
+    try:
+        d = _json(data, "the link's spec")
+    except SpecError as e:
+        if e.message.startswith("not valid JSON"):
+            raise damaged from None
+        raise
     return from_dict(d)

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from .build import build, summarize
-from .data import DataInfo, Dataset, load, load_cached
+from .data import DataInfo, Dataset, load
+from .data import info as data_info
 from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
 from .spec import Spec
@@ -202,7 +203,7 @@ def make_scheduler(spec: Spec, opt: torch.optim.Optimizer):
 
 def validate(spec: Spec, info: DataInfo | None = None):
     """Check everything a run needs (data options, layers, head, loss, optimizer, schedule); return the Summary."""
-    info = info or load_cached(spec.data).info
+    info = info or data_info(spec.data)
     LOSSES.get(spec.train.loss, "train.loss")
     o = spec.train.optimizer
     check_options(OPTIMIZERS.get(o.type, "train.optimizer.type").params, o.options(), f"train.optimizer ({o.type})")

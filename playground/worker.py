@@ -19,6 +19,7 @@ from .data import load_cached
 from .registry import PlaygroundError
 from .spec import from_dict
 from .train import Trainer, device_name
+from .uploads import Resolved
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Worker:
         self.progress_interval = cfg["progress_interval"]
         self.view_interval = cfg["view_interval"]
         self.max_seconds = cfg["max_seconds"]
+        self.max_data_mb = cfg["max_data_mb"]
         self.base_slice = self.slice = cfg["slice"]
         self.runs: dict[str, _Run] = {}
         self.parent = multiprocessing.parent_process()
@@ -129,10 +131,12 @@ class Worker:
         except Exception as e:
             self.emit(job_id, "state", state="failed", message=f"{type(e).__name__}: {e}")
 
-    def start(self, job_id, spec_dict, epochs, paused, views, group=None, track=None) -> None:
+    def start(self, job_id, spec_dict, epochs, paused, views, group=None, track=None, inputs=None) -> None:
         """Build the job's trainer and report what it is (device, size, batches)."""
         spec = from_dict(spec_dict)
-        tr = Trainer(spec, data=load_cached(spec.data))
+        # `inputs`: the job's uploads, read by the app for the job's owner (the spec carries only their ids)
+        data = load_cached(spec.data, Resolved(inputs), max_bytes=self.max_data_mb * 2**20)
+        tr = Trainer(spec, data=data)
         run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
         if track:
             from .health import Tracker

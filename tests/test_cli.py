@@ -183,3 +183,77 @@ def test_bench_prints_ratio_lines(capsys, monkeypatch):
     lines = out.strip().splitlines()
     assert code == 0 and lines[-1].startswith("min_ratio=")
     assert all(" ratio=" in line for line in lines[:-1]) and len(lines) == 3
+
+
+# ---- bad input from a file: one message, exit 2, never a traceback (issue 8) ------------------------
+
+def test_validate_a_spec_nested_100000_deep_exits_2_with_one_message(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"data": {"name": "xor"}, "name": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    r = subprocess.run([sys.executable, "-m", "playground", "validate", str(deep)], capture_output=True, text=True)
+    assert r.returncode == 2 and "more than 12 levels deep" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("change, needle", [
+    (lambda d: d.update(name="x\ud800"), "name: holds invalid Unicode"),
+    (lambda d: d.update(name="A" * 999_000), "name: 999,000 characters long"),
+    (lambda d: d["data"].update(noise=float("nan")), "data.noise: must be a finite number"),
+])
+def test_invalid_strings_and_numbers_exit_2(capsys, tmp_path, change, needle):
+    spec = json.loads(json.dumps(SPIRAL))
+    change(spec)
+    p = tmp_path / "spec.json"
+    p.write_text(json.dumps(spec))  # the surrogate is written as the escape \ud800, as JSON allows
+    code, out, err = run(capsys, "validate", str(p))
+    assert code == 2 and out == "" and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_spec_file_that_is_a_device_or_too_large_is_refused(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", "/dev/zero")
+    assert code == 2 and "not a regular file" in err
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 4_000_001)
+    code, _, err = run(capsys, "validate", str(big))
+    assert code == 2 and "the limit is 4.0 MB" in err
+
+
+CSV = "height,weight,kind\n" + "".join(f"{i},{(i * 7) % 5},{'cat' if i % 3 else 'dog'}\n" for i in range(40))
+
+
+def test_the_command_line_reads_a_csv_path_the_user_gives(capsys, tmp_path):
+    data = tmp_path / "pets.csv"
+    data.write_text(CSV)
+    spec = {"data": {"name": "csv", "file": str(data), "target": "kind"},
+            "model": {"layers": [{"type": "Linear", "out_features": 2}]},
+            "train": {"epochs": 2, "batch_size": 8, "device": "cpu"}}
+    code, out, _ = run(capsys, "train", write(tmp_path, spec))
+    assert code == 0 and [json.loads(line)["epoch"] for line in out.strip().splitlines()] == [1, 2]
+    spec["data"]["file"] = "/dev/zero"
+    code, _, err = run(capsys, "validate", write(tmp_path, spec))
+    assert code == 2 and "data.file: '/dev/zero' is not a regular file" in err
+    spec["data"] = {"name": "csv", "upload": "A" * 32}
+    code, _, err = run(capsys, "validate", write(tmp_path, spec))
+    assert code == 2 and "works only in the app" in err
+
+
+def test_memory_caps_apply_by_default_and_no_limits_lifts_them(capsys, tmp_path):
+    spec = {"data": {"name": "shapes", "n_samples": 200, "size": 64},
+            "model": {"layers": [{"type": "Upsample", "scale_factor": 16}, {"type": "AdaptiveAvgPool2d",
+                                                                          "output_size": 1},
+                                 {"type": "Flatten"}, {"type": "Linear", "out_features": 3}]},
+            "train": {"epochs": 1, "batch_size": 64, "device": "cpu"}}
+    path = write(tmp_path, spec)
+    code, out, err = run(capsys, "validate", path)
+    assert code == 2 and out == "" and err.startswith("error: layer 1 (Upsample): output 1×1024×1024 per sample, "
+                                                      "× 64 batch")
+    code, out, _ = run(capsys, "validate", path, "--no-limits")
+    assert code == 0 and "estimated memory: about" in out and "limit" not in out
+    code, out, err = run(capsys, "validate", write(tmp_path, dict(SPIRAL)))
+    assert code == 0 and "the limit is 512 MB (--no-limits lifts it)" in out
+    big = dict(spec, model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]},
+               data={"name": "shapes", "n_samples": 20000, "size": 64})
+    code, _, err = run(capsys, "validate", write(tmp_path, big))
+    assert code == 2 and "this server allows 64 MB a dataset" in err
+    code, out, _ = run(capsys, "validate", write(tmp_path, big), "--no-limits")
+    assert code == 0  # only the sketch is built to validate: no 625 MB

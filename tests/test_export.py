@@ -24,6 +24,7 @@ from playground.modules import Network
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
 from playground.train import Trainer
+from playground.uploads import LocalFiles, using
 
 L = lambda type, **kw: {"type": type, **kw}  # noqa: E731 - one layer of a spec, briefly
 
@@ -308,7 +309,8 @@ def test_a_missing_data_package_or_unknown_data_stop_the_script_loudly(tmp_path)
     assert "it needs only torch and numpy" in to_python(presets.get("sentiment-gru"))  # its generator is copied
 
 
-@pytest.mark.parametrize("name, target", [(n, t) for n, kind in data.DATASETS.items() for t in kind.targets])
+@pytest.mark.parametrize("name, target", [(n, t) for n, kind in data.DATASETS.items() for t in kind.targets
+                                          if not kind.user_file])  # a user's file: see the test below
 def test_script_makes_every_registry_datasets_samples(name, target):
     """The script's load_data and split give the app's very tensors, for every dataset and target it offers."""
     d = {"name": name, **({"target": target} if target != "label" else {})}
@@ -326,10 +328,11 @@ def test_script_makes_every_registry_datasets_samples(name, target):
         assert got.dtype == want.dtype and torch.equal(got, want), name
 
 
-def test_data_outside_the_registry_is_refused_by_the_script_not_replaced(tmp_path):
+def test_an_uploaded_file_is_refused_by_the_script_not_replaced(tmp_path):
     csv = tmp_path / "pets.csv"
     csv.write_text("height,weight,kind\n" + "".join(f"{i},{i % 7},{'cat' if i % 2 else 'dog'}\n" for i in range(40)))
     spec = from_dict({"data": {"name": "csv", "file": str(csv)}, "model": {"layers": [L("Linear", out_features=2)]}})
-    ns = exec_script(to_python(spec))
-    with pytest.raises(SystemExit, match="not in playground's dataset registry"):
+    with using(LocalFiles()):  # the command line on the user's machine reads the file named
+        ns = exec_script(to_python(spec))
+    with pytest.raises(SystemExit, match="the 'csv' data is the file you uploaded, which the script does not carry"):
         ns["load_data"]()

@@ -368,6 +368,86 @@ def test_workers_exit_when_the_app_is_killed(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_the_memory_attack_is_refused_at_submit_naming_the_layer(jobs):
+    # 8 parameters that ask for 34 GB a batch: refused before any worker sees it
+    attack = {"data": {"name": "shapes", "size": 64, "n_samples": 200},
+              "model": {"layers": [{"type": "Upsample", "scale_factor": 16}, {"type": "Upsample", "scale_factor": 16},
+                                   {"type": "Conv2d", "out_channels": 1, "kernel_size": 1},
+                                   {"type": "AdaptiveAvgPool2d", "output_size": 1}, {"type": "Flatten"},
+                                   {"type": "Linear", "out_features": 3}]},
+              "train": {"batch_size": 32, "device": "cpu"}}
+    before = len(jobs.jobs())
+    with pytest.raises(JobRefused, match=r"^layer 2 \(Upsample\): output 1×16384×16384 per sample"):
+        jobs.submit(attack, owner="t-mem")
+    big_data = dict(spec(), data={"name": "shapes", "n_samples": 20000, "size": 64},
+                    model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]})
+    with pytest.raises(JobRefused, match="this server allows 64 MB a dataset"):
+        jobs.submit(big_data, owner="t-mem")
+    assert len(jobs.jobs()) == before
+
+
+def test_the_memory_cap_is_a_limit_the_host_sets(jobs, monkeypatch):
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_memory_mb=1))
+    with pytest.raises(JobRefused, match=r"^data: building the dataset takes about 7.1 MB \(it holds 2.4 MB\); this "
+                                         "run needs about .* over this server's 1.0 MB a run"):
+        jobs.submit(dict(spec(), data={"name": "shapes"},  # 2.5 MB of images
+                         model={"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 3}]}))
+
+
+def test_jobs_wait_while_running_ones_hold_the_memory_budget(jobs, monkeypatch):
+    # each job's estimate counts while it is on a worker (paused too); past the budget, later jobs queue
+    first = jobs.submit(spec(50), owner="t-budget-a", paused=True)
+    wait(first, lambda: first.state == "paused")
+    assert first.memory > 0 and jobs.memory_in_use() == first.memory
+    budget = first.memory * 1.5 / 2**20  # room for one more of the same, not for two
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_total_memory_mb=budget))
+    second = jobs.submit(spec(2), owner="t-budget-b")
+    assert second.state == "queued" and second.queue_position == 1
+    first.stop()
+    assert second.wait(TIMEOUT) and second.state == "done"
+
+
+def test_finished_jobs_keep_weights_within_a_byte_budget(jobs, monkeypatch):
+    old, new = (jobs.submit(spec(3), owner=f"t-keep-{i}", track={"checkpoints": 3}) for i in range(2))
+    for job in (old, new):
+        assert job.wait(TIMEOUT) and job.state == "done"
+    size = new.kept_bytes()
+    assert size > 0 and old.kept_bytes() == size
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, keep_weights_mb=1.5 * size / 2**20))
+    with jobs._lock:
+        jobs._prune()
+    assert new.checkpoints() and old.checkpoints() is None  # the older run gave its weights up
+    assert old.metrics and old.report  # its figures stay
+
+
+def test_an_upload_trains_for_its_owner_and_is_refused_to_anyone_else(jobs):
+    from playground.uploads import ANOTHER_SESSION
+    raw = b"a,b,kind\n" + b"".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n".encode() for i in range(40))
+    upload = jobs.store.put(raw, "t-owner", "mine.csv")
+    mine = dict(spec(2), data={"name": "csv", "upload": upload, "target": "kind"})
+    with pytest.raises(pg.PlaygroundError) as e:
+        jobs.submit(mine, owner="t-stranger")
+    assert e.value.message == ANOTHER_SESSION
+    job = jobs.submit(mine, owner="t-owner")  # the worker gets the bytes, the spec keeps only the id
+    assert job.wait(TIMEOUT) and job.state == "done", job.message
+    assert job.spec["data"] == mine["data"] and job.info["train_samples"] == 32
+    with pytest.raises(pg.PlaygroundError, match="cannot read files on the server"):
+        jobs.submit(dict(spec(), data={"name": "csv", "file": "/dev/zero"}), owner="t-owner")
+
+
+def test_an_upload_that_expires_while_its_job_waits_fails_the_job(jobs, monkeypatch):
+    raw = b"a,kind\n" + b"".join(f"{i},{'x' if i % 2 else 'y'}\n".encode() for i in range(20))
+    upload = jobs.store.put(raw, "t-wait", "w.csv")
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_running=0))
+    job = jobs.submit(dict(spec(), data={"name": "csv", "upload": upload}), owner="t-wait")
+    assert job.state == "queued"
+    jobs.store.forget("t-wait")
+    monkeypatch.setattr(jobs, "limits", dataclasses.replace(jobs.limits, max_running=32))
+    with jobs._lock:
+        jobs._dispatch()
+    assert job.state == "failed" and "upload it again" in job.message
+
+
 # Last in this file: it shuts the shared pool down (the fixture's own shutdown is then a no-op).
 @pytest.mark.slow
 def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):

@@ -198,42 +198,32 @@ def test_bad_json_import_and_bad_csv_upload_show_a_message(at):
     ok = b"height,weight,kind\n1,2,cat\n2,3,dog\n3,1,cat\n4,4,dog\n"
     find(at, "file_uploader", label).set_value(("ok.csv", ok, "text/csv"))
     at.run()
-    assert spec(at)["data"]["name"] == "csv" and spec(at)["data"]["target"] == "kind"
+    data = spec(at)["data"]
+    assert data["name"] == "csv" and data["target"] == "kind" and "file" not in data  # an id, never a path
     assert find(at, "selectbox", "Target column").options == ["height", "weight", "kind"]
     find(at, "selectbox", "Target column").set_value("height").run()  # now 'kind' is an input, and not numeric
     assert spec(at)["data"]["target"] == "height" and not at.exception
     assert any("column 'kind' is not numeric" in shown(e.value) for e in at.error)
 
 
-def test_import_and_csv_helpers(tmp_path, monkeypatch):
+def test_import_and_csv_helpers():
     with pytest.raises(Exception, match="layers\\[0\\]"):
         import_json(b'{"data": {"name": "xor"}, "model": {"layers": [{"units": 3}]}}', "x.json")
     with pytest.raises(Exception, match="not UTF-8"):
         import_json(b"\xff\xfe", "x.json")
+    with pytest.raises(Exception, match="^deep.json: the spec nests arrays or objects more than 12 levels deep"):
+        import_json(b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "deep.json")  # no RecursionError
     assert import_json(json.dumps(presets.get("xor-mlp").to_dict()).encode())["data"]["name"] == "xor"
     assert "class Model" in build_settings.python_code(presets.get("xor-mlp").to_dict())
-    monkeypatch.setattr(build_settings, "UPLOADS", tmp_path)
-    path, target = accept_csv(b"label,x\ncat,1\ndog,2\n")  # a text column is taken as the target
-    assert target == "label" and path.parent == tmp_path and path.read_bytes().startswith(b"label")
+    assert accept_csv(b"label,x\ncat,1\ndog,2\n") == "label"  # a text column is taken as the target
     with pytest.raises(Exception, match="5 MB"):
         accept_csv(b"a,b\n" + b"1,2\n" * 1_300_000)
 
 
-def test_uploads_beyond_the_budget_are_pruned_oldest_first(tmp_path, monkeypatch):
-    import os
-    monkeypatch.setattr(build_settings, "UPLOADS", tmp_path)
-    paths = [accept_csv(f"x,y\n{i},{i % 2}\n".encode())[0] for i in range(3)]
-    for age, p in zip((300, 200, 100), paths, strict=True):  # the first uploaded is the oldest
-        os.utime(p, (p.stat().st_atime, p.stat().st_mtime - age))
-    assert accept_csv(b"x,y\n0,0\n")[0] == paths[0]  # uploaded again: the newest now
-    build_settings.prune_uploads(keep_bytes=2 * paths[0].stat().st_size)
-    assert [p.exists() for p in paths] == [True, False, True]
-
-
 def test_every_dataset_previews_without_an_exception(at):
-    from playground.data import DATASETS
+    from playground.data import builtin
     tab(at, "Data")
-    for name in DATASETS.names():
+    for name in builtin():  # the CSV is offered once one is uploaded
         find(at, "selectbox", "Dataset").set_value(name).run()
         assert not at.exception, (name, at.exception)
         assert spec(at)["data"]["name"] == name

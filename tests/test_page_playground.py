@@ -268,4 +268,6 @@ def test_a_new_network_while_playing_goes_on_playing_and_says_so():
     click(at, "pg2d-play")  # paused, a change says that the new run waits for Play
     wait_until(lambda: second.state == "paused")
     widget(at, "slider", "Noise").set_value(20).run()
-    assert job(at).state == "paused" and any("Press Play" in t.value for t in at.toast)
+    third = job(at)
+    assert third is not second and third.start_paused and any("Press Play" in t.value for t in at.toast)
+    wait_until(lambda: third.state == "paused")  # it waits at epoch 0 for Play

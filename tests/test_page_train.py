@@ -26,7 +26,7 @@ def open_train(spec_name: str = "gauss-mlp", epochs: int | None = None) -> AppTe
     return at
 
 
-def run_when(at: AppTest, predicate, what: str, timeout: float = 90) -> None:
+def run_when(at: AppTest, predicate, what: str = "the condition", timeout: float = 90) -> None:
     """Run the page again once `predicate()` holds (AppTest does not run the page's timers)."""
     wait_until(predicate, timeout, what)
     at.run()
@@ -112,7 +112,7 @@ def test_the_buttons_follow_the_run_through_pause_resume_step_and_its_end():
     assert buttons(at) == {"train": True, "pause": False, "resume": False, "batch": True, "stop": False}
     at.button(key="run-train").click().run()
     job = job_of(at)
-    wait_until(at, lambda: job.state == "running")
+    run_when(at, lambda: job.state == "running")
     assert buttons(at) == {"train": False, "pause": True, "resume": False, "batch": False, "stop": True}
     at.button(key="run-pause").click().run()  # one click: paused, and the buttons say so
     assert job.state == "paused"
@@ -136,7 +136,7 @@ def test_a_preset_opened_after_a_run_does_not_show_that_runs_results():
     at = open_train("gauss-mlp", epochs=2)
     at.button(key="run-train").click().run()
     job = job_of(at)
-    wait_until(at, lambda: job.finished)
+    run_when(at, lambda: job.finished)
     assert any("Confusion matrix" in c.proto.spec for c in at.get("plotly_chart"))
     at.switch_page("pages/home.py").run()
     at.button(key="home-plane-regression").click().run()  # another preset, from its card
@@ -160,7 +160,7 @@ def finished_run(at: AppTest, preset: str, epochs: int = 2):
     at.run()
     at.button(key="run-train").click().run()
     job = job_of(at)
-    wait_until(at, lambda: job.finished)
+    run_when(at, lambda: job.finished)
     return job
 
 
@@ -226,7 +226,7 @@ def test_an_autoencoder_run_ends_with_its_reconstructions():
     at = open_train("digits-autoencoder", epochs=1)
     at.button(key="run-train").click().run()
     job = job_of(at)
-    wait_until(at, lambda: job.finished)
+    run_when(at, lambda: job.finished)
     assert job.state == "done" and not at.exception
     assert any("what the network rebuilt" in i.proto.imgs[0].caption for i in at.image)
     assert any(m.value.startswith("**Reconstructions**") for m in at.markdown)
@@ -254,7 +254,7 @@ def test_a_run_of_another_setup_still_running_is_said_and_can_be_stopped():
     at = open_train("gauss-mlp", epochs=3000)
     at.button(key="run-train").click().run()
     job = job_of(at)
-    wait_until(at, lambda: job.state == "running")
+    run_when(at, lambda: job.state == "running")
     at.session_state["pg"].spec = presets.get("iris-mlp").to_dict()  # e.g. a preset opened from Home
     at.run()
     assert any("another setup" in i.value and "still running" in i.value for i in at.info)

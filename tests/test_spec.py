@@ -179,3 +179,160 @@ def test_json_syntax_error_names_the_line():
 
 def test_spec_error_is_a_playground_error():
     assert issubclass(SpecError, pg.PlaygroundError) and issubclass(SpecError, ValueError)
+
+
+# ---- a stranger's spec: bounded before anything parses it (issue 8, item 4) -----------------------
+
+def link_of(text: str) -> str:
+    """A share link's ?s= value for raw JSON text (which `encode` would never write)."""
+    import base64
+    import zlib
+    return base64.urlsafe_b64encode(zlib.compress(text.encode("utf-8", "surrogatepass"), 9)).decode().rstrip("=")
+
+
+def deep(depth: int) -> str:
+    return '{"data": {"name": "xor"}, "name": ' + "[" * depth + "]" * depth + "}"
+
+
+def test_a_short_link_nested_100000_deep_is_refused_without_recursion():
+    text = deep(100_000)
+    link = link_of(text)
+    assert len(link) < 400  # the attack: a 311-character link
+    for parse in (lambda: decode(link), lambda: from_json(text)):
+        with pytest.raises(SpecError, match="more than 12 levels deep"):
+            parse()
+    nested: list = []
+    for _ in range(100_000):  # the same as Python values (an import that bypasses JSON)
+        nested = [nested]
+    with pytest.raises(SpecError, match="name: nested more than 12 levels deep"):
+        from_dict({"data": {"name": "xor"}, "name": nested})
+
+
+def test_nesting_counts_brackets_outside_strings_only():
+    from playground.spec import nesting
+    assert nesting('{"a": "[[[[[[[[[[[[[[[[[[[[", "b": [[1]]}') == 3
+    assert nesting(r'{"a": "\"[[[[[[[[[[[[[[[[[[[\\", "b": [1]}') == 2
+    assert nesting("[" * 50, limit=12) == 13  # stops counting past the limit
+
+
+@pytest.mark.parametrize("where", ["name", "layer", "key", "option"])
+def test_a_lone_surrogate_is_refused_by_name(spiral_dict, where):
+    bad = "x\ud800y"
+    if where == "name":
+        spiral_dict["name"] = bad
+    elif where == "layer":
+        spiral_dict["model"]["layers"][1]["type"] = bad
+    elif where == "key":
+        spiral_dict["data"][bad] = 1
+    else:
+        spiral_dict["train"]["optimizer"]["type"] = bad
+    with pytest.raises(SpecError, match=r"holds invalid Unicode \(\\ud800 at character 2"):
+        from_dict(spiral_dict)
+    text = json.dumps(spiral_dict)  # "\ud800" escaped, as a link or an import carries it
+    for parse in (lambda: from_json(text), lambda: decode(link_of(text))):
+        with pytest.raises(SpecError, match="invalid Unicode"):
+            parse()
+
+
+def test_a_999000_character_name_in_a_short_link_is_refused(spiral_dict):
+    spiral_dict["name"] = "A" * 999_000
+    link = link_of(json.dumps(spiral_dict))
+    assert len(link) < 2000
+    with pytest.raises(SpecError, match="^name: 999,000 characters long; the limit is 200$") as e:
+        decode(link)
+    assert e.value.path == "name"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(description="d" * 5001), "description: 5,001 characters long; the limit is 5,000"),
+    (lambda d: d["model"]["layers"][0].update(out_features="8" * 501), r"model.layers\[0\].out_features: 501"),
+    (lambda d: d["model"].update(layers=[{"type": "Tanh"}] * 257), "model.layers: has 257 entries; the limit is 256"),
+    (lambda d: d["train"].update(epochs=10**30), "train.epochs: the number 1000.* is too large"),
+    (lambda d: d["train"]["optimizer"].update(lr=float("nan")), "train.optimizer.lr: must be a finite number"),
+    (lambda d: d["data"].update(noise=float("inf")), "data.noise: must be a finite number"),
+])
+def test_every_string_and_structure_is_bounded(spiral_dict, change, message):
+    change(spiral_dict)
+    with pytest.raises(SpecError, match=f"^{message}"):
+        from_dict(spiral_dict)
+
+
+def test_numbers_json_cannot_hold_are_a_spec_error():
+    with pytest.raises(SpecError, match="not usable JSON"):
+        from_json('{"data": {"name": "xor"}, "version": ' + "9" * 5000 + "}")
+    with pytest.raises(SpecError, match="not usable JSON"):
+        decode(link_of('{"data": {"name": "xor"}, "version": ' + "9" * 5000 + "}"))
+
+
+def test_long_values_are_cut_short_in_messages(spiral_dict):
+    spiral_dict["train"]["batch_size"] = "x" * 400
+    with pytest.raises(SpecError) as e:
+        from_dict(spiral_dict)
+    assert len(e.value.message) < 200 and e.value.message.endswith("…")
+
+
+# ---- property: whatever a link carries, the only error is ours ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(alphabet=st.characters(), max_size=30),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=40)
+KEYS = ["version", "name", "description", "data", "model", "train", "layers", "type", "name", "loss",
+        "optimizer", "lr", "batch_size", "epochs", "scheduler", "upload", "file", "n_samples", "seed"]
+# specs that look like specs: known keys at the top levels, random values below them
+SPECLIKE = st.recursive(
+    JSON, lambda inner: st.dictionaries(st.sampled_from(KEYS), inner, max_size=6) | st.lists(inner, max_size=4),
+    max_leaves=30)
+HUGE = st.builds(lambda c, n: c * n, st.characters(), st.integers(0, 1_200_000))
+DEEP = st.builds(lambda d, o, c: o * d + c * d, st.integers(1, 120_000), st.sampled_from(["[", "{\"a\":", "[{\"b\":"]),
+                 st.sampled_from(["]", "}", "}]"]))
+
+
+def only_our_error(fn, *args) -> None:
+    """Call fn(*args): it may return or raise a PlaygroundError subclass, nothing else."""
+    try:
+        fn(*args)
+    except pg.PlaygroundError:
+        pass
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(st.binary(max_size=3000))
+def test_random_bytes_as_a_link(raw):
+    import base64
+    only_our_error(decode, base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    only_our_error(decode, raw.decode("latin-1"))
+
+
+@PROPERTY
+@given(st.one_of(JSON, SPECLIKE))
+def test_random_json_as_a_link_an_import_or_a_dict(value):
+    only_our_error(from_dict, value)
+    text = json.dumps(value)
+    only_our_error(from_json, text)
+    only_our_error(decode, link_of(text))
+
+
+@PROPERTY
+@given(st.one_of(DEEP, HUGE, st.text(alphabet=st.characters(), max_size=200)))
+def test_deep_huge_and_invalid_text_as_a_link_or_an_import(text):
+    only_our_error(from_json, text)
+    only_our_error(decode, link_of(text))
+    only_our_error(from_dict, {"data": {"name": "xor"}, "name": text})
+    only_our_error(from_json, '{"data": {"name": "xor"}, "name": ' + json.dumps(text) + "}")
+
+
+@PROPERTY
+@given(st.sampled_from(["name", "description", "data", "model", "train", "version"]), st.one_of(JSON, HUGE))
+def test_a_real_spec_with_one_field_replaced(spiral_dict_field, value):
+    from tests.conftest import SPIRAL
+    d = json.loads(json.dumps(SPIRAL))
+    d[spiral_dict_field] = value
+    only_our_error(from_dict, d)
+    only_our_error(decode, link_of(json.dumps(d)))

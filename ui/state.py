@@ -15,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground import edit as edits
 from playground import presets
+from playground import uploads as upload_store
 from playground.jobs import Job
 from playground.spec import SpecError, decode, encode, from_dict
 from ui import server
@@ -119,6 +120,11 @@ def _take_over(s: Session, owner_id: str) -> None:
         s.pg2d_job = grid[-1].id
     if s.ab is None and len(pair) == 2:
         s.ab = {"a": pair[0].id, "b": pair[1].id, "changes": edits.diff(pair[0].spec, pair[1].spec)}
+
+
+def uploads() -> upload_store.OwnerUploads:
+    """This session's uploads: what a spec's `data.upload` id may resolve to here (its own, nobody else's)."""
+    return upload_store.store().access(owner().id)
 
 
 def default_spec() -> dict:

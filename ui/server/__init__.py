@@ -32,7 +32,8 @@ if not hasattr(_STATE, "key"):
 def limits() -> Limits:
     """Limits from the environment (PLAYGROUND_MAX_PARAMS, …) over the defaults."""
     lim = Limits()
-    for name in ("max_params", "max_epochs", "max_seconds", "jobs_per_owner", "max_running", "max_queued"):
+    for name in ("max_params", "max_epochs", "max_seconds", "jobs_per_owner", "max_running", "max_queued",
+                 "max_memory_mb", "max_data_mb", "max_total_memory_mb", "keep_weights_mb"):
         v = os.environ.get(f"PLAYGROUND_{name.upper()}")
         if v:
             setattr(lim, name, type(getattr(lim, name))(float(v)))

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from playground import uploads as upload_store
 from ui import server
 
 GRACE = 60.0  # seconds a session's runs wait for its browser to come back (PLAYGROUND_GRACE_SECONDS)
@@ -84,6 +85,7 @@ def _expire(owner_id: str, wait: float) -> None:
     if left.connected():  # the same session is back, though it has not run since: look again later
         _wait(owner_id, left)
         return
+    upload_store.store().forget(owner_id)  # nobody came back: its uploads go too
     if not server.started():
         return
     for job in server.pool().jobs(owner_id):

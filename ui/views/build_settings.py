@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import re
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from playground import data as datasets
 from playground import edit, presets
-from playground.data import DATASETS, DataInfo, Dataset, load_cached
+from playground.data import DATASETS, DataInfo
 from playground.registry import Param, PlaygroundError
 from playground.spec import DataSpec, SpecError, from_dict, from_json
-from playground.tabular import MAX_BYTES, CSVError, parse_csv
-from playground.tabular import PARAMS as CSV_PARAMS
+from playground.tabular import MAX_BYTES, CSVError, header, parse_csv
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
+from playground.uploads import Access, UploadError, user_file, using
 from ui import state
 from ui.text import message, plain, short
 from ui.views.builder import Check, apply, param_widget
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-UPLOADS = Path(tempfile.gettempdir()) / "playground-uploads"
-UPLOADS_BYTES = 200 * 2**20  # all uploaded CSVs of the host together; the oldest go first
 TRAIN_PARAMS = (  # the spec's TrainSpec fields as Params, so their widgets come from the same generator
     Param("lr", "float", 0.01, 1e-6, 10.0, help="Learning rate: the size of each step."),
     Param("weight_decay", "float", 0.0, 0.0, 1.0, help="L2 penalty: shrinks weights a little every step."),
@@ -63,7 +57,7 @@ def messages() -> None:
 def fitting_loss(spec: dict) -> dict:
     """`spec` with a loss that suits its dataset (cross_entropy for classes, mse otherwise) if the current cannot."""
     try:
-        info = load_cached(DataSpec.model_validate(spec["data"])).info
+        info = datasets.info(DataSpec.model_validate(spec["data"]), state.uploads())
     except Exception:  # bad data options are reported by the builder's check
         return spec
     try:
@@ -87,12 +81,13 @@ def data_settings() -> None:
     s = state.get()
     data = s.spec["data"]
     name = data.get("name")
-    names = DATASETS.names() + (["csv"] if name == "csv" else [])
+    # a dataset read from the user's file is offered once one is uploaded (the uploader below)
+    names = datasets.builtin() + ([name] if name in DATASETS and DATASETS.get(name).user_file else [])
     key = state.bind("build-data", name if name in names else None)
     st.selectbox("Dataset", names, key=key, on_change=_dataset, args=(key,), placeholder="Choose a dataset…",
-                 format_func=lambda n: "your CSV" if n == "csv" else
+                 format_func=lambda n: f"your {n.upper()}" if DATASETS.get(n).user_file else
                  f"{n} ({DATASETS.get(n).task}, {DATASETS.get(n).modality})")
-    if name == "csv":
+    if name in DATASETS and DATASETS.get(name).user_file:
         csv_options(data)
     elif name in DATASETS:
         kind = DATASETS.get(name)
@@ -105,76 +100,53 @@ def data_settings() -> None:
                      help="A header row, numeric feature columns and one target column (numbers or class names).")
 
 
-def accept_csv(raw: bytes) -> tuple[Path, str]:
-    """Check an uploaded CSV and store it under a per-process folder; returns (path, target column)."""
+def accept_csv(raw: bytes) -> str:
+    """Check an uploaded CSV; returns the target column (the last, else one that leaves every other numeric)."""
     if len(raw) > MAX_BYTES:
         raise CSVError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB")
-    header = csv_header(raw)
-    candidates = header[-1:] + [h for h in reversed(header[:-1])]
+    columns = header(raw)
+    candidates = columns[-1:] + [h for h in reversed(columns[:-1])]
     first_error = None
-    for target in candidates[:20]:  # the last column, else one that makes every other column numeric
+    for target in candidates[:20]:
         try:
             parse_csv(raw, target)
-            break
+            return target
         except CSVError as e:
             first_error = first_error or e
             if "not numeric" not in e.message:
                 raise e from None
-    else:
-        raise first_error or CSVError("the file has no usable target column")
-    UPLOADS.mkdir(parents=True, exist_ok=True)
-    path = UPLOADS / f"{hashlib.sha256(raw).hexdigest()}.csv"
-    if path.exists():
-        path.touch()  # in use again: the last to be pruned
-    else:
-        path.write_bytes(raw)
-        prune_uploads()
-    return path, target
+    raise first_error or CSVError("the file has no usable target column")
 
-
-def prune_uploads(keep_bytes: int = UPLOADS_BYTES) -> None:
-    """Delete the least recently uploaded CSVs beyond `keep_bytes` in all (a setup that still names one
-    says "upload it again")."""
-    files = sorted(UPLOADS.glob("*.csv"), key=lambda f: f.stat().st_mtime, reverse=True)
-    total = 0
-    for f in files:
-        total += f.stat().st_size
-        if total > keep_bytes:
-            f.unlink(missing_ok=True)
-
-
-def csv_header(raw: bytes) -> list[str]:
-    """The column names of a CSV's first row."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CSVError("the file is not UTF-8 text; save it as CSV (UTF-8)") from None
-    row = next(csv.reader(io.StringIO(text)), [])
-    return [h.strip() for h in row]
 
 
 def _csv_uploaded() -> None:
     f = st.session_state.get("build-csv")
     if f is None:
         return
+    raw = f.getvalue()
     try:
-        path, target = accept_csv(f.getvalue())
-    except CSVError as e:
+        target = accept_csv(raw)
+        upload = state.uploads().store.put(raw, state.owner().id, f.name)
+    except (CSVError, UploadError) as e:
         _notice("error", f"{f.name} cannot be used: {e.message}")
         return
-    spec = edit.set_path(state.get().spec, ("data",), {"name": "csv", "file": str(path), "target": target})
+    # the spec carries only the upload's id, which resolves in this browser session alone
+    spec = edit.set_path(state.get().spec, ("data",), {"name": "csv", "upload": upload, "target": target})
     apply(fitting_loss(spec))
     _notice("success", f"Using {f.name}: predicting column '{target}'. Change the target below.")
 
 
 def csv_options(data: dict) -> None:
-    """Target column, task and split of an uploaded CSV."""
-    path = Path(str(data.get("file") or ""))
+    """Target column, task and split of an uploaded CSV (or why it cannot be read here)."""
+    kind = DATASETS.get(data["name"])
     try:
-        columns = csv_header(path.read_bytes()) if path.is_file() else []
-    except CSVError:
+        raw, label = user_file(data, state.uploads())
+        columns = header(raw)
+    except PlaygroundError as e:
+        st.caption(message(f"The CSV cannot be read: {e.message}"))
         columns = []
-    st.caption(f"Uploaded CSV ({path.name})" if columns else "The CSV file is missing: upload it again.")
+    else:
+        st.caption(message(f"Uploaded CSV ({label})"))
     target = data.get("target") or (columns[-1] if columns else None)
     if columns:
         s = state.get()
@@ -184,9 +156,9 @@ def csv_options(data: dict) -> None:
                      help="The column the model predicts; the others are its inputs.",
                      on_change=lambda: apply(fitting_loss(edit.set_path(
                          state.get().spec, ("data", "target"), st.session_state.get(key)))))
-    for p in CSV_PARAMS:
-        if p.name not in ("file", "target"):
-            param_widget(p, data.get(p.name), ("data", p.name), "data (csv)")
+    for p in kind.params:
+        if p.name not in ("upload", "file", "target"):
+            param_widget(p, data.get(p.name), ("data", p.name), f"data ({data['name']})")
 
 
 def data_preview(spec: dict, result: Check) -> None:
@@ -194,11 +166,16 @@ def data_preview(spec: dict, result: Check) -> None:
     if result.data_error:
         st.error(message(result.data_error), icon=":material/error:")
         return
-    ds: Dataset = load_cached(from_dict(spec).data)
+    try:
+        ds, whole = datasets.preview(from_dict(spec).data, state.uploads())
+    except PlaygroundError as e:
+        st.error(message(e.message), icon=":material/error:")
+        return
     info = ds.info
     classes = f", {info.n_classes} classes" if info.classification else ""
-    st.caption(f"{info.task}{classes} · {len(ds.x_train):,} training and {len(ds.x_val):,} validation samples · "
-               f"input (N, {', '.join(map(str, info.input_shape))})")
+    some = "" if len(ds.x_train) == whole.n_train else " · shown: a few of the same kind"
+    st.caption(f"{info.task}{classes} · {whole.n_train:,} training and {whole.n_val:,} validation samples · "
+               f"input (N, {', '.join(map(str, info.input_shape))}){some}")
     n = 400
     if "points" in ds.extras_train:
         st.plotly_chart(scatter(ds.extras_train["points"][:n].numpy(), ds.y_train[:n].numpy(), info),
@@ -359,11 +336,12 @@ def slug(spec: dict) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(spec.get("name", "")).lower()).strip("-")[:60] or "playground"
 
 
-def python_code(spec: dict) -> str:
+def python_code(spec: dict, access: Access | None = None) -> str:
     """The standalone PyTorch script for `spec` (a comment with the reason when it cannot be written)."""
     try:
         from playground.export import to_python
-        return to_python(from_dict(spec))
+        with using(access or Access()):  # the session's own uploads (read while the page draws: Streamlit may
+            return to_python(from_dict(spec))  # call this later, outside the script's thread)
     except PlaygroundError as e:
         return f"# This setup cannot be exported yet: {e.message}\n"
     except Exception as e:  # a download must never end in a traceback
@@ -392,7 +370,8 @@ def toolbar(result: Check) -> None:
     row[4].download_button("JSON", json.dumps(spec, indent=2), file_name=f"{slug(spec)}.json",
                            mime="application/json", key="build-dl-json", icon=":material/download:",
                            on_click="ignore", width="stretch", help="Download this setup as a spec file")
-    row[5].download_button("Python", lambda: python_code(spec), file_name=f"{slug(spec)}.py", mime="text/x-python",
-                           key="build-dl-py", icon=":material/code:", on_click="ignore", width="stretch",
-                           disabled=not result.ok, help="A standalone PyTorch script of this model"
+    access = state.uploads()
+    row[5].download_button("Python", lambda: python_code(spec, access), file_name=f"{slug(spec)}.py",
+                           mime="text/x-python", key="build-dl-py", icon=":material/code:", on_click="ignore",
+                           width="stretch", disabled=not result.ok, help="A standalone PyTorch script of this model"
                            if result.ok else "Available once the setup builds")

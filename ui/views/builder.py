@@ -16,7 +16,7 @@ import streamlit as st
 
 from playground import edit
 from playground.build import Row, shape_str, summarize
-from playground.data import DataInfo, load_cached
+from playground.data import DataInfo, check_size
 from playground.layers import CATEGORIES, LAYERS
 from playground.registry import Param, PlaygroundError
 from playground.spec import from_dict
@@ -53,7 +53,7 @@ def check(spec: dict) -> Check:
         out.error = e
         return out
     try:
-        out.info = load_cached(parsed.data).info
+        out.info = check_size(parsed.data, state.uploads()).info  # shapes, and a dataset within the cap
     except PlaygroundError as e:
         out.data_error = e.message
         return out

@@ -25,6 +25,10 @@ from ui.views.model_source import Loaded, memo
 PINNED = "pinned-input"  # session state: the picker's values, kept across pages
 VAL, WRONG, UPLOAD, DRAW, TYPE = "validation sample", "misclassified sample", "uploaded image", "drawing", "sentence"
 MAX_UPLOAD = 5 * 2**20
+MAX_SIDE = 4096
+MAX_PIXELS = MAX_SIDE * MAX_SIDE  # a phone photo fits; decoded as RGBA it takes 64 MB
+WORK_SIDE = 512  # pictures are shrunk to this before any arithmetic (models here see at most 64×64)
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard (it refuses twice this when opening), lowered
 CHOSEN = "#333333"  # the predicted class's bar
 
 
@@ -142,18 +146,32 @@ def _drawn(m: Loaded) -> Input | None:
 def image_from_bytes(data: bytes, shape: tuple[int, int, int], fit: bool = False) -> np.ndarray:
     """An uploaded PNG/JPG as the dataset's grey image (C, H, W) in [0, 1], ink high; ValueError if not one.
 
+    The pixel count is read from the header and checked before anything is decoded (a 194 kB PNG can hold
+    13,000×13,000 pixels: 2.4 GB decoded); a JPEG is decoded at a reduced scale, and every picture is
+    shrunk to at most WORK_SIDE pixels a side before it becomes an array.
     Light paper with dark ink is inverted; `fit` crops to the ink and centres it, as the digits were made.
     """
     if len(data) > MAX_UPLOAD:
         raise ValueError(f"the file is {len(data) / 2**20:.1f} MB; upload an image under {MAX_UPLOAD // 2**20} MB")
+    not_an_image = ValueError("the file is not an image (no PNG or JPG picture could be read from it); "
+                              "upload a .png or .jpg")
     try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
+        img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])  # reads the header only
+    except Image.DecompressionBombError:
+        raise ValueError(f"the image has more than {MAX_PIXELS:,} pixels; upload a smaller picture") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise not_an_image from None
+    w0, h0 = img.size
+    if w0 * h0 > MAX_PIXELS:
+        raise ValueError(f"the image is {w0:,}×{h0:,} pixels; the limit is {MAX_PIXELS:,} pixels "
+                         f"(e.g. {MAX_SIDE:,}×{MAX_SIDE:,}): upload a smaller picture")
+    try:
+        img.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when that is enough
+        img.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)  # decodes, then shrinks
         if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:  # transparent: onto white paper
             img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), img.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValueError("the file is not an image (no PNG or JPG picture could be read from it); "
-                         "upload a .png or .jpg") from None
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise not_an_image from None
     a = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     if a.mean() > 0.5:  # dark ink on light paper: the datasets draw ink as high values
         a = 1.0 - a

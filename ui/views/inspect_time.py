@@ -14,6 +14,8 @@ import streamlit as st
 from playground import landscape, probe, runs
 from playground.data import POINT_RANGE
 from playground.registry import PlaygroundError
+from playground.uploads import using
+from ui import state
 from ui.text import message, plain
 from ui.views import explain_views, images, inspect_views, model_source
 from ui.views.input_picker import Input
@@ -231,8 +233,9 @@ def race(m: Loaded, key: str) -> None:
     if c2.button("Race SGD, momentum, RMSprop and Adam", key=f"{key}-race", icon=":material/sports_score:"):
         with st.spinner(f"Training four copies for {steps} steps each…"):
             try:
-                _results()[rkey] = landscape.optimizer_paths(m.spec, ("SGD", "SGD+momentum", "RMSprop", "Adam"),
-                                                             steps=steps)
+                with using(state.uploads()):  # the setup's uploaded CSV, if any, is this session's own
+                    _results()[rkey] = landscape.optimizer_paths(m.spec, ("SGD", "SGD+momentum", "RMSprop", "Adam"),
+                                                                 steps=steps)
             except PlaygroundError as e:
                 _results()[rkey] = f"No race for this model: {e.message}"
     r = _results().get(rkey)

@@ -18,6 +18,7 @@ from torch import nn
 
 from playground import probe, runs
 from playground.data import DataInfo, Dataset, load_cached
+from playground.data import info as data_info
 from playground.jobs import Job
 from playground.losses import LOSSES, LossType
 from playground.registry import PlaygroundError
@@ -189,14 +190,14 @@ def load(src: Source) -> tuple[Loaded | None, str]:
                 return None, why
             if cache.get("id") != src.id or cache.get("weights") is not weights:
                 spec = from_dict(src.spec)
-                model = runs.model_from(spec, load_cached(spec.data).info, weights, "the run's weights")
+                model = runs.model_from(spec, data_info(spec.data, state.uploads()), weights, "the run's weights")
                 cache.update(id=src.id, weights=weights, model=model, spec=spec, n=cache.get("n", 0) + 1,
                              epoch=epoch)
     except (PlaygroundError, RuntimeError, OSError) as e:
         cache.clear()
         return None, f"This model cannot be opened: {getattr(e, 'message', str(e))}"
     spec, model = cache["spec"], cache["model"]
-    data = load_cached(spec.data)
+    data = load_cached(spec.data, state.uploads())
     out_shape = tuple(probe.outputs(model, data.x_val[:1]).shape[1:])
     return Loaded(src, f"{src.id}#{cache['n']}", spec, data, model, cache["epoch"],
                   LOSSES.get(spec.train.loss), out_shape), ""
