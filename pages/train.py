@@ -18,10 +18,10 @@ PRESET = keys.TRAIN("preset")  # read in its callback
 
 def load_preset() -> None:
     """Load the chosen preset (undoable) and empty the choice: in a callback, before the selectbox exists."""
-    name = st.session_state.get(PRESET)
+    name = state.widget(PRESET)
     if name:
         state.set_spec(presets.get(name).to_dict())
-    st.session_state[PRESET] = None
+    state.set_widget(PRESET, None)
 
 
 

@@ -18,7 +18,7 @@ from playground import presets
 from playground import uploads as upload_store
 from playground.jobs import Job
 from playground.spec import SpecError, decode, encode, from_dict
-from ui import server
+from ui import keys, server
 from ui.components.browser_key import remember_browser
 from ui.server import access, owners
 from ui.text import message
@@ -230,9 +230,34 @@ def start() -> Session:
 
 
 def get() -> Session:
-    """This session's state (`start` made it at the top of the script run; it writes nothing)."""
+    """This session's state, made by `start` at the top of every script run (ui/main.py). Reads only: a caller
+    that runs before `start` is a mistake, told as one, not a session quietly made here."""
     s = st.session_state.get(KEY)
-    return s if s is not None else start()  # (only a run that did not pass through ui/main.py gets here first)
+    if not isinstance(s, Session):
+        raise RuntimeError("ui.state.get() ran before ui.state.start(): the session's state is made in ui/main.py")
+    return s
+
+
+def _widget_key(key: str) -> str:
+    """`key`, checked to be a widget key built in ui/keys.py (the Session's own key, or a stray string, is not)."""
+    if keys.namespace(key) is None:
+        raise KeyError(f"{key!r} is not a widget key of ui/keys.py")
+    return key
+
+
+def widget(key: str, default=None):
+    """The value of the widget `key` (Streamlit keeps it under that key), or `default` while it has none."""
+    return st.session_state.get(_widget_key(key), default)
+
+
+def has_widget(key: str) -> bool:
+    """Whether the widget `key` has a value in this session (one drawn in an earlier run, or one set)."""
+    return _widget_key(key) in st.session_state
+
+
+def set_widget(key: str, value) -> None:
+    """Set the widget `key`'s value: in a callback, or before the widget is drawn in this script run."""
+    st.session_state[_widget_key(key)] = value
 
 
 def set_spec(new: dict, record: bool = True) -> None:

@@ -198,7 +198,7 @@ def sortable(items: list[dict], rev: int, input_shape: str = "", total: str = ""
 def pending_event(key: str, rev: int | None) -> dict | None:
     """A component's newest event if it was not handled yet (then marked), and, unless `rev` is None, only if it
     was drawn from spec revision `rev` (an action on rows drawn before an edit would hit the wrong rows)."""
-    value = st.session_state.get(key)
+    value = state.widget(key)
     ev = value.get("event") if hasattr(value, "get") else None
     seen = state.get().seen_events
     if not isinstance(ev, dict) or (rev is not None and ev.get("rev") != rev) or ev.get("n") == seen.get(key):

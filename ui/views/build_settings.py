@@ -69,7 +69,7 @@ def fitting_loss(spec: dict) -> dict:
 
 def _dataset(key: str) -> None:
     spec = state.get().spec
-    name = st.session_state.get(key)
+    name = state.widget(key)
     keep = {k: spec["data"][k] for k in ("seed", "val_fraction") if k in spec["data"]}
     apply(fitting_loss(edit.set_path(spec, ("data",), {"name": name, **keep})))
 
@@ -118,7 +118,7 @@ def accept_csv(raw: bytes) -> str:
 
 
 def _csv_uploaded() -> None:
-    f = st.session_state.get(CSV)
+    f = state.widget(CSV)
     if f is None:
         return
     raw = f.getvalue()
@@ -153,7 +153,7 @@ def csv_options(data: dict) -> None:
                      format_func=short,
                      help="The column the model predicts; the others are its inputs.",
                      on_change=lambda: apply(fitting_loss(edit.set_path(
-                         state.get().spec, ("data", "target"), st.session_state.get(key)))))
+                         state.get().spec, ("data", "target"), state.widget(key)))))
     for p in kind.params:
         if p.name not in ("upload", "file", "target"):
             param_widget(p, data.get(p.name), ("data", p.name), f"data ({data['name']})")
@@ -252,7 +252,7 @@ def _pixels(x: np.ndarray, side: int = 72) -> np.ndarray:
 # ---- training ----------------------------------------------------------------------------------
 
 def _choose(key: str, path: tuple, make) -> None:
-    apply(edit.set_path(state.get().spec, path, make(st.session_state.get(key))))
+    apply(edit.set_path(state.get().spec, path, make(state.widget(key))))
 
 
 def _registry_select(label: str, registry, value: str | None, path: tuple, make, none: str | None = None) -> None:
@@ -310,7 +310,7 @@ def import_json(raw: bytes, name: str = "the file") -> dict:
 
 
 def _imported() -> None:
-    f = st.session_state.get(IMPORT)
+    f = state.widget(IMPORT)
     if f is None:
         return
     try:
@@ -323,10 +323,10 @@ def _imported() -> None:
 
 
 def _preset() -> None:
-    name = st.session_state.get(PRESET)
+    name = state.widget(PRESET)
     if name:
         apply(presets.get(name).to_dict(), select=None)
-        st.session_state[PRESET] = None
+        state.set_widget(PRESET, None)
 
 
 def slug(spec: dict) -> str:
@@ -353,7 +353,7 @@ def toolbar(result: Check) -> None:
     key = state.bind(keys.BUILD("name"), short(s.spec.get("name", ""), 120))
     row[0].text_input("Name", key=key, max_chars=120,
                       on_change=lambda: apply(edit.set_path(state.get().spec, ("name",),
-                                                            st.session_state.get(key) or "Untitled")))
+                                                            state.widget(key) or "Untitled")))
     row[1].button("Undo", key=keys.BUILD("undo"), icon=":material/undo:", disabled=not s.history, on_click=state.undo,
                   width="stretch")
     row[2].button("Redo", key=keys.BUILD("redo"), icon=":material/redo:", disabled=not s.future, on_click=state.redo,

@@ -185,7 +185,7 @@ def _step(value) -> float:
 
 
 def _on_change(p: Param, key: str, path: tuple, where: str, text: bool) -> None:
-    raw = st.session_state.get(key)
+    raw = state.widget(key)
     errors = state.get().build.field_errors
     try:
         value = parse_text(p, raw or "") if text else raw
@@ -279,7 +279,7 @@ def palette() -> None:
 
 
 def _insert_at() -> None:
-    state.get().build.insert_at = st.session_state[INSERT]
+    state.get().build.insert_at = state.widget(INSERT)
 
 
 def palette_groups() -> list[dict]:
@@ -383,7 +383,7 @@ def error_box(result: Check) -> None:
 # ---- configure the selected layer ---------------------------------------------------------------
 
 def _select(key: str) -> None:
-    state.get().selected = st.session_state.get(key)
+    state.get().selected = state.widget(key)
 
 
 def configure() -> None:

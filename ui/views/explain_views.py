@@ -15,7 +15,7 @@ import torch
 from playground.attribution import BASELINES, METHODS, Attribution, conv_layers, unavailable
 from playground.attribution import attribute as run_method
 from playground.registry import PlaygroundError
-from ui import keys
+from ui import keys, state
 from ui.text import message, short
 from ui.views import images
 from ui.views.input_picker import Input, pin, seed, tokens
@@ -65,7 +65,7 @@ def controls(m: Loaded, inp: Input, key: keys.Key = keys.EXPLAIN) -> Options:
     all_methods, refused = available(m, inp)
     seed(key("methods"), [n for n in default_methods(m) if n in all_methods])
     # a method chosen for an earlier model that cannot explain this one is dropped, not offered and refused
-    st.session_state[key("methods")] = [n for n in st.session_state[key("methods")] if n in all_methods]
+    state.set_widget(key("methods"), [n for n in state.widget(key("methods")) if n in all_methods])
     a, b, c, d = st.columns([2.6, 1.2, 1, 1.2], vertical_alignment="top")
     methods = a.multiselect("Methods", all_methods, key=key("methods"), format_func=lambda n: METHODS.get(n).title,
                             on_change=pin, args=(key("methods"),),

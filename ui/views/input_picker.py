@@ -47,14 +47,14 @@ def seed(key: keys.Key, default, valid=None) -> None:
     """Give a widget its pinned value when it has none: widget state does not survive a run (or a page)
     that does not draw the widget. Pair with `on_change=pin, args=(key,)`."""
     pinned = state.get().pinned.values
-    if key not in st.session_state or (valid is not None and st.session_state[key] not in valid):
+    if not state.has_widget(key) or (valid is not None and state.widget(key) not in valid):
         v = pinned.get(key, default)
-        st.session_state[key] = v if valid is None or v in valid else default
+        state.set_widget(key, v if valid is None or v in valid else default)
 
 
 def pin(key: keys.Key) -> None:
     """Remember a widget's value (an on_change callback)."""
-    state.get().pinned.values[key] = st.session_state[key]
+    state.get().pinned.values[key] = state.widget(key)
 
 
 def val_predictions(m: Loaded) -> dict:
@@ -90,7 +90,7 @@ def pick(m: Loaded) -> Input | None:
     with right:
         if kind == VAL:
             seed(INDEX, 0)
-            st.session_state[INDEX] = min(int(st.session_state[INDEX]), n - 1)
+            state.set_widget(INDEX, min(int(state.widget(INDEX)), n - 1))
             i = int(st.number_input(f"Validation sample (0–{n - 1})", 0, n - 1, key=INDEX, on_change=pin,
                                     args=(INDEX,)))
             return _sample(m, i)
@@ -126,7 +126,7 @@ def _digest(a: np.ndarray) -> str:
 def _drawn(m: Loaded) -> Input | None:
     c, h, w = m.info.input_shape
     pinned = state.get().pinned
-    fresh = DRAW_KEY not in st.session_state
+    fresh = not state.has_widget(DRAW_KEY)
     px, cleared = draw_canvas(h, w, key=DRAW_KEY, pixels=pinned.drawn if fresh else None,
                               fit=is_digits(m), hint="Draw with the mouse or a finger; each stroke updates.")
     if px is not None:

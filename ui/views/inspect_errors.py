@@ -12,7 +12,7 @@ import streamlit as st
 
 from playground import probe
 from playground.registry import PlaygroundError
-from ui import keys
+from ui import keys, state
 from ui.text import message, plain, short
 from ui.views import images
 from ui.views.input_picker import Input, tokens, val_predictions
@@ -46,7 +46,7 @@ def _matrix(m: Loaded) -> np.ndarray:
 
 def _select_cell(key: keys.Key) -> None:
     """A click on a cell of the matrix chooses that cell in the two selectboxes."""
-    event = st.session_state.get(key("cm"))
+    event = state.widget(key("cm"))
     points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
     cell = points[0].get("customdata") if points else None
     if isinstance(cell, dict):  # the browser sends a point's customdata list as {"0": …, "1": …}
@@ -55,7 +55,8 @@ def _select_cell(key: keys.Key) -> None:
         t, p = int(cell[0]), int(cell[1])
     except (TypeError, ValueError, IndexError):
         return  # a click that was not on a cell
-    st.session_state[key("true")], st.session_state[key("pred")] = t, p
+    state.set_widget(key("true"), t)
+    state.set_widget(key("pred"), p)
 
 
 def _seed_cell(m: Loaded, key: keys.Key) -> None:
@@ -64,15 +65,15 @@ def _seed_cell(m: Loaded, key: keys.Key) -> None:
     off = cm - np.diag(np.diag(cm))
     worst = np.unravel_index(int(off.argmax()), off.shape) if off.any() else (0, 0)
     for name, default in ((key("true"), worst[0]), (key("pred"), worst[1])):
-        if st.session_state.get(name) not in range(len(cm)):
-            st.session_state[name] = int(default)
+        if state.widget(name) not in range(len(cm)):
+            state.set_widget(name, int(default))
 
 
 def confusion(m: Loaded, key: keys.Key) -> None:
     cm = _matrix(m)
     k = len(cm)
     _seed_cell(m, key)
-    ct, cp = st.session_state[key("true")], st.session_state[key("pred")]
+    ct, cp = state.widget(key("true")), state.widget(key("pred"))
     names = [short(n, 40) for n in (m.info.class_names or range(k))]
     acc = np.trace(cm) / max(1, cm.sum())
     t, p = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")

@@ -49,8 +49,8 @@ def over_time(m: Loaded, src: Source, inp: Input, key: keys.Key = keys.INSPECT("
 
 def scrub(m: Loaded, src: Source, inp: Input, cps: list[dict], key: keys.Key) -> None:
     epochs = [c["epoch"] for c in cps]
-    if st.session_state.get(key("epoch")) not in epochs:
-        st.session_state[key("epoch")] = epochs[-1]
+    if state.widget(key("epoch")) not in epochs:
+        state.set_widget(key("epoch"), epochs[-1])
     e = st.select_slider("Checkpoint: the weights after epoch", epochs, key=key("epoch"),
                          help="The run kept these copies of its weights; epoch 0 is the start.")
     cm = checkpoint_model(m, src, cps[epochs.index(e)])

@@ -151,8 +151,8 @@ def pick(page: keys.Key) -> Source | None:
     chosen, chosen_with = s.inspect.source
     if chosen_with != current:  # a new run started since the choice: show the new run
         chosen = current
-    if st.session_state.get(SOURCE_KEY) not in by_id or chosen_with != current:
-        st.session_state[SOURCE_KEY] = chosen if chosen in by_id else options[0].id
+    if state.widget(SOURCE_KEY) not in by_id or chosen_with != current:
+        state.set_widget(SOURCE_KEY, chosen if chosen in by_id else options[0].id)
     sid = st.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label, key=SOURCE_KEY,
                        help="The current run updates live while it trains; finished runs keep their last weights.")
     s.inspect.source = (sid, current)  # survives the page switch (widget state does not)
