@@ -1,4 +1,4 @@
-"""ui/state.py: the one module that touches st.session_state; its getters read only; widget keys come from ui/keys.py."""
+"""ui/state.py: the one module touching st.session_state; its getters read only; widget keys come from ui/keys.py."""
 
 from __future__ import annotations
 
