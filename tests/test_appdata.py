@@ -7,11 +7,11 @@ from playground.appdata import fraud, gridworld, markets, scans, speech, tictact
 
 CASES = {  # generator, options, n, input shape per sample, number of classes (0: regression)
     "fraud": (fraud.transactions, {"fraud_rate": 0.01}, 1000, (10,), 2),
-    "markets": (markets.windows, {"kind": "regimes", "seq_len": 12}, 200, (12, 1), 0),
-    "scans": (scans.scans, {"size": 24, "contrast": 0.4}, 40, (1, 24, 24), 2),
-    "vowels": (speech.vowels, {"pitch_low": 80.0, "pitch_high": 300.0}, 25, (1, speech.BINS, 30), 5),
-    "tictactoe": (tictactoe.dataset, {}, 300, (2, 3, 3), 3),
-    "gridworld": (gridworld.maps, {"size": 6, "density": 0.2}, 60, (3, 6, 6), 4),
+    "markets": (markets.price_windows, {"kind": "regimes", "seq_len": 12}, 200, (12, 1), 0),
+    "scans": (scans.lesion_scans, {"size": 24, "contrast": 0.4}, 40, (1, 24, 24), 2),
+    "vowels": (speech.vowel_spectrograms, {"pitch_low": 80.0, "pitch_high": 300.0}, 25, (1, speech.BINS, 30), 5),
+    "tictactoe": (tictactoe.positions_with_values, {}, 300, (2, 3, 3), 3),
+    "gridworld": (gridworld.driving_states, {"size": 6, "density": 0.2}, 60, (3, 6, 6), 4),
 }
 
 
@@ -36,12 +36,12 @@ def test_fraud_share_is_exact():
 
 
 def test_balanced_classes():
-    assert np.bincount(scans.scans(40, 0, np.random.default_rng(0), 24, 0.4)[1]).tolist() == [20, 20]
-    assert np.bincount(speech.vowels(25, 0, np.random.default_rng(0), 80, 300)[1]).tolist() == [5] * 5
+    assert np.bincount(scans.lesion_scans(40, 0, np.random.default_rng(0), 24, 0.4)[1]).tolist() == [20, 20]
+    assert np.bincount(speech.vowel_spectrograms(25, 0, np.random.default_rng(0), 80, 300)[1]).tolist() == [5] * 5
 
 
 def test_lesion_masks_mark_the_lesion_scans_only():
-    x, y, extras, _ = scans.scans(20, 0.0, np.random.default_rng(1), 24, 0.4)
+    x, y, extras, _ = scans.lesion_scans(20, 0.0, np.random.default_rng(1), 24, 0.4)
     has = extras["mask"].reshape(20, -1).any(1)
     assert np.array_equal(has, y == 1)
     inside = (x * extras["mask"]).sum((1, 2, 3)) / extras["mask"].sum((1, 2, 3)).clip(1)
@@ -52,7 +52,7 @@ def test_random_walk_is_unforecastable_and_regimes_are_not():
     """Least squares on the window: no better than 'no change' on a random walk, clearly better on trends."""
     ratios = {}
     for kind in markets.KINDS:
-        x, y, _, _ = markets.windows(3000, 0.0, np.random.default_rng(0), kind, 10)
+        x, y, _, _ = markets.price_windows(3000, 0.0, np.random.default_rng(0), kind, 10)
         x = np.c_[x[..., 0], np.ones(len(x))]
         w = np.linalg.lstsq(x[:2000], y[:2000], rcond=None)[0]
         ratios[kind] = float(((x[2000:] @ w - y[2000:]) ** 2).mean() / (y[2000:] ** 2).mean())
@@ -87,7 +87,7 @@ def test_a_perfect_scorer_never_loses_and_a_blind_one_does():
 
 
 def test_gridworld_expert_drives_home_and_random_does_not():
-    x, y, _, _ = gridworld.maps(60, 0.0, np.random.default_rng(2), 7, 0.2)
+    x, y, _, _ = gridworld.driving_states(60, 0.0, np.random.default_rng(2), 7, 0.2)
 
     def expert(states):
         out = np.zeros((len(states), 4))

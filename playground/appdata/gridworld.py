@@ -66,7 +66,7 @@ def random_map(rng: np.random.Generator, size: int, density: float) -> tuple:
             return walls, car, goal, dist
 
 
-def maps(n: int, noise: float, rng: np.random.Generator, size: int, density: float) -> tuple:
+def driving_states(n: int, noise: float, rng: np.random.Generator, size: int, density: float) -> tuple:
     """`n` states, each on its own map: planes (n, 3, size, size) and the expert's move."""
     x = np.zeros((n, 3, size, size), np.float32)
     y = np.zeros(n, np.int64)

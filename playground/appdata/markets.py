@@ -27,7 +27,7 @@ def series(length: int, rng: np.random.Generator, kind: str, noise: float) -> np
     return np.cumsum(changes)
 
 
-def windows(n: int, noise: float, rng: np.random.Generator, kind: str, seq_len: int) -> tuple:
+def price_windows(n: int, noise: float, rng: np.random.Generator, kind: str, seq_len: int) -> tuple:
     """`n` windows of `seq_len` days (log price minus the window's last day, ×100) and the next change."""
     s = series(n + seq_len, rng, kind, noise)
     idx = np.arange(n)[:, None] + np.arange(seq_len)[None, :]

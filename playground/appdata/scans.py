@@ -14,7 +14,7 @@ def _smooth(field: np.ndarray, passes: int) -> np.ndarray:
     return field
 
 
-def scans(n: int, noise: float, rng: np.random.Generator, size: int, contrast: float) -> tuple:
+def lesion_scans(n: int, noise: float, rng: np.random.Generator, size: int, contrast: float) -> tuple:
     """`n` single-channel `size`² scans in [0, 1], labels alternating healthy/lesion, and lesion masks."""
     y = (np.arange(n) % 2).astype(np.int64)
     tissue = _smooth(rng.normal(0, 1, (n, size, size)), 3)

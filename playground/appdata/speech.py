@@ -7,7 +7,6 @@ net must find the formant pattern, not one voice. The waveform is kept for playb
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 RATE = 8000  # Hz: enough for the first three formants
 SECONDS = 0.25
@@ -22,6 +21,8 @@ N_FFT, HOP, BINS = 128, 64, 32
 
 def vowel(formants, pitch: float, rng: np.random.Generator) -> np.ndarray:
     """One vowel's waveform in [-1, 1]: a jittered pulse train at `pitch` through the formant filters."""
+    from scipy.signal import lfilter  # scipy comes with scikit-learn
+
     n = int(RATE * SECONDS)
     source = np.zeros(n)
     t = rng.uniform(0, RATE / pitch)
@@ -45,7 +46,7 @@ def spectrogram(wave: np.ndarray) -> np.ndarray:
     return np.clip((db - db.max() + 60) / 60, 0, 1).T[::-1].copy()  # low frequencies at the bottom
 
 
-def vowels(n: int, noise: float, rng: np.random.Generator, pitch_low: float, pitch_high: float) -> tuple:
+def vowel_spectrograms(n: int, noise: float, rng: np.random.Generator, pitch_low: float, pitch_high: float) -> tuple:
     """`n` spoken vowels (classes in turn): spectrograms (n, 1, BINS, frames) and waveforms (n, samples)."""
     y = (np.arange(n) % len(VOWELS)).astype(np.int64)
     waves = np.zeros((n, int(RATE * SECONDS)), np.float32)

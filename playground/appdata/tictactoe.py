@@ -71,7 +71,7 @@ def encode(boards) -> np.ndarray:
     return np.stack([b == mover, (b != mover) & (b != 0)], 1).reshape(-1, 2, 3, 3).astype(np.float32)
 
 
-def dataset(n: int, noise: float, rng: np.random.Generator) -> tuple:
+def positions_with_values(n: int, noise: float, rng: np.random.Generator) -> tuple:
     """`n` of the legal positions (all of them at most once, shuffled) with their value as a class."""
     allpos = positions()
     pick = rng.permutation(len(allpos))[:n]
