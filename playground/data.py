@@ -15,6 +15,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from .appdata.fraud import transactions
+from .appdata.gridworld import driving_states
+from .appdata.markets import KINDS as MARKET_KINDS
+from .appdata.markets import price_windows
+from .appdata.scans import lesion_scans
+from .appdata.speech import vowel_spectrograms
+from .appdata.tictactoe import positions_with_values
 from .caps import caps as memory_caps
 from .caps import fmt as fmt_bytes
 from .registry import Param, PlaygroundError, Registry, check_options
@@ -316,6 +323,43 @@ def _sentiment(n, noise, rng, seq_len, negation):
         y[i] = 1 - label if rng.random() < noise else label
         x[i, seq_len - len(tokens):] = [ids.get(w, 1) for w in tokens]
     return Samples(x, y, info={"class_names": ["negative", "positive"], "n_classes": 2, "vocab": vocab})
+
+
+# ---- the applications' data (appdata/) -----------------------------------------------------
+
+def _made(make):
+    """Wrap an appdata generator's (x, y, extras, info) into Samples."""
+    def wrap(n, noise, rng, **opts):
+        return Samples(*make(n, noise, rng, **opts))
+    return wrap
+
+
+register("fraud", "binary", "tabular", "Card transactions, about 1 % of them frauds that look partly like the "
+         "rest (noise blurs them further).",
+         Param("fraud_rate", "float", 0.01, 0.001, 0.5, help="Share of transactions that are frauds."),
+         n_samples=10000, noise=0.6, max_samples=50000)(_made(transactions))
+register("markets", "regression", "sequence", "Daily prices: a window of the last days, forecast tomorrow's "
+         "change (a random walk cannot be forecast; the regimes series has trends).",
+         Param("kind", "choice", "regimes", choices=MARKET_KINDS, help="Random walk, or trends that persist."),
+         Param("seq_len", "int", 30, 5, 120, help="Days the model sees."),
+         n_samples=3000, noise=0.0, max_samples=20000)(_made(price_windows))
+register("scans", "binary", "image", "Synthetic scans of textured tissue, half with a faint round lesion "
+         "(masks kept).", Param("size", "int", 32, 16, 64, help="Image side in pixels."),
+         Param("contrast", "float", 0.4, 0.05, 1.0, help="How much brighter a lesion is."),
+         n_samples=1200, noise=0.05, max_samples=10000)(_made(lesion_scans))
+register("vowels", "multiclass", "image", "Spoken vowels a, e, i, o, u synthesised over many pitches and "
+         "voices, as spectrograms (waveforms kept for playback).",
+         Param("pitch_low", "float", 80.0, 60.0, 400.0, help="Lowest voice pitch (Hz)."),
+         Param("pitch_high", "float", 300.0, 60.0, 400.0, help="Highest voice pitch (Hz)."),
+         n_samples=1000, noise=0.3, max_samples=5000)(_made(vowel_spectrograms))
+register("tictactoe", "multiclass", "image", "Every legal tic-tac-toe position (5,478) as the mover's and the "
+         "opponent's marks, labelled with its exact minimax value.",
+         n_samples=5478, max_samples=5478)(_made(positions_with_values))
+register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a goal; the label is the "
+         "expert's next move on a shortest path (each sample its own map).",
+         Param("size", "int", 8, 5, 16, help="Map side in cells."),
+         Param("density", "float", 0.2, 0.0, 0.4, help="Share of cells that are walls."),
+         n_samples=4000, max_samples=20000)(_made(driving_states))
 
 
 # ---- the user's own data ---------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Nothing here knows a dataset by name. `DATASETS[name].make` is read as code: a module-level generator, or
 a closure made by a factory in its module (`_points(_circle, True)`); the definitions it uses from that
 module (helpers, constants, the `Samples` class, imports) are found by walking names in the module's
-syntax tree and copied in the module's order. So a new dataset exports as soon as it is registered, and
+syntax tree and copied in the module's order; names the module imports from the package itself
+(`from .appdata.fraud import transactions`) are followed into their modules and copied before it.
+So a new dataset exports as soon as it is registered, and
 the script makes the very same samples as the app, or fails loudly (a missing package, data outside the
 registry) instead of training on something else.
 """
@@ -14,10 +16,11 @@ import ast
 import functools
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass, field
-from types import FunctionType
+from types import FunctionType, ModuleType
 
 from .registry import PlaygroundError
 
@@ -43,7 +46,7 @@ def _module(name: str) -> tuple[list[str], dict[str, ast.stmt]]:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             defs[node.name] = node
         elif isinstance(node, ast.Assign):
-            defs.update({t.id: node for t in node.targets if isinstance(t, ast.Name)})
+            defs.update({n.id: node for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)})
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             defs[node.target.id] = node
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -147,33 +150,71 @@ def _make_expression(make: FunctionType, module: str, defs: dict) -> tuple[str, 
     return f"{factory_name}({', '.join(args)})", names
 
 
-def data_code(make: FunctionType) -> DataCode:
-    """The source an exported script needs to call `make` as `make_data(n, noise, rng, **options)`."""
-    module = make.__module__
-    lines, defs = _module(module)
-    expression, wanted = _make_expression(make, module, defs)
-    needed: dict[str, ast.stmt] = {}
-    imports: dict[int, tuple[ast.stmt, set[str]]] = {}
+def _package_source(node: ast.ImportFrom, name: str, module: str) -> tuple[str, str]:
+    """Where a relative import of `name` comes from: (module, the name it has there), for copying."""
+    alias = next(a for a in node.names if (a.asname or a.name) == name)
+    package = module if hasattr(sys.modules[module], "__path__") else module.rpartition(".")[0]
+    source = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+    if isinstance(getattr(importlib.import_module(source), alias.name, None), ModuleType):
+        raise PlaygroundError(f"the data code uses the module {alias.name} of playground, which an exported "
+                              "script cannot copy; import the functions it needs by name")
+    return source, alias.name
+
+
+def _gather(module: str, wanted: list[str], found: dict[str, dict[str, ast.stmt]],
+            imports: dict[int, tuple[ast.stmt, set[str], str]]) -> None:
+    """Collect the definitions `wanted` from `module` and what they use, following the package's own
+    relative imports into the modules they name (`from .appdata.fraud import transactions`)."""
+    _, defs = _module(module)
+    needed = found.setdefault(module, {})
     todo = list(wanted)
     while todo:
         name = todo.pop()
         node = defs.get(name)
         if node is None or name in needed:
             continue  # a builtin, or already copied
+        if isinstance(node, ast.ImportFrom) and node.level:
+            source, original = _package_source(node, name, module)
+            if original != name:
+                raise PlaygroundError(f"the data code imports {original} as {name} from {source}; export "
+                                      "copies definitions under their own names only")
+            _gather(source, [original], found, imports)
+            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.setdefault(id(node), (node, set()))[1].add(name)
+            imports.setdefault(id(node), (node, set(), module))[1].add(name)
             continue
         needed[name] = node
         todo.extend(_free_names(node))
-    nodes = sorted({id(n): n for n in needed.values()}.values(), key=lambda n: n.lineno)
+
+
+def data_code(make: FunctionType) -> DataCode:
+    """The source an exported script needs to call `make` as `make_data(n, noise, rng, **options)`."""
+    module = make.__module__
+    _, defs = _module(module)
+    expression, wanted = _make_expression(make, module, defs)
+    found: dict[str, dict[str, ast.stmt]] = {}
+    imports: dict[int, tuple[ast.stmt, set[str], str]] = {}
+    _gather(module, wanted, found, imports)
+    owners: dict[str, str] = {}
+    for mod, needed in found.items():  # one script namespace: two modules' same name would clash
+        for name in needed:
+            if owners.setdefault(name, mod) != mod:
+                raise PlaygroundError(f"the data code needs {name} from both {owners[name]} and {mod}, which "
+                                      "would clash in one script")
     code = DataCode(make=f"make_data = {expression}  # {module}'s generator, as its registry entry makes it")
-    for node, names in sorted(imports.values(), key=lambda t: t[0].lineno):
+    for node, names, mod in sorted(imports.values(), key=lambda t: (t[2], t[0].lineno)):
         top = (node.module or "") if isinstance(node, ast.ImportFrom) else node.names[0].name
-        if top.split(".")[0] not in PROVIDED or isinstance(node, ast.ImportFrom) and node.level:
-            code.imports.append(_import_line(node, names, module))
-    for node in nodes:  # registration decorators dropped; the `def`/`class` line and body as written
-        decorators = ["@" + ast.unparse(d) for d in _kept_decorators(node)]
-        code.definitions.append("\n".join(decorators + lines[node.lineno - 1:node.end_lineno]))
-    code.packages = sorted({_pip_name(p) for p in _local_imports(nodes)
+        line = None if top.split(".")[0] in PROVIDED else _import_line(node, names, mod)
+        if line and line not in code.imports:
+            code.imports.append(line)
+    all_nodes = []
+    for mod in reversed(list(found)):  # the modules reached through imports first: they are dependencies
+        lines, _ = _module(mod)
+        nodes = sorted({id(n): n for n in found[mod].values()}.values(), key=lambda n: n.lineno)
+        all_nodes += nodes
+        for node in nodes:  # registration decorators dropped; the `def`/`class` line and body as written
+            decorators = ["@" + ast.unparse(d) for d in _kept_decorators(node)]
+            code.definitions.append("\n".join(decorators + lines[node.lineno - 1:node.end_lineno]))
+    code.packages = sorted({_pip_name(p) for p in _local_imports(all_nodes)
                             if p not in PROVIDED and p not in sys.stdlib_module_names})
     return code

@@ -260,6 +260,13 @@ def _adaptive(x, ctx, output_size):
     return nn.AdaptiveAvgPool2d(output_size), Signal((c, *pair(output_size)))
 
 
+@register("AdaptiveMaxPool2d", "pooling", "Keeps each feature map's largest values at a fixed size (1 = global "
+          "max: 'is the pattern anywhere?').", Param("output_size", "size", 1, 1, 64, help="Output height and width."))
+def _adaptive_max(x, ctx, output_size):
+    c, h, w = need_image(x, instead={})
+    return nn.AdaptiveMaxPool2d(output_size), Signal((c, *pair(output_size)))
+
+
 # ---- normalisation / regularisation --------------------------------------------------------
 
 @register("BatchNorm1d", "normalisation", "Normalises each feature over the batch, then rescales: steadier training.",

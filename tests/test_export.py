@@ -60,7 +60,8 @@ SPECS = {
                                      L("Upsample", scale_factor=2, mode="bilinear"), L("Flatten", start_dim=2),
                                      L("Conv1d", out_channels=4, kernel_size=3, padding=1),
                                      L("Unflatten", dim=2, unflattened_size=[16, 16]),
-                                     L("AdaptiveAvgPool2d", output_size=16), L("Conv2d", out_channels=1, padding=1)]},
+                                     L("AdaptiveAvgPool2d", output_size=16), L("AdaptiveMaxPool2d", output_size=16),
+                                     L("Conv2d", out_channels=1, padding=1)]},
                 "train": {"loss": "mse"}},
 }
 
