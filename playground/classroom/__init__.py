@@ -1,0 +1,12 @@
+"""The class board: classes, students' submissions and their ranking, stored through SQLAlchemy.
+
+`db` (the engine: SQLite in the data folder, or PLAYGROUND_DB_URL), `schema` (tables and migrations),
+`checks` (what is accepted, and the keys), `board` (what teachers and students do).
+"""
+
+from .board import Board, ClassInfo, Seat, Submission, higher_is_better, main_metric, metric_names, ranked
+from .checks import BoardError
+from .db import engine
+
+__all__ = ["Board", "BoardError", "ClassInfo", "Seat", "Submission", "engine", "higher_is_better", "main_metric",
+           "metric_names", "ranked"]
