@@ -102,6 +102,16 @@ def _apptest_like_the_real_server(monkeypatch):
 
 
 
+# ---- the class board's databases (tests/databases.py) ----
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL for the storage tests: PLAYGROUND_TEST_PG_URL, or a throwaway cluster made here."""
+    from databases import postgres
+    with postgres() as url:
+        yield url
+
+
 # ---- browser tests: a real `streamlit run app.py` per test module, and Debian's Chromium ----
 
 @pytest.fixture(scope="module")
