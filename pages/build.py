@@ -3,10 +3,12 @@
 import streamlit as st
 
 from ui import state
+from ui.views import board_lock, builder
 from ui.views import build_settings as settings
-from ui.views import builder
 
 s = state.get()
+if board_lock.read_only():  # a setup opened read-only by its link (?lock=1): shown, not edited
+    st.stop()
 builder.handle_events()  # a drag-and-drop reorder or a row click from the stack component
 builder.select_guard()
 result = builder.check(s.spec)

@@ -27,6 +27,8 @@ DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
+SEAT, TEACH, LOCK = "seat", "teach", "lock"  # URL keys: a student's key, a teacher's key, a read-only setup
+PRIVATE = (SEAT, TEACH)  # keys of one person's own address: Copy link leaves them out
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 
 
@@ -49,6 +51,10 @@ class Session:
     pg2d_job: str | None = None  # the 2-D Playground's run taken over from a session that ended (a reload)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
     lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
+    seat: str | None = None  # this student's key on a class board (also in their own URL, so a reload keeps it)
+    teach: str | None = None  # this teacher's key of their class (the same)
+    locked: bool = False  # the link opened the setup read-only (Build shows it with "Make my own copy")
+    slide: int = 0  # the lesson the presenter view shows (index into ui.views.lessons.LESSONS)
 
 
 class Owner:
@@ -142,6 +148,8 @@ def get() -> Session:
                 s.notices.append(("error", f"This link's setup could not be opened: {e.message}. "
                                            "Showing the default setup instead."))
         s.browser, s.browser_known = _browser_secret()
+        s.seat, s.teach = _class_key(SEAT), _class_key(TEACH)
+        s.locked = st.query_params.get(LOCK) == "1"
         st.session_state.pg = s
     s = st.session_state.pg
     o = owner()
@@ -199,10 +207,24 @@ def link_text() -> str | None:
 
 
 def sync_url() -> None:
-    """Keep ?s=… equal to the current spec, so the address bar is always a shareable link."""
+    """Keep ?s=… equal to the current spec, so the address bar is always a shareable link; and this person's
+    class keys and the read-only flag in it while they hold them (a reload keeps them)."""
     text = link_text()
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
+    s = get()
+    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (LOCK, "1" if s.locked else None)):
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
+
+
+def _class_key(name: str) -> str | None:
+    """A class key from the URL when it is shaped like one (what it opens is the board's to say)."""
+    from playground.classroom.checks import split_key
+    value = st.query_params.get(name)
+    return value if split_key(value) else None
 
 
 def show_notices() -> None:

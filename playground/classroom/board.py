@@ -73,6 +73,7 @@ class Submission:
     epochs: int = 0
     created: float = 0.0
     updated: float = 0.0
+    run: str = ""  # the run it came from (submitting that run again finds this one)
 
 
 def higher_is_better(metric: str) -> bool:
@@ -366,7 +367,7 @@ class Board:
                             .join(students, students.c.id == submissions.c.student_id)
                             .where(where).order_by(submissions.c.id)).all()
         return [Submission(r.id, r.class_id, r.student_id, r.student, r.title, json.loads(r.spec),
-                           json.loads(r.metrics), json.loads(r.curve), r.epochs, r.created, r.updated)
+                           json.loads(r.metrics), json.loads(r.curve), r.epochs, r.created, r.updated, r.run)
                 for r in rows]
 
 

@@ -1,0 +1,67 @@
+"""Under a finished run: take it away as a Jupyter notebook (the setup as code) and its trained weights."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import streamlit as st
+
+from playground.jobs import Job
+from playground.registry import PlaygroundError
+from playground.spec import from_dict
+from ui import state
+from ui.views.run_store import remember
+
+log = logging.getLogger("playground.export")
+
+
+def notebook(spec: dict) -> str:
+    """The setup as .ipynb text (a notebook that says why when the setup cannot be exported)."""
+    from playground.data import info as data_info
+    from playground.notebook import notebook_text
+    try:
+        parsed = from_dict(spec)
+        return notebook_text(parsed, data_info(parsed.data, state.uploads()))
+    except PlaygroundError as e:
+        return _failed(f"This setup cannot be exported yet: {e.message}")
+    except Exception as e:  # noqa: BLE001 -- a download must never end in a traceback
+        log.exception("notebook export failed")
+        return _failed(f"This setup could not be exported ({type(e).__name__}).")
+
+
+def _failed(text: str) -> str:
+    import nbformat
+    import nbformat.v4 as nbf
+    return nbformat.writes(nbf.new_notebook(cells=[nbf.new_markdown_cell(text)]))
+
+
+def weights(job: Job) -> bytes:
+    """The run's final weights as safetensors (names as `python -m playground train --out` writes them)."""
+    from safetensors.numpy import save
+    kept = remember(job)
+    if kept is None:
+        return b""
+    return save({k: np.ascontiguousarray(np.asarray(v)) for k, v in kept["weights"].items()})
+
+
+def slug(spec: dict) -> str:
+    name = "".join(c if c.isalnum() else "-" for c in str(spec.get("name", "model"))[:40].lower()).strip("-")
+    return name or "model"
+
+
+def downloads(job: Job | None) -> None:
+    """Notebook and weights buttons for a finished run of this session's setup."""
+    if job is None or not job.finished or not job.metrics or job.state == "failed":
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="run-exports"):
+        st.markdown("**Take it with you:**", width="content")
+        st.download_button("Notebook (.ipynb)", lambda: notebook(job.spec), file_name=f"{slug(job.spec)}.ipynb",
+                           mime="application/x-ipynb+json", icon=":material/description:", key="run-dl-notebook",
+                           help="A Jupyter notebook with the data, the model, the training loop and a plot of the "
+                                "loss: it trains this setup on the same seed as here")
+        st.download_button("Weights (.safetensors)", lambda: weights(job),
+                           file_name=f"{slug(job.spec)}.safetensors", mime="application/octet-stream",
+                           icon=":material/download:", key="run-dl-weights", disabled=remember(job) is None,
+                           help="This run's trained weights: set the notebook's WEIGHTS to this file to start "
+                                "from them")
