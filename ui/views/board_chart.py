@@ -40,7 +40,7 @@ def table(rows: list[tuple[int | None, Submission]], metric: str) -> list[dict]:
              metric: s.metrics.get(metric), "epochs": s.epochs, "submitted": ago(s.created)} for r, s in rows]
 
 
-def curves(subs: list[Submission], metric: str, height: int = 380) -> go.Figure:
+def curves(subs: list[Submission], metric: str, height: int = 380, font: int = 14) -> go.Figure:
     """Each submission's curve of `metric` per epoch (validation loss where its curve lacks it), each in its
     own colour and named in the legend."""
     fig = go.Figure()
@@ -53,8 +53,18 @@ def curves(subs: list[Submission], metric: str, height: int = 380) -> go.Figure:
                         name=html.escape(label(s), quote=False), line={"color": COLORS[i], "width": 3})
     axis = " / ".join(sorted(drawn)) or metric
     fig.update_layout(height=height, margin={"l": 60, "r": 10, "t": 10, "b": 40}, xaxis_title="epoch",
-                      yaxis_title=axis + ("" if higher_is_better(metric) else " (lower is better)"),
-                      legend={"orientation": "h", "y": -0.2, "x": 0}, font={"size": 14})
+                      yaxis_title=axis + ("" if higher_is_better(axis) else " (lower is better)"),
+                      legend={"orientation": "h", "y": -0.2, "x": 0}, font={"size": font})
+    for axis_ in (fig.layout.xaxis, fig.layout.yaxis):  # Streamlit's theme sets its own small sizes
+        axis_.tickfont.size, axis_.title.font.size = font - 2, font
+    fig.layout.legend.font.size = font
+    last = max((p.get("epoch", 0) for x in subs[:MOST] for p in x.curve), default=0)
+    if last <= 12:
+        fig.update_xaxes(dtick=1)  # whole epochs only
+    if "accuracy" in axis:  # a share: the whole 0…1 scale, so runs read against each other and against 1
+        fig.update_yaxes(range=[0, 1.02])
+    else:
+        fig.update_yaxes(rangemode="tozero")
     return fig
 
 

@@ -35,15 +35,12 @@ def join_form(b: Board) -> None:
                              key="board-join-name", help="Shown to your teacher and on the projector.")
         if st.form_submit_button("Join", type="primary", icon=":material/login:"):
             try:
-                _, cls, key = b.join(typed, name, address())
+                _, _, key = b.join(typed, name, address())
             except BoardError as e:
                 st.error(message(e.message), icon=":material/error:")
                 return
-            s = state.get()
-            s.seat = key
+            state.get().seat = key  # the page now shows the class and what to do next
             st.query_params.pop(JOIN, None)
-            s.notices.append(("success", f"You joined {cls.name}. Train a variant, then submit it from the Train "
-                                         "page."))
             st.rerun()
 
 
@@ -57,14 +54,11 @@ def start_form(b: Board) -> None:
                              key="board-start-name")
         if st.form_submit_button("Start the class", type="primary", icon=":material/add:"):
             try:
-                cls, key = b.start_class(name, address())
+                _, key = b.start_class(name, address())
             except BoardError as e:
                 st.error(message(e.message), icon=":material/error:")
                 return
-            s = state.get()
-            s.teach = key
-            s.notices.append(("success", f"{cls.name} started. Its join code is {cls.code}. This page's address "
-                                         "now holds your teacher key: bookmark it to come back to the board."))
+            state.get().teach = key  # the page now shows the board, its code and the key's warning
             st.rerun()
     st.page_link("pages/presenter.py", label="Presenter view (lessons on a projector)", icon=":material/slideshow:")
     st.caption(f"Names are at most {NAME} characters, shown as plain text.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.build import shape_str
 from playground.data import info as data_info
 from playground.registry import PlaygroundError
 from playground.spec import encode, from_dict
@@ -25,17 +26,30 @@ def locked_link(spec: dict) -> str:
 
 
 def read_only() -> bool:
-    """On Build: while the setup is locked, show it read-only and return True (the page draws nothing more)."""
+    """On Build: while the setup is locked, show it read-only and return True (the page draws nothing more).
+    "Make my own copy" unlocks it in the same run: the editors are drawn at once, below nothing."""
     s = state.get()
     if not s.locked:
         return False
+    box = st.empty()
+    with box.container():
+        if _locked_view(s):
+            return True
+    box.empty()
+    return False
+
+
+def _locked_view(s: state.Session) -> bool:
+    """The read-only view; False once "Make my own copy" was pressed (the setup is unlocked then)."""
     st.title("Build")
     with st.container(border=True, key="locked-setup"):
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(f":material/lock: **{plain(s.spec.get('name', 'Untitled'), 80)}** was shared read-only: "
                       "look it over, or train it as it is on the Train page. To change it, make your own copy.")
-        right.button("Make my own copy", type="primary", icon=":material/content_copy:", key="locked-copy",
-                     on_click=unlock, width="stretch")
+        if right.button("Make my own copy", type="primary", icon=":material/content_copy:", key="locked-copy",
+                        width="stretch"):
+            unlock()
+            return False
     try:
         spec = from_dict(s.spec)
         summary = validate(spec, data_info(spec.data, state.uploads()))
@@ -44,8 +58,9 @@ def read_only() -> bool:
         return True
     model, rest = st.columns([1.4, 1], gap="large")
     with model:
-        st.markdown("**Model**")
-        st.code(summary.table(), language=None)
+        st.markdown(f"**Model** · input {shape_str(summary.input_shape)} · {summary.total_params:,} parameters")
+        st.dataframe([{"#": r.index, "layer": r.type, "output": shape_str(r.output_shape), "parameters": r.params}
+                      for r in summary.rows], hide_index=True, key="locked-layers")
     with rest:
         t = spec.train
         st.markdown("**Data**")
@@ -58,5 +73,6 @@ def read_only() -> bool:
 
 
 def unlock() -> None:
-    """Make my own copy: the setup becomes editable (and the link loses its lock)."""
+    """Make my own copy: the setup becomes editable, and the link loses its lock."""
     state.get().locked = False
+    st.query_params.pop(state.LOCK, None)

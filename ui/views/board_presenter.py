@@ -19,13 +19,14 @@ QR_CHARS = 1200  # characters of a link drawn as a QR code (longer ones make cod
 CSS = """<style>
 [data-testid="stHeader"], .st-key-share-link, .st-key-lesson-banner { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.5rem; max-width: 100%; }
-.st-key-presenter p, .st-key-presenter li { font-size: 1.6rem; line-height: 1.45; }
-.st-key-presenter h1 { font-size: 2.8rem; }
-.st-key-presenter h2 { font-size: 2.1rem; }
-.st-key-presenter .st-key-join-code p { font-size: 3.6rem; font-family: "Source Code Pro", monospace;
-  letter-spacing: 0.12em; font-weight: 600; margin: 0; }
-.st-key-presenter .st-key-join-link p { font-size: 1.3rem; word-break: break-all; }
-.st-key-presenter button p { font-size: 1.2rem; }
+.st-key-presenter p, .st-key-presenter li { font-size: clamp(1.5rem, 1.8vw, 2.4rem); line-height: 1.4; }
+.st-key-presenter h1 { font-size: clamp(2.4rem, 3vw, 4rem); }
+.st-key-presenter h2 { font-size: clamp(1.9rem, 2.3vw, 3rem); }
+.st-key-presenter .st-key-join-code p { font-size: clamp(3rem, 4.4vw, 6rem); font-family: "Source Code Pro",
+  monospace; letter-spacing: 0.12em; font-weight: 600; margin: 0; }
+.st-key-presenter .st-key-join-link p { font-size: clamp(1rem, 1.2vw, 1.6rem); overflow-wrap: anywhere; }
+.st-key-presenter .st-key-join-qr img { width: min(100%, 40vh) !important; height: auto; }
+.st-key-presenter button p, .st-key-presenter a p { font-size: clamp(1.1rem, 1.1vw, 1.5rem); }
 </style>"""
 
 
@@ -36,16 +37,16 @@ def view() -> None:
     b = board() if s.teach else None
     cls = b.teacher(s.teach) if b is not None else None
     with st.container(key="presenter"):
-        head, leave = st.columns([5, 1], vertical_alignment="center")
+        head, leave = st.columns([6, 1], vertical_alignment="center")
         head.markdown(f"# {plain(cls.name, 60)}" if cls else "# Lessons")
-        leave.page_link("pages/class_board.py", label="Leave presenter view", icon=":material/close:")
-        left, right = st.columns([2, 1], gap="large")
+        leave.page_link("pages/class_board.py", label="Exit", icon=":material/close:", help="Back to the Class page")
+        left, right = st.columns([1.8, 1], gap="large")
         with left:
             lesson()
+            if b is not None and cls is not None:
+                projector(b)
         with right:
             join(cls)
-        if b is not None and cls is not None:
-            projector(b)
         share()
 
 
@@ -79,7 +80,8 @@ def join(cls: ClassInfo | None) -> None:
     st.markdown("**Join the class**")
     with st.container(key="join-code"):
         st.markdown(cls.code)
-    st.image(chart.qr_png(link, 10), width=300, caption="Scan to join")
+    with st.container(key="join-qr"):
+        st.image(chart.qr_png(link, 10), width="stretch", caption="Scan to join")
     with st.container(key="join-link"):
         st.markdown(plain(link, 200))
     if not cls.open:
@@ -101,7 +103,8 @@ def projector(b: Board) -> None:
             st.markdown(f"## {plain(chart.label(sub), 80)}")
             st.markdown(f"{plain(metric)}: **{chart.value(sub, metric)}** after {sub.epochs} epochs · "
                         f"{plain(sub.spec.get('name', ''), 60)}")
-            st.plotly_chart(chart.curves([sub], metric, height=460), width="stretch", key="presenter-curve")
+            st.plotly_chart(chart.curves([sub], metric, height=340, font=20), width="stretch",
+                            key="presenter-curve")
     shown()
 
 

@@ -42,7 +42,7 @@ def header(b: Board, cls: ClassInfo) -> None:
     qr_col.image(chart.qr_png(join_link(cls), 6), caption="Scan to join", width=150)
     with controls:
         st.session_state["board-open"] = cls.open  # the database says (another tab may have changed it)
-        st.toggle("Open to new students and submissions", key="board-open",
+        st.toggle("Class open", key="board-open", help="While open, students can join and submit",
                   on_change=_act, args=(lambda k: b.set_open(k, st.session_state["board-open"]),))
         st.link_button("Presenter view", app_link("present", teach=state.get().teach), icon=":material/slideshow:",
                        help="Opens in a new tab: the join code, the lesson and the run you put on the projector, "
