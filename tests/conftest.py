@@ -141,10 +141,10 @@ def app_pool():
 
 
 @pytest.fixture(scope="module")
-def server():
-    """The app served on a free port for this module's browser tests."""
+def server(tmp_path_factory):
+    """The app served on a free port for this module's browser tests (its class board in a folder of its own)."""
     from browser import streamlit_server
-    with streamlit_server() as url:
+    with streamlit_server(env={"PLAYGROUND_DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as url:
         yield url
 
 

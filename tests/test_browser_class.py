@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import READY, open_page, shot, streamlit_server
+from browser import READY, open_page, shot
 from helpers import wait_until
 
 from playground import presets
@@ -15,13 +15,6 @@ from playground.spec import encode, from_dict
 
 pytestmark = pytest.mark.browser
 SIZES = [(1024, 768), (1920, 1080)]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app, with its class board in a folder of this module's own."""
-    with streamlit_server(env={"PLAYGROUND_DATA_DIR": str(tmp_path_factory.mktemp("board"))}) as url:
-        yield url
 
 
 def short_spec(preset: str = "gauss-mlp", epochs: int = 3) -> str:

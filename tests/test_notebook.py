@@ -121,3 +121,27 @@ def test_the_notebook_run_headless_in_a_fresh_kernel_trains_like_the_app(name, e
     assert ran[-1]["val_accuracy"] == pytest.approx(app[-1]["val_accuracy"], abs=ACCURACY_MARGIN)
     shown = [o.output_type for o in nb.cells[-1].outputs]
     assert shown == ["display_data"] and "image/png" in nb.cells[-1].outputs[0].data  # the plot (matplotlib here)
+
+
+def test_weights_downloaded_from_the_app_load_into_the_exported_model(tmp_path):
+    """The app's safetensors download (runs.weights_bytes of a run's weights) is what the notebook's and the
+    script's WEIGHTS setting reads: the exported Model then computes what the trained model computes."""
+    import torch
+
+    from playground.runs import weights_bytes
+    d = presets.get("digits-cnn").to_dict()
+    d["train"].update(epochs=1, device="cpu")
+    spec = from_dict(d)
+    data = load(spec.data)
+    trainer = Trainer(spec, data=data)
+    list(trainer.fit())
+    weights = {k: v.detach().cpu().numpy() for k, v in trainer.model.state_dict().items()}  # as a worker sends
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(weights_bytes(weights))
+    script: dict = {"__name__": "exported"}
+    exec(compile(to_python(spec), "model.py", "exec"), script)  # noqa: S102 -- our own export
+    model = script["Model"]()
+    script["load_playground_weights"](model, str(path))
+    x = data.x_val[:16]
+    with torch.no_grad():
+        assert torch.allclose(model.eval()(x), trainer.model.eval()(x), atol=1e-6)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import streamlit as st
 
 from playground.jobs import Job
 from playground.registry import PlaygroundError
+from playground.runs import weights_bytes
 from playground.spec import from_dict
 from ui import state
 from ui.views.run_store import remember
@@ -38,11 +38,8 @@ def _failed(text: str) -> str:
 
 def weights(job: Job) -> bytes:
     """The run's final weights as safetensors (names as `python -m playground train --out` writes them)."""
-    from safetensors.numpy import save
     kept = remember(job)
-    if kept is None:
-        return b""
-    return save({k: np.ascontiguousarray(np.asarray(v)) for k, v in kept["weights"].items()})
+    return weights_bytes(kept["weights"]) if kept is not None else b""
 
 
 def slug(spec: dict) -> str:
