@@ -37,6 +37,13 @@ def start(browser, server, width=1400, height=1000):
     return page, code
 
 
+def presenter_link(teacher) -> str:
+    """The Class page's Presenter view link: it carries a key that opens that view only."""
+    link = teacher.get_by_role("link", name="Presenter view").get_attribute("href")
+    assert "view=" in link and "teach=" not in link and "s=" in link
+    return link
+
+
 def student(browser, server, code: str, name: str, preset: str):
     """A student in a browser of their own: joins through the join link, trains a short run, submits it."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000},
@@ -74,7 +81,7 @@ def test_two_students_submit_and_the_teachers_board_shows_both_live(server, brow
     # the teacher puts the first one on the projector: the presenter view (another tab) shows it
     teacher.get_by_role("button", name="Show on the projector").click()
     teacher.get_by_role("button", name="Take off the projector").wait_for(timeout=30_000)
-    present = open_page(browser, teacher.evaluate("location.href").replace("/class", "/present"), 1920, 1080)
+    present = open_page(browser, presenter_link(teacher), 1920, 1080)
     present.get_by_text("Ada — Gaussian blobs").wait_for(timeout=60_000)
     present.wait_for_selector(READY, timeout=60_000)
     present.locator(".st-key-presenter-projector .js-plotly-plot").wait_for(timeout=30_000)  # its curve
@@ -100,11 +107,11 @@ def test_the_class_pages_at_projector_and_desktop_sizes(server, browser, width, 
     teacher, code = start(browser, server, width, height)
     shot(teacher, f"class-teacher-{width}x{height}")
     # the presenter view: its own page, large type, no navigation bar, the join code and its QR code
-    teacher.goto(teacher.evaluate("location.href").replace("/class", "/present"))
+    teacher.goto(presenter_link(teacher))
     teacher.wait_for_selector(READY, timeout=60_000)
     teacher.get_by_text("Join the class").wait_for(timeout=30_000)
     assert code in text(teacher)
-    assert teacher.locator("[data-testid='stHeader']").is_hidden()
+    wait_until(lambda: teacher.locator("[data-testid='stHeader']").is_hidden(), 30, "the header to be hidden")
     assert teacher.locator(".st-key-presenter img").count() >= 1
     size = teacher.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
                             "'.st-key-presenter-lesson p')).fontSize)")

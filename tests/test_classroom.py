@@ -109,6 +109,20 @@ def test_a_wrong_teacher_key_is_refused(b):
     assert b.submissions(cls.id) == [] and b.class_info(other.id) is not None
 
 
+def test_the_presenter_key_opens_the_presenter_view_only(b):
+    cls, teacher = b.start_class("Ours")
+    viewer = b.viewer_key(teacher)
+    assert b.viewer(viewer) == cls and b.viewer_key(teacher) == viewer  # the same key each time
+    assert b.teacher(viewer) is None and b.viewer(teacher) is None  # neither opens the other's door
+    assert checks.split_key(viewer)[1] != checks.split_key(teacher)[1]
+    for act in (lambda: b.set_metric(viewer, "val_loss"), lambda: b.end_class(viewer)):
+        with pytest.raises(BoardError, match=REFUSED):
+            act()
+    assert b.viewer_key(viewer) is None and b.viewer_key("x") is None
+    other, other_teacher = b.start_class("Theirs")
+    assert b.viewer(b.viewer_key(other_teacher)) == other
+
+
 def test_a_student_changes_and_deletes_only_their_own_submissions(b):
     cls, teacher = b.start_class("Ours")
     _, _, ada = b.join(cls.code, "Ada")
@@ -249,10 +263,12 @@ def test_an_old_database_is_migrated_with_its_rows(url):
     bd = Board(e)  # a new app starts on it
     with e.connect() as conn:
         assert conn.execute(text("SELECT version FROM schema_version")).scalar() == VERSION
-    old = bd.teacher("teacher00001." + "s" * 32)
+    key = "teacher00001." + "s" * 32
+    old = bd.teacher(key)
     assert old is not None and (old.name, old.code, old.metric, old.presented) == ("Old class", "ABCDEF", None, None)
-    bd.set_metric("teacher00001." + "s" * 32, "val_loss")
+    bd.set_metric(key, "val_loss")
     assert bd.class_info(old.id).metric == "val_loss"
+    assert bd.viewer(bd.viewer_key(key)) == bd.class_info(old.id)  # its presenter key is made when first asked
     assert migrate(e) == VERSION  # migrating again changes nothing
     e.dispose()
 

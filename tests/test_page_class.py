@@ -165,6 +165,14 @@ def test_the_presenter_view_shows_one_lesson_the_join_code_and_the_projector():
     teacher.button(key="presenter-next").click().run()
     assert f"## {LESSONS[1]['title']}" in [m.value for m in teacher.markdown]
     assert f"## {LESSONS[0]['title']}" not in [m.value for m in teacher.markdown]  # one lesson at a time
+    projector = AppTest.from_file(APP, default_timeout=60)  # a projector's tab, opened by the presenter key
+    projector.query_params["view"] = b.viewer_key(key)
+    projector.run()
+    projector.switch_page("pages/presenter.py").run()
+    assert not projector.exception and cls.code in [m.value for m in projector.markdown]
+    assert "Ada — Gaussian blobs" in texts(projector) and projector.session_state["pg"].teach is None
+    projector.switch_page("pages/class_board.py").run()  # the presenter key opens no teacher controls
+    assert [b.label for b in projector.button if b.label == "Start the class"]
 
 
 def test_a_locked_link_opens_the_setup_read_only_until_copied():
@@ -187,6 +195,6 @@ def test_class_keys_never_go_into_a_copied_link():
     from ui import state
     at = start_class()
     share = [e for e in at.get("bidi_component") if "share" in str(e.proto)]
-    assert state.PRIVATE == ("seat", "teach")
-    assert share and '"drop": ["seat", "teach"]' in str(share[0].proto).replace('\\"', '"')
+    assert state.PRIVATE == ("seat", "teach", "view")
+    assert share and '"drop": ["seat", "teach", "view"]' in str(share[0].proto).replace('\\"', '"')
     assert checks.split_key(at.session_state["pg"].teach)

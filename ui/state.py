@@ -27,8 +27,9 @@ DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
-SEAT, TEACH, LOCK = "seat", "teach", "lock"  # URL keys: a student's key, a teacher's key, a read-only setup
-PRIVATE = (SEAT, TEACH)  # keys of one person's own address: Copy link leaves them out
+SEAT, TEACH, VIEW, LOCK = "seat", "teach", "view", "lock"  # URL keys: a student's, a teacher's and a presenter
+# view's key on a class board; a read-only setup
+PRIVATE = (SEAT, TEACH, VIEW)  # keys of one person's own address: Copy link leaves them out
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 
 
@@ -53,6 +54,7 @@ class Session:
     lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
     seat: str | None = None  # this student's key on a class board (also in their own URL, so a reload keeps it)
     teach: str | None = None  # this teacher's key of their class (the same)
+    view: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
     locked: bool = False  # the link opened the setup read-only (Build shows it with "Make my own copy")
     slide: int = 0  # the lesson the presenter view shows (index into ui.views.lessons.LESSONS)
 
@@ -148,7 +150,7 @@ def get() -> Session:
                 s.notices.append(("error", f"This link's setup could not be opened: {e.message}. "
                                            "Showing the default setup instead."))
         s.browser, s.browser_known = _browser_secret()
-        s.seat, s.teach = _class_key(SEAT), _class_key(TEACH)
+        s.seat, s.teach, s.view = _class_key(SEAT), _class_key(TEACH), _class_key(VIEW)
         s.locked = st.query_params.get(LOCK) == "1"
         st.session_state.pg = s
     s = st.session_state.pg
@@ -213,7 +215,7 @@ def sync_url() -> None:
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
     s = get()
-    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (LOCK, "1" if s.locked else None)):
+    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (VIEW, s.view), (LOCK, "1" if s.locked else None)):
         if value and st.query_params.get(key) != value:
             st.query_params[key] = value
         elif not value and key in st.query_params:

@@ -143,7 +143,7 @@ class Board:
             code = next(c for c in iter(checks.new_code, None) if c not in taken)
             cid = conn.execute(insert(classes).values(
                 code=code, name=title, teacher_id=public, teacher_hash=checks.digest(secret), created=now,
-                open=True)).inserted_primary_key[0]
+                open=True, viewer_hash=checks.digest(checks.viewer_secret(secret)))).inserted_primary_key[0]
             _record(conn, "class", who, now)
             return ClassInfo(cid, code, title, now, True, None, None)
 
@@ -155,6 +155,28 @@ class Board:
         with self._read() as conn:
             row = conn.execute(select(classes).where(classes.c.teacher_id == (parts[0] if parts else ""))).first()
         ok = checks.matches(parts[1] if parts else "", row.teacher_hash if row is not None else None)
+        return _class(row) if ok else None
+
+    def viewer_key(self, key: object) -> str | None:
+        """The presenter view's key of the class of teacher key `key` (None for a wrong key). It opens the
+        presenter view only: what a projector shows anyway (the class's name and code, the run on it)."""
+        parts = checks.split_key(key)
+        with self._read() as conn:
+            row = conn.execute(select(classes).where(classes.c.teacher_id == (parts[0] if parts else ""))).first()
+        if not checks.matches(parts[1] if parts else "", row.teacher_hash if row is not None else None):
+            return None
+        secret = checks.viewer_secret(parts[1])
+        if row.viewer_hash is None:  # a class started before presenter keys existed
+            retried(self.engine, lambda conn: conn.execute(update(classes).where(
+                classes.c.id == row.id, classes.c.viewer_hash.is_(None)).values(viewer_hash=checks.digest(secret))))
+        return f"{parts[0]}.{secret}"
+
+    def viewer(self, key: object) -> ClassInfo | None:
+        """The class `key` is the presenter view's key of, or None."""
+        parts = checks.split_key(key)
+        with self._read() as conn:
+            row = conn.execute(select(classes).where(classes.c.teacher_id == (parts[0] if parts else ""))).first()
+        ok = checks.matches(parts[1] if parts else "", row.viewer_hash if row is not None else None)
         return _class(row) if ok else None
 
     def _teacher(self, conn: Connection, key: object) -> int:

@@ -7,6 +7,7 @@ module accepts and small enough to travel as a link.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import math
@@ -66,6 +67,12 @@ def new_key() -> tuple[str, str, str]:
     """A fresh key: (public id, secret, key text 'id.secret'); only the secret's hash is stored."""
     public, secret = secrets.token_urlsafe(9), secrets.token_urlsafe(SECRET_BYTES)
     return public, secret, f"{public}.{secret}"
+
+
+def viewer_secret(teacher_secret: str) -> str:
+    """The presenter view's secret, derived from the teacher's (HMAC: it never leads back to the teacher's)."""
+    mac = hmac.new(teacher_secret.encode(), b"playground presenter view", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode()[:32]  # 192 bits, shaped like every other secret
 
 
 def split_key(key: object) -> tuple[str, str] | None:

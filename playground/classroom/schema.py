@@ -47,6 +47,7 @@ classes = Table(
     Column("open", Boolean, nullable=False, default=True),  # accepts joins and submissions
     Column("metric", String(METRIC)),  # the metric the board ranks by (None: the submissions' main metric)
     Column("presented", Integer),  # the submission on the projector (no foreign key: it may be deleted)
+    Column("viewer_hash", String(64)),  # sha256 of the presenter view's secret (derived from the teacher's)
 )
 
 students = Table(
@@ -142,7 +143,12 @@ def _step2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE classes ADD COLUMN presented INTEGER"))
 
 
-STEPS: list[Callable[[Connection], None]] = [_step1, _step2]
+def _step3(conn: Connection) -> None:
+    """The presenter view's own key: a projected address bar shows it, never the teacher key."""
+    conn.execute(text("ALTER TABLE classes ADD COLUMN viewer_hash VARCHAR(64)"))
+
+
+STEPS: list[Callable[[Connection], None]] = [_step1, _step2, _step3]
 VERSION = len(STEPS)
 LOCK = 7_310_221  # PostgreSQL advisory lock number of the board's migrations
 

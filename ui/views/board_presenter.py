@@ -34,8 +34,8 @@ def view() -> None:
     """The whole presenter view."""
     st.html(CSS)
     s = state.get()
-    b = board() if s.teach else None
-    cls = b.teacher(s.teach) if b is not None else None
+    b = board() if s.teach or s.view else None
+    cls = shown_class(b)
     with st.container(key="presenter"):
         head, leave = st.columns([6, 1], vertical_alignment="center")
         head.markdown(f"# {plain(cls.name, 60)}" if cls else "# Lessons")
@@ -48,6 +48,14 @@ def view() -> None:
         with right:
             join(cls)
         share()
+
+
+def shown_class(b: Board | None) -> ClassInfo | None:
+    """The class this view shows: opened by a presenter key, or by the teacher's own key."""
+    s = state.get()
+    if b is None:
+        return None
+    return (b.viewer(s.view) if s.view else None) or (b.teacher(s.teach) if s.teach else None)
 
 
 def lesson() -> None:
@@ -92,7 +100,7 @@ def projector(b: Board) -> None:
     """The submission the teacher put on the projector (from the Class page), followed live."""
     @st.fragment(run_every=REFRESH)
     def shown() -> None:
-        cls = b.teacher(state.get().teach)
+        cls = shown_class(b)
         subs = {x.id: x for x in b.submissions(cls.id)} if cls is not None else {}
         sub = subs.get(cls.presented) if cls is not None else None
         if sub is None:

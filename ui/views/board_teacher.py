@@ -31,6 +31,14 @@ def join_link(cls: ClassInfo) -> str:
     return app_link("class", join=cls.code)
 
 
+def presenter_link(b: Board) -> str:
+    """The presenter view of this class, with this session's setup (to share from there)."""
+    params = {state.VIEW: b.viewer_key(state.get().teach) or ""}
+    if state.link_text():
+        params[state.URL_KEY] = state.link_text()
+    return app_link("present", **params)
+
+
 def header(b: Board, cls: ClassInfo) -> None:
     """The class's name, code, join link and QR code, and the teacher's controls."""
     st.subheader(f":material/groups: {plain(cls.name, 60)}")
@@ -44,9 +52,10 @@ def header(b: Board, cls: ClassInfo) -> None:
         st.session_state["board-open"] = cls.open  # the database says (another tab may have changed it)
         st.toggle("Class open", key="board-open", help="While open, students can join and submit",
                   on_change=_act, args=(lambda k: b.set_open(k, st.session_state["board-open"]),))
-        st.link_button("Presenter view", app_link("present", teach=state.get().teach), icon=":material/slideshow:",
-                       help="Opens in a new tab: the join code, the lesson and the run you put on the projector, "
-                            "in large type")
+        st.link_button("Presenter view", presenter_link(b), icon=":material/slideshow:",
+                       help="Opens in a new tab: the join code, one lesson and the run you put on the projector, "
+                            "in large type, with this setup to share. Its address holds a key that opens only "
+                            "that view, never your teacher key")
         with st.popover("End the class…", icon=":material/delete_forever:"):
             st.markdown("Deletes the class, its students and every submission. Their keys open nothing after.")
             st.button("End it now", type="primary", key="board-end", on_click=_end, args=(b,))
