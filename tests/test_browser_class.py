@@ -34,7 +34,15 @@ def start(browser, server, width=1400, height=1000):
     page.get_by_text("Students join with the code", exact=True).wait_for(timeout=30_000)
     page.wait_for_selector(READY, timeout=60_000)
     code = re.search(r"Students join with the code\s+([A-Z0-9]{6})", text(page)).group(1)
+    drawn(page)
     return page, code
+
+
+def drawn(page) -> None:
+    """Wait until the page's pictures (the QR codes) have loaded and its join link is shown."""
+    page.get_by_text(re.compile(r"class\?join=")).first.wait_for(timeout=30_000)
+    wait_until(lambda: page.evaluate("() => [...document.querySelectorAll('[data-testid=stImage] img')].every("
+                                     "i => i.complete && i.naturalWidth > 0)"), 30, "the QR code")
 
 
 def presenter_link(teacher) -> str:
@@ -84,8 +92,13 @@ def test_two_students_submit_and_the_teachers_board_shows_both_live(server, brow
     present = open_page(browser, presenter_link(teacher), 1920, 1080)
     present.get_by_text("Ada — Gaussian blobs").wait_for(timeout=60_000)
     present.wait_for_selector(READY, timeout=60_000)
+    drawn(present)
     present.locator(".st-key-presenter-projector .js-plotly-plot").wait_for(timeout=30_000)  # its curve
     shot(present, "presenter-projector-1920x1080")
+    for width, height in SIZES:  # Train after submitting: the downloads and the submitted note
+        bob.set_viewport_size({"width": width, "height": height})
+        bob.get_by_text("Submitted to Tuesday <b>lab</b>").scroll_into_view_if_needed()
+        shot(bob, f"train-submitted-{width}x{height}")
     # Copy link on a student's page: the setup and the page, never the student's key
     ada.locator("button.share").click()
     wait_until(lambda: ada.locator("button.share[data-copied]").count() > 0, what="the copy")
@@ -96,6 +109,10 @@ def test_two_students_submit_and_the_teachers_board_shows_both_live(server, brow
     ada.wait_for_selector(READY, timeout=60_000)
     ada.get_by_text("You joined as Ada").wait_for(timeout=30_000)
     assert "Gaussian blobs" in text(ada)
+    for width, height in SIZES:  # the student's own list, at both sizes
+        ada.set_viewport_size({"width": width, "height": height})
+        ada.wait_for_timeout(300)  # the layout follows the new width
+        shot(ada, f"class-student-{width}x{height}")
     ada_context.close()
     bob_context.close()
     teacher.context.close()
@@ -110,6 +127,7 @@ def test_the_class_pages_at_projector_and_desktop_sizes(server, browser, width, 
     teacher.goto(presenter_link(teacher))
     teacher.wait_for_selector(READY, timeout=60_000)
     teacher.get_by_text("Join the class").wait_for(timeout=30_000)
+    drawn(teacher)
     assert code in text(teacher)
     wait_until(lambda: teacher.locator("[data-testid='stHeader']").is_hidden(), 30, "the header to be hidden")
     assert teacher.locator(".st-key-presenter img").count() >= 1

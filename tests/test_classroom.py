@@ -230,9 +230,11 @@ def test_specs_metrics_and_curves_are_checked(b):
         with pytest.raises(BoardError):
             b.submit(ada, "r", spec(), bad, [])
     long = [{"epoch": i, "val_loss": 1 / i} for i in range(1, 1001)]
-    sub = b.submit(ada, "r", spec(), {"val_loss": 0.001, "device": "cpu"}, long)
+    final = {"epoch": 1000, "val_loss": 0.001, "device": "cpu", "lr": 0.01, "seconds": 3.2, "steps": 9}
+    sub = b.submit(ada, "r", spec(), final, [{**p, "lr": 0.01} for p in long])
     assert len(sub.curve) <= checks.CURVE_POINTS and sub.curve[-1]["epoch"] == 1000 and sub.epochs == 1000
-    assert sub.metrics == {"val_loss": 0.001}  # the device's name is not a number to rank
+    assert sub.metrics == {"val_loss": 0.001}  # the device's name, the epoch and the bookkeeping are not ranked
+    assert set(sub.curve[0]) == {"epoch", "val_loss"}
 
 
 def test_the_same_run_submitted_twice_is_one_submission(b):

@@ -98,14 +98,19 @@ def metric_name(value: object) -> str:
     return value
 
 
-def metrics(values: object) -> dict[str, float]:
-    """A run's final numbers: at most METRICS names like `val_accuracy`, each with a finite number."""
+BOOKKEEPING = ("lr", "seconds", "steps")  # numbers of an epoch's line that measure no result: not kept
+
+
+def metrics(values: object, keep_epoch: bool = False) -> dict[str, float]:
+    """A run's final numbers: at most METRICS names like `val_accuracy`, each with a finite number (the
+    trainer's bookkeeping, and the epoch number unless `keep_epoch`, left out)."""
     if not isinstance(values, dict):
         raise BoardError("the metrics must be a mapping of names to numbers")
     out = {}
     for k, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            continue  # texts and flags of a run's metrics (a device name) are not ranked
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or k in BOOKKEEPING or (
+                k == "epoch" and not keep_epoch):
+            continue  # texts and flags of a run's metrics (a device name) and its bookkeeping are not ranked
         metric_name(k)
         if not math.isfinite(v):
             raise BoardError(f"the metric {k} is {v}, not a finite number")
@@ -125,7 +130,7 @@ def curve(epochs: object) -> list[dict[str, float]]:
     kept = epochs[::step]
     if epochs and kept[-1] is not epochs[-1]:
         kept = kept[:-1] + [epochs[-1]] if len(kept) >= CURVE_POINTS else kept + [epochs[-1]]
-    return [metrics(m) for m in kept]
+    return [metrics(m, keep_epoch=True) for m in kept]
 
 
 def spec(value: object) -> Spec:

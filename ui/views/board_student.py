@@ -50,8 +50,9 @@ def view(b: Board) -> None:
 def card(b: Board, sub: Submission, last: Job | None, taken: set[str]) -> None:
     """One submission of this student's, with what they may do to it."""
     with st.container(border=True, key=f"board-mine-{sub.id}"):
-        st.markdown(f"**{plain(sub.title, 60)}** · {plain(sub.spec.get('name', ''), 60)} · {sub.epochs} epochs · "
-                    f"{chart.ago(sub.updated)}")
+        setup = sub.spec.get("name", "")
+        st.markdown(f"**{plain(sub.title, 60)}**" + (f" · {plain(setup, 60)}" if setup != sub.title else "")
+                    + f" · {sub.epochs} epochs · {chart.ago(sub.updated)}")
         st.caption(" · ".join(f"{plain(k)} {v:.4g}" for k, v in list(sub.metrics.items())[:6]))
         with st.container(horizontal=True, gap="small"):
             with st.popover("Rename", icon=":material/edit:"):
