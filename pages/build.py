@@ -9,7 +9,7 @@ from ui.views import build_settings as settings
 s = state.get()
 if board_lock.read_only():  # a setup opened read-only by its link (?lock=1): shown, not edited
     st.stop()
-builder.handle_events()  # a drag-and-drop reorder or a row click from the stack component
+builder.handle_events()  # a reorder, a row click or a dropped layer from the stack; a palette click
 builder.select_guard()
 result = builder.check(s.spec)
 
@@ -25,8 +25,8 @@ model_tab, data_tab, train_tab = st.tabs([":material/layers: Model", ":material/
 
 if model_tab.open is not False:
     with model_tab:
-        palette_col, stack_col, config_col = st.columns([1.05, 1.75, 1.2], gap="medium")
-        with palette_col, st.container(height=640, border=False):
+        palette_col, stack_col, config_col = st.columns([1, 1.9, 1.15], gap="medium")
+        with palette_col:
             builder.palette()
         with stack_col:
             st.markdown("**Layers** · drag to reorder, click to select")

@@ -48,7 +48,7 @@ def drawn(page) -> None:
 def presenter_link(teacher) -> str:
     """The Class page's Presenter view link: it carries a key that opens that view only."""
     link = teacher.get_by_role("link", name="Presenter view").get_attribute("href")
-    assert "view=" in link and "teach=" not in link and "s=" in link
+    assert "presenter=" in link and "teach=" not in link and "s=" in link
     return link
 
 

@@ -166,7 +166,7 @@ def test_the_presenter_view_shows_one_lesson_the_join_code_and_the_projector():
     assert f"## {LESSONS[1]['title']}" in [m.value for m in teacher.markdown]
     assert f"## {LESSONS[0]['title']}" not in [m.value for m in teacher.markdown]  # one lesson at a time
     projector = AppTest.from_file(APP, default_timeout=60)  # a projector's tab, opened by the presenter key
-    projector.query_params["view"] = b.viewer_key(key)
+    projector.query_params["presenter"] = b.viewer_key(key)
     projector.run()
     projector.switch_page("pages/presenter.py").run()
     assert not projector.exception and cls.code in [m.value for m in projector.markdown]
@@ -191,10 +191,17 @@ def test_a_locked_link_opens_the_setup_read_only_until_copied():
     assert at.session_state["pg"].spec["name"] == spec["name"]
 
 
+def test_the_class_keys_share_no_name_with_other_url_keys():
+    from ui import state
+    from ui.views import playground2d
+    ours = {*state.PRIVATE, state.LOCK}
+    assert len(ours) == 4 and not ours & {state.URL_KEY, playground2d.VIEW_KEY, "join"}
+
+
 def test_class_keys_never_go_into_a_copied_link():
     from ui import state
     at = start_class()
     share = [e for e in at.get("bidi_component") if "share" in str(e.proto)]
-    assert state.PRIVATE == ("seat", "teach", "view")
-    assert share and '"drop": ["seat", "teach", "view"]' in str(share[0].proto).replace('\\"', '"')
+    assert state.PRIVATE == ("seat", "teach", "presenter")
+    assert share and '"drop": ["seat", "teach", "presenter"]' in str(share[0].proto).replace('\\"', '"')
     assert checks.split_key(at.session_state["pg"].teach)

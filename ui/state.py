@@ -27,10 +27,11 @@ DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
-SEAT, TEACH, VIEW, LOCK = "seat", "teach", "view", "lock"  # URL keys: a student's, a teacher's and a presenter
-# view's key on a class board; a read-only setup
-PRIVATE = (SEAT, TEACH, VIEW)  # keys of one person's own address: Copy link leaves them out
+SEAT, TEACH, PRESENTER, LOCK = "seat", "teach", "presenter", "lock"  # URL keys: a student's, a teacher's and a
+# presenter view's key on a class board; a read-only setup
+PRIVATE = (SEAT, TEACH, PRESENTER)  # keys of one person's own address: Copy link leaves them out
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
+_UNSEEN = object()  # bind: no value shown yet
 
 
 @dataclass
@@ -45,7 +46,8 @@ class Session:
     runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
-    edits: int = 0  # bumped on every spec change; widget keys include it so widgets follow undo
+    edits: int = 0  # bumped on every spec change
+    bound: dict[str, object] = field(default_factory=dict)  # widget key -> the spec value it last showed (bind)
     browser: str = ""  # this browser's secret (its cookie's value, or a new one the cookie is given)
     browser_known: bool = False  # the cookie came with this session: it needs no setting
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
@@ -54,7 +56,7 @@ class Session:
     lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
     seat: str | None = None  # this student's key on a class board (also in their own URL, so a reload keeps it)
     teach: str | None = None  # this teacher's key of their class (the same)
-    view: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
+    presenter: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
     locked: bool = False  # the link opened the setup read-only (Build shows it with "Make my own copy")
     slide: int = 0  # the lesson the presenter view shows (index into ui.views.lessons.LESSONS)
 
@@ -150,7 +152,7 @@ def get() -> Session:
                 s.notices.append(("error", f"This link's setup could not be opened: {e.message}. "
                                            "Showing the default setup instead."))
         s.browser, s.browser_known = _browser_secret()
-        s.seat, s.teach, s.view = _class_key(SEAT), _class_key(TEACH), _class_key(VIEW)
+        s.seat, s.teach, s.presenter = _class_key(SEAT), _class_key(TEACH), _class_key(PRESENTER)
         s.locked = st.query_params.get(LOCK) == "1"
         st.session_state.pg = s
     s = st.session_state.pg
@@ -215,7 +217,8 @@ def sync_url() -> None:
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
     s = get()
-    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (VIEW, s.view), (LOCK, "1" if s.locked else None)):
+    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (PRESENTER, s.presenter),
+                       (LOCK, "1" if s.locked else None)):
         if value and st.query_params.get(key) != value:
             st.query_params[key] = value
         elif not value and key in st.query_params:
@@ -227,6 +230,19 @@ def _class_key(name: str) -> str | None:
     from playground.classroom.checks import split_key
     value = st.query_params.get(name)
     return value if split_key(value) else None
+
+
+def bind(key: str, value) -> str:
+    """`key` for a widget that shows `value`, a spec value. The widget's state is set to `value` when the
+    spec value changed since the widget last showed it (undo, a link, another widget) and the widget does not
+    already hold it; otherwise it is left alone, so a change the user just made is read, not overwritten. The
+    key never changes, so the widget keeps its identity and keyboard focus while it is edited. Create the
+    widget without a `value`/`index`/`default`: its state is the value."""
+    s = get()
+    if key not in st.session_state or (s.bound.get(key, _UNSEEN) != value and st.session_state[key] != value):
+        st.session_state[key] = value  # (only when needed: a write resets the widget in the browser)
+    s.bound[key] = value
+    return key
 
 
 def show_notices() -> None:

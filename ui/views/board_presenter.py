@@ -34,7 +34,7 @@ def view() -> None:
     """The whole presenter view."""
     st.html(CSS)
     s = state.get()
-    b = board() if s.teach or s.view else None
+    b = board() if s.teach or s.presenter else None
     cls = shown_class(b)
     with st.container(key="presenter"):
         head, leave = st.columns([6, 1], vertical_alignment="center")
@@ -55,7 +55,7 @@ def shown_class(b: Board | None) -> ClassInfo | None:
     s = state.get()
     if b is None:
         return None
-    return (b.viewer(s.view) if s.view else None) or (b.teacher(s.teach) if s.teach else None)
+    return (b.viewer(s.presenter) if s.presenter else None) or (b.teacher(s.teach) if s.teach else None)
 
 
 def lesson() -> None:

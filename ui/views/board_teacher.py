@@ -33,7 +33,7 @@ def join_link(cls: ClassInfo) -> str:
 
 def presenter_link(b: Board) -> str:
     """The presenter view of this class, with this session's setup (to share from there)."""
-    params = {state.VIEW: b.viewer_key(state.get().teach) or ""}
+    params = {state.PRESENTER: b.viewer_key(state.get().teach) or ""}
     if state.link_text():
         params[state.URL_KEY] = state.link_text()
     return app_link("present", **params)
