@@ -5,8 +5,11 @@ link; class keys stay out of copied links; screenshots at a projector's 1024×76
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import nbformat
 import pytest
+import safetensors.numpy
 from browser import READY, open_page, shot
 from helpers import wait_until
 
@@ -95,6 +98,16 @@ def test_two_students_submit_and_the_teachers_board_shows_both_live(server, brow
     drawn(present)
     present.locator(".st-key-presenter-projector .js-plotly-plot").wait_for(timeout=30_000)  # its curve
     shot(present, "presenter-projector-1920x1080")
+    # the run's downloads, made by the server when the browser asks (outside the page's own run)
+    with bob.expect_download(timeout=60_000) as notebook:
+        bob.get_by_role("button", name="Notebook (.ipynb)").click()
+    nb = nbformat.reads(Path(notebook.value.path()).read_text(), as_version=4)
+    nbformat.validate(nb)
+    assert any("class Model(nn.Module)" in c.source for c in nb.cells)
+    with bob.expect_download(timeout=60_000) as weights:
+        bob.get_by_role("button", name="Weights (.safetensors)").click()
+    tensors = safetensors.numpy.load(Path(weights.value.path()).read_bytes())
+    assert tensors and all(k.split(".")[0].isdigit() for k in tensors)  # playground's layer-numbered names
     for width, height in SIZES:  # Train after submitting: the downloads and the submitted note
         bob.set_viewport_size({"width": width, "height": height})
         bob.get_by_text("Submitted to Tuesday <b>lab</b>").scroll_into_view_if_needed()

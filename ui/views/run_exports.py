@@ -10,19 +10,20 @@ from playground.jobs import Job
 from playground.registry import PlaygroundError
 from playground.runs import weights_bytes
 from playground.spec import from_dict
+from playground.uploads import Access, using
 from ui import state
 from ui.views.run_store import remember
 
 log = logging.getLogger("playground.export")
 
 
-def notebook(spec: dict) -> str:
-    """The setup as .ipynb text (a notebook that says why when the setup cannot be exported)."""
-    from playground.data import info as data_info
+def notebook(spec: dict, access: Access | None = None) -> str:
+    """The setup as .ipynb text (a notebook that says why when the setup cannot be exported). `access` is the
+    session's uploads, read while the page draws: Streamlit may call this later, outside the script's thread."""
     from playground.notebook import notebook_text
     try:
-        parsed = from_dict(spec)
-        return notebook_text(parsed, data_info(parsed.data, state.uploads()))
+        with using(access or Access()):
+            return notebook_text(from_dict(spec))
     except PlaygroundError as e:
         return _failed(f"This setup cannot be exported yet: {e.message}")
     except Exception as e:  # noqa: BLE001 -- a download must never end in a traceback
@@ -36,9 +37,9 @@ def _failed(text: str) -> str:
     return nbformat.writes(nbf.new_notebook(cells=[nbf.new_markdown_cell(text)]))
 
 
-def weights(job: Job) -> bytes:
-    """The run's final weights as safetensors (names as `python -m playground train --out` writes them)."""
-    kept = remember(job)
+def weights(kept: dict | None) -> bytes:
+    """A finished run's kept final weights (run_store.remember) as safetensors, named as
+    `python -m playground train --out` names them."""
     return weights_bytes(kept["weights"]) if kept is not None else b""
 
 
@@ -53,12 +54,13 @@ def downloads(job: Job | None) -> None:
         return
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key="run-exports"):
         st.markdown("**Take it with you:**", width="content")
-        st.download_button("Notebook (.ipynb)", lambda: notebook(job.spec), file_name=f"{slug(job.spec)}.ipynb",
+        access, kept = state.uploads(), remember(job)  # read now: the downloads may be made outside this thread
+        st.download_button("Notebook (.ipynb)", lambda: notebook(job.spec, access), file_name=f"{slug(job.spec)}.ipynb",
                            mime="application/x-ipynb+json", icon=":material/description:", key="run-dl-notebook",
                            help="A Jupyter notebook with the data, the model, the training loop and a plot of the "
                                 "loss: it trains this setup on the same seed as here")
-        st.download_button("Weights (.safetensors)", lambda: weights(job),
+        st.download_button("Weights (.safetensors)", lambda: weights(kept),
                            file_name=f"{slug(job.spec)}.safetensors", mime="application/octet-stream",
-                           icon=":material/download:", key="run-dl-weights", disabled=remember(job) is None,
+                           icon=":material/download:", key="run-dl-weights", disabled=kept is None,
                            help="This run's trained weights: set the notebook's WEIGHTS to this file to start "
                                 "from them")
