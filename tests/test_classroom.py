@@ -94,7 +94,8 @@ def test_a_wrong_teacher_key_is_refused(b):
     for key in wrong:
         assert b.teacher(key) is None
         for act in (lambda k: b.set_metric(k, "val_loss"), lambda k: b.present(k, sub.id),
-                    lambda k: b.remove(k, sub.id), lambda k: b.set_open(k, False), lambda k: b.end_class(k)):
+                    lambda k: b.remove(k, sub.id), lambda k: b.set_open(k, False), lambda k: b.end_class(k),
+                    lambda k: b.set_lesson(k, "Optimizers race", "val_loss")):
             with pytest.raises(BoardError, match=REFUSED):
                 act(key)
     with pytest.raises(BoardError, match="not on this class's board"):
@@ -254,6 +255,31 @@ def test_ending_a_class_deletes_its_students_and_submissions(b):
         assert conn.execute(select(submissions)).all() == [] and conn.execute(select(students)).all() == []
 
 
+def test_a_lesson_sets_the_metric_the_board_ranks_by(b):
+    cls, teacher = b.start_class("Ours")
+    assert b.class_info(cls.id).lesson is None
+    b.set_lesson(teacher, "  Optimizers\nrace ", "val_accuracy")  # a title is one clean line, as every name
+    got = b.class_info(cls.id)
+    assert (got.lesson, got.metric) == ("Optimizers race", "val_accuracy")
+    b.set_metric(teacher, "val_loss")  # the teacher may still rank by another metric
+    assert (b.class_info(cls.id).lesson, b.class_info(cls.id).metric) == ("Optimizers race", "val_loss")
+    with pytest.raises(BoardError, match="lesson is 61 characters"):
+        b.set_lesson(teacher, "x" * 61, "val_loss")
+    with pytest.raises(BoardError, match="not a short identifier"):
+        b.set_lesson(teacher, "Optimizers race", "val loss; drop")
+    b.set_lesson(teacher, None, None)
+    assert (b.class_info(cls.id).lesson, b.class_info(cls.id).metric) == (None, None)
+
+
+@pytest.mark.parametrize("name", presets.names())
+def test_a_setups_metric_is_accuracy_for_a_classifier_and_loss_otherwise(name):
+    from playground.losses import for_problem
+    spec = presets.get(name)
+    classifier = spec.train.loss in for_problem(True)  # the loss it trains with says what it is
+    assert board.setup_metric(spec) == ("val_accuracy" if classifier else "val_loss")
+    assert board.setup_metric(spec.to_dict()) == board.setup_metric(spec)
+
+
 def test_an_old_database_is_migrated_with_its_rows(url):
     e = engine(url)
     assert migrate(e, upto=1) == 1  # the database an app of the first schema made
@@ -267,9 +293,12 @@ def test_an_old_database_is_migrated_with_its_rows(url):
         assert conn.execute(text("SELECT version FROM schema_version")).scalar() == VERSION
     key = "teacher00001." + "s" * 32
     old = bd.teacher(key)
-    assert old is not None and (old.name, old.code, old.metric, old.presented) == ("Old class", "ABCDEF", None, None)
+    assert old is not None and (old.name, old.code, old.metric, old.presented, old.lesson) == (
+        "Old class", "ABCDEF", None, None, None)
     bd.set_metric(key, "val_loss")
     assert bd.class_info(old.id).metric == "val_loss"
+    bd.set_lesson(key, "Optimizers race", "val_accuracy")  # a column the last step added
+    assert (bd.class_info(old.id).lesson, bd.class_info(old.id).metric) == ("Optimizers race", "val_accuracy")
     assert bd.viewer(bd.viewer_key(key)) == bd.class_info(old.id)  # its presenter key is made when first asked
     assert migrate(e) == VERSION  # migrating again changes nothing
     e.dispose()

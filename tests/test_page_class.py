@@ -106,6 +106,39 @@ def test_the_board_ranks_submissions_by_the_chosen_metric():
     assert teacher.session_state["pg"].spec == spec  # it is this session's setup now, on Build
 
 
+def test_the_classes_lesson_ranks_the_board_by_its_metric_and_opens_the_presenter_at_it():
+    from ui.views.lessons import LESSONS
+    regression = next(i for i, card in enumerate(LESSONS) if card["preset"] == "sine-lstm")  # ranked by val_loss
+    teacher = start_class()
+    key = teacher.session_state["pg"].teach
+    b = the_board()
+    cls = b.teacher(key)
+    spec = presets.get("gauss-mlp").to_dict()
+    for name, acc, loss in (("Ada", 0.7, 0.2), ("Bob", 0.9, 0.4)):
+        _, _, k = b.join(cls.code, name)
+        c = [{"epoch": 1, "val_accuracy": acc, "val_loss": loss}]
+        b.submit(k, f"run-{name}", spec, c[-1], c)
+    teacher.run()
+    assert list(teacher.dataframe[0].value["student"]) == ["Bob", "Ada"]  # no lesson: validation accuracy
+    teacher.selectbox(key="board-lesson").select(regression).run()
+    assert not teacher.exception
+    assert (b.teacher(key).lesson, b.teacher(key).metric) == (LESSONS[regression]["title"], "val_loss")
+    assert teacher.selectbox(key="board-metric").value == "val_loss"
+    assert "lowest val_loss first (the lesson's metric)" in texts(teacher)
+    assert list(teacher.dataframe[0].value["student"]) == ["Ada", "Bob"]
+    teacher.switch_page("pages/presenter.py").run()  # the presenter view opens at the class's lesson
+    assert f"## {LESSONS[regression]['title']}" in [m.value for m in teacher.markdown]
+    teacher.button(key="presenter-prev").click().run()  # and still moves freely
+    assert f"## {LESSONS[regression - 1]['title']}" in [m.value for m in teacher.markdown]
+    b.set_lesson(key, LESSONS[0]["title"], "val_accuracy")  # the teacher picks another lesson (another tab)
+    teacher.run()
+    assert f"## {LESSONS[0]['title']}" in [m.value for m in teacher.markdown]
+    teacher.switch_page("pages/class_board.py").run()
+    assert teacher.selectbox(key="board-lesson").format_func(None) == "No lesson"
+    teacher.selectbox(key="board-lesson").select_index(0).run()
+    assert (b.teacher(key).lesson, b.teacher(key).metric) == (None, None)
+
+
 def test_a_wrong_key_in_the_address_opens_nothing():
     fake = f"{'a' * 12}.{'b' * 32}"
     at = open_class(teach=fake, seat=fake)

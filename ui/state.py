@@ -59,6 +59,7 @@ class Session:
     presenter: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
     locked: bool = False  # the link opened the setup read-only (Build shows it with "Make my own copy")
     slide: int = 0  # the lesson the presenter view shows (index into ui.views.lessons.LESSONS)
+    slide_lesson: str | None = None  # the class's lesson the presenter view last moved to (it follows changes)
 
 
 class Owner:

@@ -4,9 +4,9 @@
 `checks` (what is accepted, and the keys), `board` (what teachers and students do).
 """
 
-from .board import Board, ClassInfo, Seat, Submission, higher_is_better, main_metric, metric_names, ranked
+from .board import Board, ClassInfo, Seat, Submission, higher_is_better, main_metric, metric_names, ranked, setup_metric
 from .checks import BoardError
 from .db import engine
 
 __all__ = ["Board", "BoardError", "ClassInfo", "Seat", "Submission", "engine", "higher_is_better", "main_metric",
-           "metric_names", "ranked"]
+           "metric_names", "ranked", "setup_metric"]

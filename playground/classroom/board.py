@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ..spec import Spec
 from . import checks
 from .checks import BoardError
 from .db import retried
@@ -47,6 +48,7 @@ class ClassInfo:
     open: bool
     metric: str | None  # chosen by the teacher; None: the submissions' main metric
     presented: int | None  # the submission on the projector
+    lesson: str | None = None  # the lesson the class is on (its title)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,14 @@ def main_metric(subs: list[Submission], chosen: str | None = None) -> str:
     return names[0] if names else "val_loss"
 
 
+def setup_metric(spec: object) -> str:
+    """The metric a setup's runs are compared by: validation accuracy for a classifier, else validation loss."""
+    from ..data import info
+    from ..spec import from_dict
+    s = spec if isinstance(spec, Spec) else from_dict(spec)
+    return "val_accuracy" if info(s.data).classification else "val_loss"
+
+
 def ranked(subs: list[Submission], metric: str) -> list[tuple[int | None, Submission]]:
     """(rank, submission), best first by `metric`; equal values share a rank; those without it come last,
     unranked (None)."""
@@ -145,7 +155,7 @@ class Board:
                 code=code, name=title, teacher_id=public, teacher_hash=checks.digest(secret), created=now,
                 open=True, viewer_hash=checks.digest(checks.viewer_secret(secret)))).inserted_primary_key[0]
             _record(conn, "class", who, now)
-            return ClassInfo(cid, code, title, now, True, None, None)
+            return ClassInfo(cid, code, title, now, True, None, None, None)
 
         return retried(self.engine, create), key
 
@@ -194,6 +204,15 @@ class Board:
             metric = checks.metric_name(metric)
         retried(self.engine, lambda conn: conn.execute(
             update(classes).where(classes.c.id == self._teacher(conn, key)).values(metric=metric)))
+
+    def set_lesson(self, key: object, lesson: object, metric: str | None) -> None:
+        """The teacher puts the class on a lesson (its title; None: no lesson); the board then ranks by the
+        lesson's `metric` (the teacher may still pick another)."""
+        title = checks.name(lesson, "lesson") if lesson is not None else None
+        if metric is not None:
+            metric = checks.metric_name(metric)
+        retried(self.engine, lambda conn: conn.execute(
+            update(classes).where(classes.c.id == self._teacher(conn, key)).values(lesson=title, metric=metric)))
 
     def present(self, key: object, submission_id: int | None) -> None:
         """Put one of the class's submissions on the projector (None: take it off)."""
@@ -405,4 +424,4 @@ def _epochs(points: list[dict[str, float]]) -> int:
 
 
 def _class(row) -> ClassInfo:
-    return ClassInfo(row.id, row.code, row.name, row.created, bool(row.open), row.metric, row.presented)
+    return ClassInfo(row.id, row.code, row.name, row.created, bool(row.open), row.metric, row.presented, row.lesson)

@@ -48,6 +48,7 @@ classes = Table(
     Column("metric", String(METRIC)),  # the metric the board ranks by (None: the submissions' main metric)
     Column("presented", Integer),  # the submission on the projector (no foreign key: it may be deleted)
     Column("viewer_hash", String(64)),  # sha256 of the presenter view's secret (derived from the teacher's)
+    Column("lesson", String(NAME)),  # the lesson the class is on (its title; None: none chosen)
 )
 
 students = Table(
@@ -148,7 +149,12 @@ def _step3(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE classes ADD COLUMN viewer_hash VARCHAR(64)"))
 
 
-STEPS: list[Callable[[Connection], None]] = [_step1, _step2, _step3]
+def _step4(conn: Connection) -> None:
+    """The lesson the class is on: the board ranks by its metric, the presenter view opens at it."""
+    conn.execute(text(f"ALTER TABLE classes ADD COLUMN lesson VARCHAR({NAME})"))
+
+
+STEPS: list[Callable[[Connection], None]] = [_step1, _step2, _step3, _step4]
 VERSION = len(STEPS)
 LOCK = 7_310_221  # PostgreSQL advisory lock number of the board's migrations
 

@@ -13,7 +13,7 @@ from ui.views import board_chart as chart
 from ui.views import lessons
 from ui.views.board_lock import locked_link
 from ui.views.board_store import app_link, board
-from ui.views.board_teacher import REFRESH, join_link
+from ui.views.board_teacher import REFRESH, join_link, lesson_index
 
 QR_CHARS = 1200  # characters of a link drawn as a QR code (longer ones make codes too dense to scan)
 CSS = """<style>
@@ -36,6 +36,7 @@ def view() -> None:
     s = state.get()
     b = board() if s.teach or s.presenter else None
     cls = shown_class(b)
+    follow(cls)
     with st.container(key="presenter"):
         head, leave = st.columns([6, 1], vertical_alignment="center")
         head.markdown(f"# {plain(cls.name, 60)}" if cls else "# Lessons")
@@ -56,6 +57,17 @@ def shown_class(b: Board | None) -> ClassInfo | None:
     if b is None:
         return None
     return (b.viewer(s.presenter) if s.presenter else None) or (b.teacher(s.teach) if s.teach else None)
+
+
+def follow(cls: ClassInfo | None) -> None:
+    """Move to the class's lesson when the teacher chose another one (Previous and Next still move freely)."""
+    s = state.get()
+    if cls is None or cls.lesson == s.slide_lesson:
+        return
+    s.slide_lesson = cls.lesson
+    i = lesson_index(cls.lesson)
+    if i is not None:
+        s.slide = i
 
 
 def lesson() -> None:
@@ -101,6 +113,8 @@ def projector(b: Board) -> None:
     @st.fragment(run_every=REFRESH)
     def shown() -> None:
         cls = shown_class(b)
+        if cls is not None and cls.lesson != state.get().slide_lesson:
+            st.rerun()  # the teacher put the class on another lesson: the whole view moves to it
         subs = {x.id: x for x in b.submissions(cls.id)} if cls is not None else {}
         sub = subs.get(cls.presented) if cls is not None else None
         if sub is None:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.classroom import Board, BoardError, ClassInfo, higher_is_better, main_metric, metric_names, ranked
+from playground import presets
+from playground.classroom import (
+    Board,
+    BoardError,
+    ClassInfo,
+    higher_is_better,
+    main_metric,
+    metric_names,
+    ranked,
+    setup_metric,
+)
 from ui import state
 from ui.text import plain
 from ui.views import board_chart as chart
+from ui.views import lessons
 from ui.views.board_store import app_link
 
 REFRESH = 3.0  # seconds between the board's updates: calm (one database read and a redraw per teacher)
@@ -76,16 +87,20 @@ def live(b: Board) -> None:
         metric = main_metric(subs, cls.metric)
         if metric not in names:
             names = [metric, *names]
-        top, note = st.columns([1, 2], vertical_alignment="bottom")
+        which, top, note = st.columns([1.2, 1, 1.6], vertical_alignment="bottom")
+        with which:
+            lesson_picker(b, cls)
         st.session_state["board-metric"] = metric  # the class's choice, else the submissions' main metric
         metric = top.selectbox("Rank by", names, key="board-metric", on_change=_act,
                       args=(lambda k: b.set_metric(k, st.session_state["board-metric"]),),
-                      help="The metric of each submission's last epoch. Loss and error rank lowest first.")
+                      help="The metric of each submission's last epoch. Loss and error rank lowest first. "
+                           "Choosing a lesson sets it to the lesson's metric.")
         students = len({x.student_id for x in subs})
         order = "highest" if higher_is_better(metric) else "lowest"
+        index = lesson_index(cls.lesson)
+        whose = " (the lesson's metric)" if index is not None and metric == lesson_metric(index) else ""
         note.caption(f"{_count(len(subs), 'submission')} from {_count(students, 'student')} · {order} "
-                     f"{plain(metric)} first · "
-                     f"updated every {REFRESH:.0f} s")
+                     f"{plain(metric)} first{whose} · updated every {REFRESH:.0f} s")
         if not subs:
             st.info("No submissions yet. Students join with the code, train a variant on the Train page and press "
                     "**Submit to the class** under its chart.", icon=":material/hourglass_empty:")
@@ -106,6 +121,38 @@ def live(b: Board) -> None:
             st.plotly_chart(chart.curves(drawn, metric), width="stretch", key="board-curves-chart")
         actions(b, cls, rows)
     board_view()
+
+
+def lesson_index(title: str | None) -> int | None:
+    """The index of the lesson called `title` (None: no lesson, or one this app no longer has)."""
+    titles = [card["title"] for card in lessons.LESSONS]
+    return titles.index(title) if title in titles else None
+
+
+def lesson_metric(i: int) -> str:
+    """The metric lesson `i`'s runs are ranked by: the one it names, else its setup's (accuracy or loss)."""
+    card = lessons.LESSONS[i]
+    return card.get("metric") or setup_metric(presets.get(card["preset"]))
+
+
+def lesson_picker(b: Board, cls: ClassInfo) -> None:
+    """The class's lesson: choosing one ranks the board by its metric and opens the presenter view at it."""
+    st.session_state["board-lesson"] = lesson_index(cls.lesson)  # the database says (another tab may change it)
+    st.selectbox("Lesson", [None, *range(len(lessons.LESSONS))], key="board-lesson",
+                 format_func=lambda i: "No lesson" if i is None else lessons.LESSONS[i]["title"], on_change=_act,
+                 args=(_set_lesson(b),),
+                 help="The lesson the class is on: the board ranks by its metric, and the presenter view opens "
+                      "at it")
+
+
+def _set_lesson(b: Board):
+    def go(key: str) -> None:
+        i = st.session_state["board-lesson"]
+        if i is None:
+            b.set_lesson(key, None, None)
+        else:
+            b.set_lesson(key, lessons.LESSONS[i]["title"], lesson_metric(i))
+    return go
 
 
 def actions(b: Board, cls: ClassInfo, rows) -> None:
