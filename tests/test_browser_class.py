@@ -134,12 +134,20 @@ def test_two_students_submit_and_the_teachers_board_shows_both_live(server, brow
 
 @pytest.mark.parametrize("width,height", SIZES)
 def test_the_class_pages_at_projector_and_desktop_sizes(server, browser, width, height):
+    from ui.views.lessons import LESSONS
+    lesson = LESSONS[3]["title"]
     teacher, code = start(browser, server, width, height)
+    # the class's lesson: the board ranks by its metric, and the presenter view opens at it
+    teacher.get_by_role("combobox", name="Lesson").click()
+    teacher.get_by_role("option", name=lesson).click()
+    teacher.get_by_text(re.compile(r"highest val_accuracy first \(the lesson's metric\)")).wait_for(timeout=30_000)
+    teacher.wait_for_selector(READY, timeout=60_000)
     shot(teacher, f"class-teacher-{width}x{height}")
     # the presenter view: its own page, large type, no navigation bar, the join code and its QR code
     teacher.goto(presenter_link(teacher))
     teacher.wait_for_selector(READY, timeout=60_000)
     teacher.get_by_text("Join the class").wait_for(timeout=30_000)
+    teacher.get_by_role("heading", name=lesson).wait_for(timeout=30_000)
     drawn(teacher)
     assert code in text(teacher)
     wait_until(lambda: teacher.locator("[data-testid='stHeader']").is_hidden(), 30, "the header to be hidden")

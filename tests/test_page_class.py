@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from playground import presets
 from playground.classroom import Board, checks, db
 from playground.spec import encode, from_dict
-from ui.views import board_store
+from ui.views import board_store, board_teacher
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +120,7 @@ def test_the_classes_lesson_ranks_the_board_by_its_metric_and_opens_the_presente
         b.submit(k, f"run-{name}", spec, c[-1], c)
     teacher.run()
     assert list(teacher.dataframe[0].value["student"]) == ["Bob", "Ada"]  # no lesson: validation accuracy
+    assert teacher.selectbox(key="board-lesson").value == board_teacher.NO_LESSON
     teacher.selectbox(key="board-lesson").select(regression).run()
     assert not teacher.exception
     assert (b.teacher(key).lesson, b.teacher(key).metric) == (LESSONS[regression]["title"], "val_loss")
@@ -134,8 +135,9 @@ def test_the_classes_lesson_ranks_the_board_by_its_metric_and_opens_the_presente
     teacher.run()
     assert f"## {LESSONS[0]['title']}" in [m.value for m in teacher.markdown]
     teacher.switch_page("pages/class_board.py").run()
-    assert teacher.selectbox(key="board-lesson").format_func(None) == "No lesson"
-    teacher.selectbox(key="board-lesson").select_index(0).run()
+    assert teacher.selectbox(key="board-lesson").value == 0
+    teacher.selectbox(key="board-lesson").select_index(0).run()  # the first option: "No lesson"
+    assert teacher.selectbox(key="board-lesson").value == board_teacher.NO_LESSON
     assert (b.teacher(key).lesson, b.teacher(key).metric) == (None, None)
 
 

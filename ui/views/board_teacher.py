@@ -21,6 +21,7 @@ from ui.views import board_chart as chart
 from ui.views import lessons
 from ui.views.board_store import app_link
 
+NO_LESSON = -1  # the Lesson box's "No lesson"
 REFRESH = 3.0  # seconds between the board's updates: calm (one database read and a redraw per teacher)
 
 
@@ -137,9 +138,11 @@ def lesson_metric(i: int) -> str:
 
 def lesson_picker(b: Board, cls: ClassInfo) -> None:
     """The class's lesson: choosing one ranks the board by its metric and opens the presenter view at it."""
-    st.session_state["board-lesson"] = lesson_index(cls.lesson)  # the database says (another tab may change it)
-    st.selectbox("Lesson", [None, *range(len(lessons.LESSONS))], key="board-lesson",
-                 format_func=lambda i: "No lesson" if i is None else lessons.LESSONS[i]["title"], on_change=_act,
+    index = lesson_index(cls.lesson)  # the database says (another tab may change it)
+    st.session_state["board-lesson"] = NO_LESSON if index is None else index
+    # (NO_LESSON, not None: a selectbox shows None as "Choose an option", not as an option of its own)
+    st.selectbox("Lesson", [NO_LESSON, *range(len(lessons.LESSONS))], key="board-lesson",
+                 format_func=lambda i: "No lesson" if i == NO_LESSON else lessons.LESSONS[i]["title"], on_change=_act,
                  args=(_set_lesson(b),),
                  help="The lesson the class is on: the board ranks by its metric, and the presenter view opens "
                       "at it")
@@ -148,7 +151,7 @@ def lesson_picker(b: Board, cls: ClassInfo) -> None:
 def _set_lesson(b: Board):
     def go(key: str) -> None:
         i = st.session_state["board-lesson"]
-        if i is None:
+        if i == NO_LESSON:
             b.set_lesson(key, None, None)
         else:
             b.set_lesson(key, lessons.LESSONS[i]["title"], lesson_metric(i))
