@@ -11,8 +11,9 @@ from databases import empty_postgres
 from sqlalchemy import inspect, select, text
 
 from playground import presets
-from playground.classroom import Board, BoardError, board, checks, engine, ranked
-from playground.classroom.board import NOT_YOURS, REFUSED, Submission, higher_is_better, main_metric
+from playground.classroom import Board, BoardError, board, checks, engine, ranked, ranking
+from playground.classroom.board import NOT_YOURS, REFUSED, Submission
+from playground.classroom.ranking import higher_is_better, main_metric
 from playground.classroom.schema import VERSION, classes, migrate, students, submissions
 from playground.spec import SpecError
 
@@ -276,8 +277,8 @@ def test_a_setups_metric_is_accuracy_for_a_classifier_and_loss_otherwise(name):
     from playground.losses import for_problem
     spec = presets.get(name)
     classifier = spec.train.loss in for_problem(True)  # the loss it trains with says what it is
-    assert board.setup_metric(spec) == ("val_accuracy" if classifier else "val_loss")
-    assert board.setup_metric(spec.to_dict()) == board.setup_metric(spec)
+    assert ranking.setup_metric(spec) == ("val_accuracy" if classifier else "val_loss")
+    assert ranking.setup_metric(spec.to_dict()) == ranking.setup_metric(spec)
 
 
 def test_an_old_database_is_migrated_with_its_rows(url):

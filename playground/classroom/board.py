@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ..spec import Spec
 from . import checks
 from .checks import BoardError
 from .db import retried
@@ -31,7 +30,6 @@ MAX_CLASSES = 1000  # classes this server keeps
 STUDENTS_PER_CLASS = 100
 PER_STUDENT = 10  # submissions one student keeps
 PER_CLASS = 300  # submissions one class keeps
-LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "perplexity")  # metric names ranked smallest first
 REFUSED = "this key does not open that class; ask the teacher for the class's link again"
 NOT_YOURS = "there is no such submission of yours"
 CREATE_LOCK = 7_310_222  # PostgreSQL advisory lock taken while a class is started
@@ -76,49 +74,6 @@ class Submission:
     created: float = 0.0
     updated: float = 0.0
     run: str = ""  # the run it came from (submitting that run again finds this one)
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger value of `metric` ranks first (accuracy) or a smaller one (loss, error)."""
-    return not any(word in metric.lower() for word in LOWER_IS_BETTER)
-
-
-def metric_names(subs: list[Submission]) -> list[str]:
-    """Every metric the submissions report, validation ones first."""
-    names = {k for s in subs for k in s.metrics}
-    return sorted(names, key=lambda k: (not k.startswith("val_"), "loss" in k, k))
-
-
-def main_metric(subs: list[Submission], chosen: str | None = None) -> str:
-    """The metric to rank by: `chosen` (the teacher's or the lesson's), else validation accuracy where the
-    submissions report it, else validation loss."""
-    if chosen:
-        return chosen
-    names = metric_names(subs)
-    for preferred in ("val_accuracy", "val_loss"):
-        if preferred in names:
-            return preferred
-    return names[0] if names else "val_loss"
-
-
-def setup_metric(spec: object) -> str:
-    """The metric a setup's runs are compared by: validation accuracy for a classifier, else validation loss."""
-    from ..data import info
-    from ..spec import from_dict
-    s = spec if isinstance(spec, Spec) else from_dict(spec)
-    return "val_accuracy" if info(s.data).classification else "val_loss"
-
-
-def ranked(subs: list[Submission], metric: str) -> list[tuple[int | None, Submission]]:
-    """(rank, submission), best first by `metric`; equal values share a rank; those without it come last,
-    unranked (None)."""
-    sign = -1.0 if higher_is_better(metric) else 1.0
-    have = sorted((s for s in subs if metric in s.metrics), key=lambda s: (sign * s.metrics[metric], s.created))
-    out: list[tuple[int | None, Submission]] = []
-    for i, s in enumerate(have):
-        same = out and out[-1][1].metrics[metric] == s.metrics[metric]
-        out.append((out[-1][0] if same else i + 1, s))
-    return out + [(None, s) for s in subs if metric not in s.metrics]
 
 
 def host_id(address: str | None) -> str:
