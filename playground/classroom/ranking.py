@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from ..spec import Spec
 
-if TYPE_CHECKING:
-    from .board import Submission
+
+class Scored(Protocol):
+    """What ranking needs of a submission (board.Submission): its final numbers and when it came."""
+
+    metrics: dict[str, float]
+    created: float
+
+
+S = TypeVar("S", bound=Scored)
 
 LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "perplexity")  # metric names ranked smallest first
 
@@ -17,13 +24,13 @@ def higher_is_better(metric: str) -> bool:
     return not any(word in metric.lower() for word in LOWER_IS_BETTER)
 
 
-def metric_names(subs: list[Submission]) -> list[str]:
+def metric_names(subs: list[S]) -> list[str]:
     """Every metric the submissions report, validation ones first."""
     names = {k for s in subs for k in s.metrics}
     return sorted(names, key=lambda k: (not k.startswith("val_"), "loss" in k, k))
 
 
-def main_metric(subs: list[Submission], chosen: str | None = None) -> str:
+def main_metric(subs: list[S], chosen: str | None = None) -> str:
     """The metric to rank by: `chosen` (the teacher's or the lesson's), else validation accuracy where the
     submissions report it, else validation loss."""
     if chosen:
@@ -43,12 +50,12 @@ def setup_metric(spec: object) -> str:
     return "val_accuracy" if info(s.data).classification else "val_loss"
 
 
-def ranked(subs: list[Submission], metric: str) -> list[tuple[int | None, Submission]]:
+def ranked(subs: list[S], metric: str) -> list[tuple[int | None, S]]:
     """(rank, submission), best first by `metric`; equal values share a rank; those without it come last,
     unranked (None)."""
     sign = -1.0 if higher_is_better(metric) else 1.0
     have = sorted((s for s in subs if metric in s.metrics), key=lambda s: (sign * s.metrics[metric], s.created))
-    out: list[tuple[int | None, Submission]] = []
+    out: list[tuple[int | None, S]] = []
     for i, s in enumerate(have):
         same = out and out[-1][1].metrics[metric] == s.metrics[metric]
         out.append((out[-1][0] if same else i + 1, s))
