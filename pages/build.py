@@ -3,10 +3,12 @@
 import streamlit as st
 
 from ui import keys, state
+from ui.views import board_lock, builder
 from ui.views import build_settings as settings
-from ui.views import builder
 
 s = state.get()
+if board_lock.read_only():  # a setup opened read-only by its link (?lock=1): shown, not edited
+    st.stop()
 builder.handle_events()  # a reorder, a row click or a dropped layer from the stack; a palette click
 builder.select_guard()
 result = builder.check(s.spec)

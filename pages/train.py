@@ -9,7 +9,7 @@ from playground.spec import from_dict
 from playground.train import validate
 from ui import keys, state
 from ui.text import message, plain
-from ui.views import compare, runner
+from ui.views import board_student, compare, run_exports, runner
 
 s = state.get()
 st.title("Train")
@@ -58,4 +58,6 @@ if not compare.ab_view(info.classification):
     runner.chart(job, classify=info.classification, overlay=overlay)
     if job is not None and job.finished and job.metrics:
         runner.report(job)
+        run_exports.downloads(job)
+        board_student.submit_box(job)
 compare.ab_setup()

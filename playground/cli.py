@@ -111,7 +111,11 @@ def cmd_train(args) -> int:
 
 def cmd_export(args) -> int:
     from .export import export
-    path = export(args.source, args.format, args.o)
+    if args.format == "notebook":  # the Python script as a Jupyter notebook (playground/notebook.py)
+        from .notebook import export_notebook
+        path = export_notebook(read_spec(args.source), args.o)
+    else:
+        path = export(args.source, args.format, args.o)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
@@ -162,9 +166,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="write spec.json, model.safetensors and metrics.jsonl to this directory")
     _no_limits(s)
     s.set_defaults(fn=cmd_train)
-    s = sub.add_parser("export", help="write the model as a standalone Python script or an ONNX file")
+    s = sub.add_parser("export", help="write the model as a standalone Python script, a Jupyter notebook or an "
+                                      "ONNX file")
     s.add_argument("source", help="spec JSON path, '-', a preset name, or a run directory (with weights)")
-    s.add_argument("--format", choices=["python", "onnx"], required=True)
+    s.add_argument("--format", choices=["python", "notebook", "onnx"], required=True)
     s.add_argument("-o", required=True, metavar="FILE", help="output file")
     _no_limits(s)
     s.set_defaults(fn=cmd_export)

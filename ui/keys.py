@@ -33,8 +33,13 @@ EXPLAIN = Key("explain")  # Explain's controls and figures
 PG2D = Key("pg2d")  # the 2-D Playground
 SHARE = Key("share")  # the Copy link button (every page)
 BROWSER = Key("browser")  # the component that gives a browser its cookie (every page)
+BOARD = Key("board")  # the Class page: start, join, the teacher's board, a student's submissions
+JOIN = Key("join")  # a class's join code, link and QR code
+PRESENTER = Key("presenter")  # the presenter view
+LOCKED = Key("locked")  # a setup opened read-only, and its "Make my own copy"
 
-NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, SHARE, BROWSER)
+NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, SHARE, BROWSER, BOARD,
+              JOIN, PRESENTER, LOCKED)
 
 
 def namespace(key: str) -> Key | None:

@@ -19,7 +19,9 @@ PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/inspection.py", "Inspect", ":material/biotech:", "inspect"),
     ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
     ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
+    ("pages/class_board.py", "Class", ":material/groups:", "class"),
 ]
+HIDDEN = [("pages/presenter.py", "Presenter", ":material/co_present:", "present")]  # reached from the Class page
 ICON = "🧠"  # the tab's icon: an emoji is drawn by the browser; a :material/…: icon would be fetched from a CDN
 log = logging.getLogger("playground.pages")
 
@@ -32,9 +34,11 @@ def run() -> None:
         runner.record_finished()  # a run that ended since the last script run joins the finished runs
         pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
                  for i, (path, title, icon, url) in enumerate(PAGES)]
+        pages += [st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
+                  for path, title, icon, url in HIDDEN]
         page = st.navigation(pages, position="top")
         with st.container(horizontal=True, horizontal_alignment="right"):
-            share_button()
+            share_button(state.PRIVATE)
             state.remember()  # a browser's first session gives it its secret (a cookie): reloads find their runs
         state.show_notices()
         lessons.banner(next((f for f, *_, url in PAGES if url == page.url_path), PAGES[0][0]))

@@ -30,6 +30,9 @@ VIEW_KEY = "view"  # the 2-D Playground's view options in the link, beside the s
 VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> Playground2D field
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
+SEAT, TEACH, PRESENTER, LOCK = "seat", "teach", "presenter", "lock"  # URL keys: a student's, a teacher's and a
+# presenter view's key on a class board; a read-only setup
+PRIVATE = (SEAT, TEACH, PRESENTER)  # keys of one person's own address: Copy link leaves them out
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 _UNSEEN = object()  # bind: no value shown yet
 
@@ -124,6 +127,12 @@ class Session:
     pg2d: Playground2D = field(default_factory=Playground2D)
     pinned: Pinned = field(default_factory=Pinned)
     inspect: Inspection = field(default_factory=Inspection)
+    seat: str | None = None  # this student's key on a class board (also in their own URL, so a reload keeps it)
+    teach: str | None = None  # this teacher's key of their class (the same)
+    presenter: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
+    locked: bool = False  # the link opened the setup read-only (Build shows it with "Make my own copy")
+    slide: int = 0  # the lesson the presenter view shows (index into ui.views.lessons.LESSONS)
+    slide_lesson: str | None = None  # the class's lesson the presenter view last moved to (it follows changes)
 
 
 class Owner:
@@ -220,6 +229,8 @@ def start() -> Session:
                                            "Showing the default setup instead."))
         s.pg2d = Playground2D.from_link(st.query_params.get(VIEW_KEY))
         s.browser, s.browser_known = _browser_secret()
+        s.seat, s.teach, s.presenter = _class_key(SEAT), _class_key(TEACH), _class_key(PRESENTER)
+        s.locked = st.query_params.get(LOCK) == "1"
         st.session_state[KEY] = s
     o = owner()
     if o.id != s.owner_id:  # a new session, or one whose connection dropped and came back
@@ -307,10 +318,25 @@ def link_text() -> str | None:
 
 
 def sync_url() -> None:
-    """Keep ?s=… equal to the current spec, so the address bar is always a shareable link."""
+    """Keep ?s=… equal to the current spec, so the address bar is always a shareable link; and this person's
+    class keys and the read-only flag in it while they hold them (a reload keeps them)."""
     text = link_text()
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
+    s = get()
+    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (PRESENTER, s.presenter),
+                       (LOCK, "1" if s.locked else None)):
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
+
+
+def _class_key(name: str) -> str | None:
+    """A class key from the URL when it is shaped like one (what it opens is the board's to say)."""
+    from playground.classroom.checks import split_key
+    value = st.query_params.get(name)
+    return value if split_key(value) else None
 
 
 def sync_view() -> None:
