@@ -50,7 +50,7 @@ class DataInfo:
     """What the builder, trainer and UI need to know about a dataset."""
 
     name: str
-    task: str  # binary | multiclass | regression | reconstruction | segmentation
+    task: str  # binary | multiclass | regression | reconstruction | segmentation | generation
     modality: str  # points | tabular | image | sequence | text
     input_shape: tuple[int, ...]
     target_shape: tuple[int, ...]
@@ -60,6 +60,8 @@ class DataInfo:
     feature_names: list[str] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)
     description: str = ""
+    modes: list[list[float]] = field(default_factory=list)  # centres of a mixture the data is drawn from (GANs)
+    mode_std: float = 0.0  # the spread of each mode
 
     @property
     def classification(self) -> bool:
@@ -318,6 +320,9 @@ def _sentiment(n, noise, rng, seq_len, negation):
     return Samples(x, y, info={"class_names": ["negative", "positive"], "n_classes": 2, "vocab": vocab})
 
 
+from . import gan_data  # noqa: E402,F401,I001  (the GAN's target distributions; it imports this module)
+
+
 # ---- the user's own data ---------------------------------------------------------------------
 
 def _csv(raw: bytes, label: str, target: str | None = None, task: str = "auto") -> Samples:
@@ -542,7 +547,8 @@ def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
         n_classes=s.info.get("n_classes", 0) if classify else 0,
         class_names=s.info.get("class_names", []) if classify else [],
         feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
-        description=s.info.get("description", kind.description))
+        description=s.info.get("description", kind.description), modes=s.info.get("modes", []),
+        mode_std=s.info.get("mode_std", 0.0))
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:
@@ -564,3 +570,4 @@ def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: i
 def listing() -> list[tuple[str, str, str]]:
     """(name, task, description) of every dataset, for the CLI and the UI."""
     return [(name, f"{d.task}/{d.modality}", d.description) for name, d in DATASETS.items()]
+

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from playground import edit, presets
+from playground import edit, presets, tasks
 from playground.build import BuildError, summarize
 from playground.data import DATASETS, load_cached
 from playground.layers import LAYERS
@@ -193,6 +193,11 @@ def test_a_blank_setup_starts_with_a_loss_that_fits_its_data(dataset):
     parsed = from_dict(spec)
     assert parsed.model.layers == [] and parsed.data.name == dataset
     info = load_cached(parsed.data).info
+    task = tasks.of(parsed, info)
+    if task.make is not None:  # a task with its own trainer (a GAN): its loss and second network start blank
+        task.check_loss(parsed.train.gan.loss)
+        assert parsed.discriminator.layers == []
+        return
     want = LOSSES.get(parsed.train.loss).expects(info)  # raises when the loss cannot fit the task
     if info.modality in ("points", "tabular"):
         spec["model"]["layers"] = [{"type": "Linear", "out_features": want[0]}]

@@ -1,0 +1,79 @@
+"""End-of-run reports of the supervised tasks, each a plain dict with a `kind` the pages know how to draw.
+
+Every report reads the validation split through the trainer's own model and loss (the task registry in
+tasks.py says which report a task gets). The GAN's report lives with the GAN (gan.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+SHOWN = 8  # images or windows a report shows
+
+
+@torch.no_grad()
+def confusion(trainer) -> dict:
+    """Class ids predicted against true ones on the validation split, and the accuracy."""
+    info = trainer.data.info
+    out = trainer.predict(trainer.data.x_val)
+    pred = trainer.predict_labels(out).numpy()
+    true = trainer.data.y_val.numpy()
+    k = info.n_classes
+    cm = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+    return {"kind": "confusion", "classes": info.class_names, "matrix": cm.tolist(),
+            "accuracy": float((pred == true).mean())}
+
+
+@torch.no_grad()
+def regression(trainer) -> dict:
+    """Predicted against true values (the first output of each sample, at most 500) and the MSE over all."""
+    out = trainer.predict(trainer.data.x_val)
+    y = trainer.data.y_val
+    true = y.reshape(len(out), -1)[:, 0].numpy()
+    pred = out.reshape(len(out), -1)[:, 0].numpy()
+    keep = np.arange(min(len(true), 500))
+    return {"kind": "regression", "true": true[keep].tolist(), "pred": pred[keep].tolist(),
+            "mse": float(((out - y.reshape(out.shape)) ** 2).mean())}
+
+
+@torch.no_grad()
+def forecast(trainer, k: int = 4) -> dict:
+    """A few validation windows with the true next value and the predicted one; the MSE over all, and the
+    predicted-vs-true points (so the report reads like a regression's too)."""
+    r = regression(trainer)
+    x = trainer.data.x_val[:k]
+    window = x[..., 0] if x.dim() == 3 else x.reshape(len(x), -1)  # (k, T): the first feature over time
+    return {**r, "kind": "forecast", "windows": window.numpy().tolist(), "next_true": r["true"][:k],
+            "next_pred": r["pred"][:k]}
+
+
+@torch.no_grad()
+def reconstruction(trainer, k: int = SHOWN) -> dict:
+    """The first `k` validation images and the model's rebuilt versions, as (k, H, W) arrays (channels
+    averaged), and the reconstruction error over the whole split; a non-image dataset reports as a regression."""
+    if len(trainer.data.info.input_shape) != 3:
+        return regression(trainer)
+    x = trainer.data.y_val  # the target is the input
+    rebuilt = trainer.predict(trainer.data.x_val).reshape(x.shape)  # (N, C, H, W)
+    return {"kind": "reconstruction", "inputs": x[:k].mean(1).numpy(), "outputs": rebuilt[:k].mean(1).numpy(),
+            "mse": float(((rebuilt - x) ** 2).mean())}
+
+
+@torch.no_grad()
+def masks(trainer, k: int = SHOWN) -> dict:
+    """The first `k` validation images with their true and predicted masks (first mask channel), and the
+    mean IoU over the split (see tasks.mean_iou)."""
+    from .tasks import iou_counts, mean_iou
+    out = trainer.predict(trainer.data.x_val)
+    y = trainer.data.y_val.float()
+    pred = mask_of(out, trainer.loss_type)
+    counts = iou_counts(out, y, trainer.loss_type)
+    return {"kind": "masks", "images": trainer.data.x_val[:k].mean(1).numpy(),
+            "true": y[:k, 0].numpy(), "pred": pred[:k, 0].float().numpy(),
+            "mean_iou": mean_iou(counts), "foreground_iou": float(counts[0] / counts[1]) if counts[1] else 1.0}
+
+
+def mask_of(out: torch.Tensor, loss) -> torch.Tensor:
+    """0/1 masks from a segmenter's outputs, read as its loss trained them (a logit > 0, a score > 0.5)."""
+    return out > (0.0 if loss.kind == "binary" else 0.5)
