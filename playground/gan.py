@@ -138,15 +138,17 @@ def coverage(samples: torch.Tensor | np.ndarray, centres, std: float) -> dict:
     """How well made 2-D `samples` cover a mixture's `centres` (LESSON-CLAIMS claim 12): a sample is high
     quality within 3·`std` of its nearest centre; a mode is covered when at least 1 % of all the samples
     are high-quality hits on it. Returns modes_covered, modes (their number), high_quality (the share of
-    high-quality samples) and hits (per mode)."""
+    high-quality samples), hits (per mode) and covered (per mode)."""
     x = torch.as_tensor(np.asarray(samples, dtype=np.float32)).reshape(len(samples), -1)[:, :2]
     c = torch.as_tensor(np.asarray(centres, dtype=np.float32)).reshape(-1, 2)
     d = torch.cdist(x, c)  # (n, modes)
     dist, nearest = d.min(1)
     good = dist <= 3 * std
     hits = torch.bincount(nearest[good], minlength=len(c))
-    return {"modes_covered": int((hits >= COVERED * len(x)).sum()), "modes": len(c),
-            "high_quality": float(good.float().mean()) if len(x) else 0.0, "hits": hits.tolist()}
+    covered = hits >= COVERED * len(x)
+    return {"modes_covered": int(covered.sum()), "modes": len(c),
+            "high_quality": float(good.float().mean()) if len(x) else 0.0, "hits": hits.tolist(),
+            "covered": covered.tolist()}
 
 
 def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator):

@@ -43,7 +43,7 @@ def _common(trainer) -> dict:
             trainer._view_coverage = cached
         c = cached[2]
         out.update(modes_covered=c["modes_covered"], modes=c["modes"], high_quality=c["high_quality"],
-                   hits=c["hits"])
+                   covered=c["covered"])
     return out
 
 

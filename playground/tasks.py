@@ -36,6 +36,7 @@ class Metric:
 
     key: str  # train_<key> and val_<key> in the metrics
     title: str
+    short: str  # in a status line: "val acc 97.5%"
     keep: Callable[[torch.Tensor, torch.Tensor, LossType], torch.Tensor]
     score: Callable[[list[torch.Tensor], torch.Tensor, LossType], float]
     keeps_outputs: bool = False  # `keep` returns the outputs: memory.py counts an epoch of them
@@ -83,7 +84,7 @@ def _accuracy(kept: list[torch.Tensor], labels: torch.Tensor, loss: LossType) ->
     return (pred == labels).sum().item() / max(1, len(labels))
 
 
-ACCURACY = Metric("accuracy", "accuracy", lambda out, target, loss: out, _accuracy, keeps_outputs=True)
+ACCURACY = Metric("accuracy", "accuracy", "acc", lambda out, target, loss: out, _accuracy, keeps_outputs=True)
 
 
 def iou_counts(out: torch.Tensor, target: torch.Tensor, loss: LossType) -> torch.Tensor:
@@ -101,7 +102,7 @@ def mean_iou(counts: torch.Tensor) -> float:
     return sum(ious) / len(ious) if ious else 1.0
 
 
-MEAN_IOU = Metric("mean_iou", "mean IoU", iou_counts,
+MEAN_IOU = Metric("mean_iou", "mean IoU", "mean IoU", iou_counts,
                   lambda kept, labels, loss: mean_iou(torch.stack(kept).sum(0)))
 
 
@@ -217,6 +218,12 @@ def summarize(spec, info: DataInfo, check_output: bool = True):
         return build_summary(spec, info, check_output)
     from .gan import summarize as gan_summary
     return gan_summary(spec, info, check_output)
+
+
+def chart_metric(task: Task) -> dict | None:
+    """What a live chart draws beside the loss for this task: {"key", "title", "short"}, or None."""
+    m = task.metric
+    return {"key": m.key, "title": m.title, "short": m.short} if m is not None else None
 
 
 def metric_keys() -> tuple[str, ...]:

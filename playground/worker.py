@@ -162,6 +162,7 @@ class Worker:
     def _on_pause(self, run: _Run) -> None:
         run.mode = "paused"
         self.send_progress(run, force=True)
+        self.send_views(run, force=True)  # a paused view shows where it stopped
         self.emit(run.id, "state", state="paused")
 
     def _on_resume(self, run: _Run) -> None:
