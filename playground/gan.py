@@ -368,6 +368,7 @@ def report(trainer: GanTrainer, k: int = 1000) -> dict:
     if len(info.input_shape) == 3:  # images: the first 64, channels averaged
         return {"kind": "gan_images", "samples": fake[:64].mean(1).clamp(0, 1).numpy(),
                 "real": trainer.data.x_val[:64].float().mean(1).numpy()}
+    k = min(k, len(trainer.data.x_val))  # as many generated as real ones
     out = {"kind": "gan_points", "fake": fake[:k].reshape(-1, fake[0].numel())[:, :2].numpy().tolist(),
            "real": trainer.data.x_val[:k].reshape(-1, fake[0].numel())[:, :2].numpy().tolist(),
            "range": trainer.range, "features": info.feature_names[:2]}

@@ -20,7 +20,8 @@ _HTML = """
 
 _CSS = """
 .pc { font: 13px "Source Sans Pro", sans-serif; color: var(--st-text-color, #31333f); user-select: none; }
-.pad { width: 100%; max-width: 240px; height: auto; aspect-ratio: 1; display: block; border: 1px solid rgba(128,128,128,.6); border-radius: 4px;
+.pad { width: 100%; max-width: 240px; height: auto; aspect-ratio: 1; display: block;
+       border: 1px solid rgba(128,128,128,.6); border-radius: 4px;
        background: #fff; cursor: crosshair; touch-action: none; }
 .row { display: flex; gap: 10px; align-items: center; margin-top: 6px; }
 .clear { font: inherit; padding: 3px 12px; border-radius: 6px; cursor: pointer; background: transparent;
