@@ -16,7 +16,7 @@ if cfg is None:
 
 job = gan.ensure_job(cfg)
 gan.toolbar(cfg, job)
-left, right = st.columns([1, 3.3], gap="medium")
+left, right = st.columns([1.2, 3.2], gap="medium")
 with left:
     gan_settings.data_panel(cfg)
     with st.expander("Networks", icon=":material/hub:"):

@@ -290,3 +290,13 @@ def test_gan_ring_covers_six_of_eight_modes(seed):
     tr = GanTrainer(from_dict(d))
     m = list(tr.fit())[-1]
     assert m["g_steps"] == 3000 and m["modes_covered"] >= 6, m
+
+
+def test_a_full_drawing_fits_in_a_link():
+    from playground.spec import MAX_URL_CHARS, decode, encode
+    rng = np.random.default_rng(0)
+    pts = [[float(x), float(y)] for x, y in rng.uniform(-4, 4, (200, 2)).round(3)]
+    spec = from_dict(ganlab.to_spec(ganlab.Settings(dataset="drawn", points=tuple(map(tuple, pts))),
+                                    presets.get("gan-ring").to_dict()))
+    text = encode(spec)
+    assert len(text) <= MAX_URL_CHARS and decode(text).data.options()["points"] == pts

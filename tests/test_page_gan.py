@@ -114,3 +114,19 @@ def test_digits_show_images_and_a_walk():
     v = j.views["gan_images"]
     assert v["samples"].shape == (36, 8, 8) and v["walk"].shape == (10, 8, 8)
     assert len(v["scores"]) == 36 and "modes_covered" not in v
+
+
+def test_a_gan_trained_on_the_train_page_reports_its_samples_and_inspect_says_why_not(pool):
+    from apptest import trained
+    job = trained(pool, "gan-ring", 1, batch_size=64)  # tracked, as the Train page starts runs
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.session_state["pg"].spec = job.spec
+    at.session_state["pg"].job_id = job.id
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    assert "(generate)" in at.markdown[0].value or any("(generate)" in m.value for m in at.markdown)
+    assert job.report["kind"] == "gan_points" and job.report["modes"] == 8
+    assert "gan" in [p.proto.page for p in at.get("page_link")]
+    at.switch_page("pages/inspection.py").run()
+    assert not at.exception, at.exception
+    assert any("does not apply here" in i.value and "generator turns random noise" in i.value for i in at.info)

@@ -70,11 +70,9 @@ def _drawn() -> None:
 
 
 def _widths(label: str, widths: tuple[int, ...], key: str) -> tuple[int, ...]:
-    c1, c2 = st.columns(2, gap="small")
-    n = c1.selectbox(f"{label} layers", list(range(0, ganlab.MAX_LAYERS + 1)), index=len(widths), key=_k(f"{key}-n"),
-                     help="Hidden layers")
-    w = _pick(f"{label} width", ganlab.WIDTHS, widths[0] if widths else 128, f"{key}-w", where=c2,
-              help="Neurons per hidden layer")
+    n = st.selectbox(f"{label}: hidden layers", list(range(0, ganlab.MAX_LAYERS + 1)), index=len(widths),
+                     key=_k(f"{key}-n"))
+    w = _pick(f"{label}: neurons per layer", ganlab.WIDTHS, widths[0] if widths else 128, f"{key}-w")
     return tuple([w] * n) if (n, w) != (len(widths), widths[0] if widths else 128) else widths
 
 
@@ -91,7 +89,7 @@ def model_panel(cfg: ganlab.Settings) -> None:
 
 def training_panel(cfg: ganlab.Settings) -> None:
     """Loss, steps of D per step of G, learning rates, Adam's β1 and the batch size."""
-    c1, c2 = st.columns(2, gap="small")
+    c1 = c2 = st  # one column: the panel is narrow
     loss = _pick("Loss", ganlab.LOSSES, cfg.loss, "loss", where=c1,
                  fmt=lambda v: {"bce": "cross-entropy", "wgan-gp": "WGAN-GP"}.get(v, v),
                  help="Cross-entropy (the generator's non-saturating form), or Wasserstein with a gradient penalty")
