@@ -39,7 +39,7 @@ def engine_steps_per_second(name: str, seconds: float = 3.0) -> float:
     import torch
 
     from playground import presets
-    from playground.tasks import make_trainer
+    from playground.trainers import make_trainer
     torch.set_num_threads(1)
     d = presets.get(name).to_dict()
     d["train"]["device"] = "cpu"

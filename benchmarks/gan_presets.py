@@ -28,7 +28,7 @@ SAMPLES = 500
 def ring(seeds: list[int]) -> bool:
     from playground import presets
     from playground.spec import from_dict
-    from playground.tasks import make_trainer
+    from playground.trainers import make_trainer
     print("| gan-ring seed | modes covered after 1,000 / 2,000 / 3,000 steps | near a mode | s |")
     print("|---:|---|---:|---:|")
     finals = []
@@ -48,7 +48,7 @@ def ring(seeds: list[int]) -> bool:
 
 
 def m_last(tr) -> dict:
-    from playground.gan import coverage
+    from playground.gan_data import coverage
     return coverage(tr.samples(), tr.data.info.modes, tr.data.info.mode_std)
 
 
@@ -57,8 +57,8 @@ def digits(seeds: list[int]) -> bool:
 
     from playground import presets
     from playground.spec import from_dict
-    from playground.tasks import make_trainer
     from playground.train import Trainer
+    from playground.trainers import make_trainer
     clf = Trainer(presets.get("digits-cnn"), device="cpu")
     acc = list(clf.fit())[-1]["val_accuracy"]
     print(f"classifier: the digits-cnn preset, validation accuracy {acc:.3f}\n")

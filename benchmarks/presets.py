@@ -11,7 +11,7 @@ covered (where the data has modes) and both losses; otherwise (regression, forec
 reconstruction) the validation MSE against the variance of the validation targets (the MSE of
 always predicting the mean target), so a ratio of 0 is perfect and 1 is no better than the mean.
 The first Trainer in a process also pays a one-off ~1 s import inside torch.optim; a warm-up run
-keeps it out of the table. Each preset trains with its task's trainer (tasks.make_trainer).
+keeps it out of the table. Each preset trains with its task's trainer (trainers.make_trainer).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import time
 import torch
 
 from playground import data, presets
-from playground.tasks import make_trainer
 from playground.train import Trainer, device_name, resolve_device
+from playground.trainers import make_trainer
 
 
 def target_variance(ds: data.Dataset) -> float:

@@ -76,8 +76,8 @@ def cmd_validate(args) -> int:
 def cmd_train(args) -> int:
     from . import runs
     from .data import load
-    from .tasks import make_trainer
     from .train import TrainingError
+    from .trainers import make_trainer
     spec = read_spec(args.spec)
     # `is not None`: --seed 0 (or --epochs 0, refused by the spec's check) is a value, not "no override"
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("device", args.device))

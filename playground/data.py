@@ -17,6 +17,10 @@ import torch
 
 from .caps import caps as memory_caps
 from .caps import fmt as fmt_bytes
+from .gan_data import MAX_DRAWN, heart
+from .gan_data import drawn as drawn_points
+from .gan_data import grid as grid_mixture
+from .gan_data import ring as ring_mixture
 from .registry import Param, PlaygroundError, Registry, check_options
 from .tabular import PARAMS as CSV_PARAMS
 from .tabular import parse_csv
@@ -320,7 +324,27 @@ def _sentiment(n, noise, rng, seq_len, negation):
     return Samples(x, y, info={"class_names": ["negative", "positive"], "n_classes": 2, "vocab": vocab})
 
 
-from . import gan_data  # noqa: E402,F401,I001  (the GAN's target distributions; it imports this module)
+# ---- a GAN's target distributions (gan_data.py) ------------------------------------------------
+
+def _generation(make):
+    def wrap(n, noise, rng, **opts):
+        x, y, extras, info = make(n, noise, rng, **opts)
+        return Samples(x, y, extras, info)
+    return wrap
+
+
+register("ring", "generation", "points", "Gaussians on a circle (noise: each one's spread): the classic test "
+         "of mode collapse for a GAN.", Param("modes", "int", 8, 2, 16, help="Gaussians on the circle."),
+         Param("radius", "float", 2.0, 0.5, 5.0, help="Radius of the circle."),
+         n_samples=5000, noise=0.05)(_generation(ring_mixture))
+register("grid", "generation", "points", "A square grid of Gaussians, 2 apart (noise: each one's spread): "
+         "harder for a GAN to cover than the ring.",
+         Param("side", "int", 5, 2, 7, help="Gaussians along each side (5: 25 in all)."),
+         n_samples=5000, noise=0.05)(_generation(grid_mixture))
+register("drawn", "generation", "points", "Points you draw: the data is your drawing, each point spread by the "
+         "noise.", Param("points", "points", heart(), POINT_RANGE, MAX_DRAWN,
+                         help=f"The drawing: [x, y] points within ±{POINT_RANGE:g}, at most {MAX_DRAWN}."),
+         n_samples=2000, noise=0.1)(_generation(drawn_points))
 
 
 # ---- the user's own data ---------------------------------------------------------------------

@@ -424,7 +424,7 @@ def export(source: str, fmt: str, out: str | Path) -> Path:
     info = load_cached(spec.data).info
     from .tasks import of
     task = of(spec, info)
-    if task.make is not None:  # a task with a trainer of its own (a GAN: two networks, no train.loss)
+    if task.loss_option != "train.loss":  # a task that trains otherwise (a GAN: two networks, no train.loss)
         raise PlaygroundError(f"export writes one network trained on its data with train.loss; this spec's task, "
                               f"{task.name}, trains otherwise, and export cannot write it yet", path="train.task")
     out = Path(out)

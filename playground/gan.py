@@ -1,154 +1,39 @@
-"""GANs (task `generate`): the spec's model is the generator, `spec.discriminator` the discriminator.
+"""GANs (task `generate`): a generator (the spec's model) against a discriminator (`spec.discriminator`).
 
 The generator turns noise (`train.gan.noise` numbers per sample, from N(0, 1)) into samples shaped like the
-data; the discriminator scores a sample, real or made, with one number. Each has its own optimizer
-(`train.optimizer` for the generator, `train.d_optimizer` for the discriminator, the same by default).
-One step trains the discriminator `train.gan.d_steps` times, then the generator once; a run's `phase` can
-also train one of them alone (`set_phase`, sent as a job command), which GAN Lab's buttons do.
+data; the discriminator scores a sample, real or made, with one number (gan_build.py). Each has its own
+optimizer (`train.optimizer` for the generator, `train.d_optimizer` for the discriminator, the same by
+default). One step trains the discriminator `train.gan.d_steps` times, then the generator once; a run's
+`phase` can also train one of them alone (`set_phase`, sent as a job command), which GAN Lab's buttons do.
 
 An epoch is `train.gan.steps_per_epoch` steps (a GAN has no pass over the data to count). Its metrics:
 `d_loss` and `g_loss` (means over the epoch's steps), `train_loss` (= d_loss) and `val_loss` (the
 discriminator's loss on the validation samples against as many made ones: a discriminator that memorises the
 training samples shows it), and where the data is a mixture of known modes (gan_data.py) `modes_covered` and
-`high_quality` (see `coverage`).
+`high_quality` (see `gan_data.coverage`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from . import tasks
-from .build import BuildError, Summary, build_layers, shape_str
-from .build import summarize as build_summary
-from .data import DataInfo, Dataset, load
+from .build import build_layers
+from .data import Dataset, load
+from .gan_build import GAN_LOSSES, discriminator_spec, generator_info, settings, summarize
+from .gan_data import coverage
 from .modules import Network
-from .registry import PlaygroundError, Registry
-from .spec import GanSpec, Spec
+from .registry import PlaygroundError
+from .spec import Spec
+from .tasks import of as task_of
 from .train import INITS, TrainingError, check_optimizer, make_optimizer, resolve_device
 
 EVAL_SAMPLES = 2500  # made samples the coverage is counted on (LESSON-CLAIMS claim 12)
-COVERED = 0.01  # a mode is covered when this share of the samples land within 3σ of it
 PHASES = ("both", "d", "g")  # what a step trains: both in turn, the discriminator alone, the generator alone
-
-
-@dataclass(frozen=True)
-class GanLoss:
-    """A GAN's pair of losses, from the discriminator's scores of real and made samples."""
-
-    name: str
-    description: str
-    d: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (scores of real, scores of made) -> D's loss
-    g: Callable[[torch.Tensor], torch.Tensor]  # scores of made -> G's loss
-    per_sample: Callable[[torch.Tensor], torch.Tensor]  # G's loss of each made sample (its gradient: the arrows)
-    penalty: bool = False  # adds the gradient penalty to D's loss (train.gan.gp_weight)
-    probability: bool = True  # sigmoid(score) is the discriminator's p(real)
-
-
-GAN_LOSSES: Registry[GanLoss] = Registry("GAN loss")
-for _g in [
-    # binary cross-entropy on logits; the generator's "non-saturating" form maximises log D(G(z)), whose
-    # gradient stays large while the discriminator still wins (Goodfellow et al. 2014, section 3)
-    GanLoss("bce", "Binary cross-entropy; the generator maximises log D(G(z)) (non-saturating).",
-            lambda r, f: F.softplus(-r).mean() + F.softplus(f).mean(), lambda f: F.softplus(-f).mean(),
-            lambda f: F.softplus(-f)),
-    GanLoss("wgan-gp", "Wasserstein: the critic's score gap, with a gradient penalty keeping it 1-Lipschitz.",
-            lambda r, f: f.mean() - r.mean(), lambda f: -f.mean(), lambda f: -f, penalty=True, probability=False),
-]:
-    GAN_LOSSES.add(_g.name, _g)
-
-
-def settings(spec: Spec) -> GanSpec:
-    """The spec's `train.gan`, defaults filled in."""
-    return spec.train.gan or GanSpec()
-
-
-def generator_info(spec: Spec, info: DataInfo) -> DataInfo:
-    """What the generator reads: noise vectors; and what it must make: samples shaped like the data's inputs."""
-    return tasks.with_info(info, input_shape=(settings(spec).noise,), tokens=False,
-                           target_shape=tuple(info.input_shape))
-
-
-def discriminator_spec(spec: Spec) -> Spec:
-    """The spec with the discriminator as its model and optimizer (for building, summaries and memory)."""
-    if spec.discriminator is None:
-        raise PlaygroundError('discriminator: a GAN needs a discriminator; add "discriminator": {"layers": '
-                              '[…]} ending in one output (a Linear with out_features 1)', path="discriminator")
-    train = spec.train.model_copy(update={"optimizer": spec.train.d_optimizer or spec.train.optimizer})
-    return spec.model_copy(update={"model": spec.discriminator, "train": train})
-
-
-def parts(spec: Spec, info: DataInfo) -> list[tuple[str, Spec, DataInfo]]:
-    """(name, spec, what it reads) of the generator and the discriminator."""
-    return [("generator", spec, generator_info(spec, info)), ("discriminator", discriminator_spec(spec), info)]
-
-
-def _discriminator_error(e: BuildError) -> BuildError:
-    """A build error of the discriminator, named as such (the Build page's fixes apply to `model`: none here)."""
-    path = e.path.replace("model.layers", "discriminator.layers", 1) if e.path else "discriminator.layers"
-    return BuildError(f"discriminator {e.message}".replace("discriminator model.layers", "discriminator.layers"),
-                      path=path)
-
-
-def summarize(spec: Spec, info: DataInfo, check_output: bool = True) -> Summary:
-    """The generator's summary with the discriminator's in `others`; checks the loss, the optimizers and that
-    the generator makes samples shaped like the data and the discriminator scores each with one number."""
-    tasks.of(spec, info).check_loss(settings(spec).loss)
-    if spec.train.scheduler is not None:
-        raise PlaygroundError("train.scheduler: a GAN's learning rates stay as set here; remove train.scheduler",
-                              path="train.scheduler")
-    d_spec = discriminator_spec(spec)
-    if spec.train.d_optimizer is not None:
-        check_optimizer(spec.train.d_optimizer, "train.d_optimizer")
-    g_info = generator_info(spec, info)
-    g = build_summary(spec, g_info, check_output=False)
-    try:
-        d = build_summary(d_spec, info, check_output=False)
-    except BuildError as e:
-        raise _discriminator_error(e) from None
-    if check_output:
-        _check_output(spec, "", g, tuple(info.input_shape), f"samples of {info.name}")
-        _check_output(d_spec, "discriminator ", d, (1,), "one score per sample")
-    return Summary(g.input_shape, g.rows, others=[("discriminator", d)])
-
-
-def _check_output(spec: Spec, network: str, s: Summary, want: tuple, what: str) -> None:
-    rows, layers = s.rows, spec.model.layers
-    where = "discriminator.layers" if network else "model.layers"
-    if tuple(s.output_shape) != want:
-        last = len(rows)
-        hint = (f"; end with a Linear of out_features={want[0]}" if len(want) == 1 else
-                f"; end with Unflatten to {list(want)} after a Linear of {math.prod(want)} outputs")
-        raise BuildError(f"{network}layer {last} ({layers[-1].type}): the {network.strip() or 'generator'} outputs "
-                         f"{shape_str(s.output_shape)} but needs {shape_str(want)} ({what}){hint}",
-                         path=f"{where}[{last - 1}]", layer=None if network else last - 1)
-    if not s.total_params:
-        raise BuildError(f"{where}: no layer of the {network.strip() or 'generator'} has parameters, so there is "
-                         "nothing to train; add a Linear layer", path=where)
-
-
-def coverage(samples: torch.Tensor | np.ndarray, centres, std: float) -> dict:
-    """How well made 2-D `samples` cover a mixture's `centres` (LESSON-CLAIMS claim 12): a sample is high
-    quality within 3·`std` of its nearest centre; a mode is covered when at least 1 % of all the samples
-    are high-quality hits on it. Returns modes_covered, modes (their number), high_quality (the share of
-    high-quality samples), hits (per mode) and covered (per mode)."""
-    x = torch.as_tensor(np.asarray(samples, dtype=np.float32)).reshape(len(samples), -1)[:, :2]
-    c = torch.as_tensor(np.asarray(centres, dtype=np.float32)).reshape(-1, 2)
-    d = torch.cdist(x, c)  # (n, modes)
-    dist, nearest = d.min(1)
-    good = dist <= 3 * std
-    hits = torch.bincount(nearest[good], minlength=len(c))
-    covered = hits >= COVERED * len(x)
-    return {"modes_covered": int(covered.sum()), "modes": len(c),
-            "high_quality": float(good.float().mean()) if len(x) else 0.0, "hits": hits.tolist(),
-            "covered": covered.tolist()}
 
 
 def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator):
@@ -174,10 +59,12 @@ class GanTrainer:
         self.device = device if isinstance(device, torch.device) else resolve_device(device or t.device)
         self.data = data if data is not None else load(spec.data)
         info = self.data.info
-        self.task = tasks.of(spec, info)
+        self.task = task_of(spec, info)
         summarize(spec, info)  # every check, with messages naming the layer (and which network)
         self.gan = settings(spec)
         self.loss = GAN_LOSSES.get(self.gan.loss, "train.gan.loss")
+        if t.d_optimizer is not None:
+            check_optimizer(t.d_optimizer, "train.d_optimizer")
         torch.manual_seed(t.seed)  # same seed, same initial weights
         d_spec = discriminator_spec(spec)
         self.model = Network(*build_layers(spec, generator_info(spec, info), check_output=False)[0])
@@ -208,6 +95,7 @@ class GanTrainer:
         self._d_losses: list[torch.Tensor] = []
         self._g_losses: list[torch.Tensor] = []
         self.last: dict[str, torch.Tensor] = {}  # the latest step's losses (live views read them)
+        self.view_cache: dict = {}  # what the live views keep between frames (gan_views.py)
         self._t0 = time.perf_counter()
 
     @property
@@ -359,23 +247,4 @@ class GanTrainer:
             yield self.run_epoch()
 
 
-@torch.no_grad()
-def report(trainer: GanTrainer, k: int = 1000) -> dict:
-    """End of run: made samples beside real ones (2-D data: points and the coverage of its modes; images:
-    a grid of them), from the run's fixed evaluation noise."""
-    info = trainer.data.info
-    fake = trainer.samples()
-    if len(info.input_shape) == 3:  # images: the first 64, channels averaged
-        return {"kind": "gan_images", "samples": fake[:64].mean(1).clamp(0, 1).numpy(),
-                "real": trainer.data.x_val[:64].float().mean(1).numpy()}
-    k = min(k, len(trainer.data.x_val))  # as many generated as real ones
-    out = {"kind": "gan_points", "fake": fake[:k].reshape(-1, fake[0].numel())[:, :2].numpy().tolist(),
-           "real": trainer.data.x_val[:k].reshape(-1, fake[0].numel())[:, :2].numpy().tolist(),
-           "range": trainer.range, "features": info.feature_names[:2]}
-    if info.modes:
-        c = coverage(fake, info.modes, info.mode_std)
-        out.update(c, centres=info.modes, std=info.mode_std)
-    return out
-
-
-from . import gan_views  # noqa: E402,F401  (registers the GAN lab's live views; it imports this module)
+from .gan_views import gan2d  # noqa: E402,F401  (importing the views registers them in probe.VIEWS)

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from .gan import coverage
+from .gan_data import coverage
 from .probe import VIEWS
 
 COVERAGE_EVERY = 0.3  # seconds between coverage counts in the live view (2,500 samples each)
@@ -23,11 +23,12 @@ COVERAGE_EVERY = 0.3  # seconds between coverage counts in the live view (2,500 
 
 def _fixed_noise(trainer, name: str, n: int, seed: int) -> torch.Tensor:
     """A batch of noise kept on the trainer (the same every frame, so the points move only as G learns)."""
-    cache = trainer.__dict__.setdefault("_view_noise", {})
-    if cache.get(name) is None or len(cache[name]) != n:
+    cache = trainer.view_cache
+    key = f"noise:{name}"
+    if cache.get(key) is None or len(cache[key]) != n:
         g = torch.Generator().manual_seed(seed)
-        cache[name] = torch.randn(n, trainer.noise, generator=g).to(trainer.device)
-    return cache[name]
+        cache[key] = torch.randn(n, trainer.noise, generator=g).to(trainer.device)
+    return cache[key]
 
 
 def _common(trainer) -> dict:
@@ -37,10 +38,12 @@ def _common(trainer) -> dict:
     info = trainer.data.info
     if info.modes:  # counted on the run's 2,500 evaluation samples, as the epoch metric is
         now = time.perf_counter()
-        cached = trainer.__dict__.get("_view_coverage")
-        if cached is None or (cached[0] != trainer.g_steps and now - cached[1] >= COVERAGE_EVERY):
+        cached = trainer.view_cache.get("coverage")
+        # while it trains, at most every COVERAGE_EVERY seconds; a step or two (a stepped run) at once
+        moved = trainer.g_steps - cached[0] if cached is not None else None
+        if moved is None or (moved and (now - cached[1] >= COVERAGE_EVERY or moved <= 2)):
             cached = (trainer.g_steps, now, coverage(trainer.samples(), info.modes, info.mode_std))
-            trainer._view_coverage = cached
+            trainer.view_cache["coverage"] = cached
         c = cached[2]
         out.update(modes_covered=c["modes_covered"], modes=c["modes"], high_quality=c["high_quality"],
                    covered=c["covered"])

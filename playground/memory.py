@@ -124,8 +124,9 @@ def _estimate(spec, sketch, task, network: str = "") -> Estimate:
     batch = max(1, min(spec.train.batch_size, sketch.n_train))
     out = math.prod(layers[-1].output_shape) if layers else 1
     loss = LOSSES.get(spec.train.loss, "train.loss") if spec.train.loss in LOSSES else None
-    # a task with a trainer of its own (a GAN) compares outputs with no stored targets
-    targets = 0 if task.make is not None or (loss is not None and loss.kind == "labels") else sketch.n * out * 4
+    # targets as the loss wants them: none for class ids (kept as they are) or a GAN (it compares with no target)
+    stored = task.loss_option == "train.loss" and not (loss is not None and loss.kind == "labels")
+    targets = sketch.n * out * 4 if stored else 0
     outputs = sketch.n_train * out * 4 if task.metric is not None and task.metric.keeps_outputs else 0
     return Estimate(
         layers=layers, batch=batch, n_train=sketch.n_train, n_val=sketch.n_val, data_bytes=sketch.bytes,

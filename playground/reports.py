@@ -1,13 +1,16 @@
-"""End-of-run reports of the supervised tasks, each a plain dict with a `kind` the pages know how to draw.
+"""End-of-run reports, each a plain dict with a `kind` the pages know how to draw.
 
-Every report reads the validation split through the trainer's own model and loss (the task registry in
-tasks.py says which report a task gets). The GAN's report lives with the GAN (gan.py).
+Every report reads the validation split through the trainer's own networks (the task registry in tasks.py
+says which report a task gets).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from .gan_data import coverage
+from .metrics import iou_counts, mask_of, mean_iou
 
 SHOWN = 8  # images or windows a report shows
 
@@ -64,7 +67,6 @@ def reconstruction(trainer, k: int = SHOWN) -> dict:
 def masks(trainer, k: int = SHOWN) -> dict:
     """The first `k` validation images with their true and predicted masks (first mask channel), and the
     mean IoU over the split (see tasks.mean_iou)."""
-    from .tasks import iou_counts, mean_iou
     out = trainer.predict(trainer.data.x_val)
     y = trainer.data.y_val.float()
     pred = mask_of(out, trainer.loss_type)
@@ -74,6 +76,21 @@ def masks(trainer, k: int = SHOWN) -> dict:
             "mean_iou": mean_iou(counts), "foreground_iou": float(counts[0] / counts[1]) if counts[1] else 1.0}
 
 
-def mask_of(out: torch.Tensor, loss) -> torch.Tensor:
-    """0/1 masks from a segmenter's outputs, read as its loss trained them (a logit > 0, a score > 0.5)."""
-    return out > (0.0 if loss.kind == "binary" else 0.5)
+@torch.no_grad()
+def gan(trainer, k: int = 1000) -> dict:
+    """End of run: made samples beside real ones (2-D data: points and the coverage of its modes; images:
+    a grid of them), from the run's fixed evaluation noise."""
+    info = trainer.data.info
+    fake = trainer.samples()
+    if len(info.input_shape) == 3:  # images: the first 64, channels averaged
+        return {"kind": "gan_images", "samples": fake[:64].mean(1).clamp(0, 1).numpy(),
+                "real": trainer.data.x_val[:64].float().mean(1).numpy()}
+    k = min(k, len(trainer.data.x_val))  # as many generated as real ones
+    out = {"kind": "gan_points", "fake": fake[:k].reshape(-1, fake[0].numel())[:, :2].numpy().tolist(),
+           "real": trainer.data.x_val[:k].reshape(-1, fake[0].numel())[:, :2].numpy().tolist(),
+           "range": trainer.range, "features": info.feature_names[:2]}
+    if info.modes:
+        c = coverage(fake, info.modes, info.mode_std)
+        out.update(c, centres=info.modes, std=info.mode_std)
+    return out
+

@@ -5,20 +5,25 @@ what a batch holds, its end-of-run report, its default live views, which Inspect
 (and why the others do not), and which trainer runs it. The trainer, the worker, the command line and the
 pages ask the run's task; none of them names a task. A spec's task comes from its dataset (`DataInfo.task`,
 as before there were tasks), or from `train.task` where the spec names one (a GAN on the moons names
-`generate`).
+`generate`). trainers.py makes the trainer a task names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 
-from . import reports
+from .build import summarize as build_summary
 from .data import DataInfo
+from .gan_build import GAN_LOSSES
+from .gan_build import parts as gan_parts
+from .gan_build import summarize as gan_summary
 from .losses import LossType
+from .metrics import accuracy, iou_counts, mean_iou
 from .registry import PlaygroundError, Registry
+from .reports import confusion, forecast, gan, masks, reconstruction, regression
 
 # The views of Inspect (its tabs) and of Explain, by the names tasks use to say which apply.
 VIEWS = {"layers": "Layers", "weights": "Weights & gradients", "backprop": "Backprop by hand", "mistakes": "Mistakes",
@@ -50,7 +55,7 @@ class Task:
     description: str
     batch: str  # what one batch holds, in words
     losses: tuple[str, ...]  # the losses that suit it, its default first (a GAN's: train.gan.loss)
-    report: Callable  # (trainer) -> dict with a `kind`
+    report: Callable  # (trainer) -> dict with a `kind` (reports.py)
     default_for: tuple[str, ...] = ()  # dataset tasks (DataInfo.task) that this task reads unless told otherwise
     modalities: tuple[str, ...] = ()  # with default_for: only for these modalities (empty: any)
     reads: tuple[str, ...] = ()  # further dataset tasks it reads when a spec names it in train.task
@@ -58,8 +63,11 @@ class Task:
     metric: Metric | None = None
     live: tuple[str, ...] = ("curves",)  # default live views: "curves" (loss and metric), "gan" (the GAN lab)
     not_applicable: dict[str, str] = field(default_factory=dict)  # view (VIEWS) -> why it does not apply
-    make: Callable | None = None  # (spec, data, device) -> its trainer; None: the supervised Trainer
+    trainer: str = "supervised"  # the trainer that runs it (trainers.TRAINERS)
+    parts: Callable | None = None  # (spec, info) -> the networks it trains [(name, spec, info)]; None: the model
+    summarize: Callable = build_summary  # (spec, info, check_output) -> build.Summary of every network
     loss_option: str = "train.loss"  # where a spec picks among `losses`
+    continuous: bool = False  # needs numbers to work on (a GAN imitates them): a dataset of tokens will not do
     blank: dict = field(default_factory=dict)  # what a setup with no layers yet holds beyond the usual (a GAN's D)
 
     def why_not(self, view: str) -> str | None:
@@ -79,29 +87,9 @@ class Task:
 
 # ---- the scores ------------------------------------------------------------------------------------
 
-def _accuracy(kept: list[torch.Tensor], labels: torch.Tensor, loss: LossType) -> float:
-    pred = loss.labels(torch.cat(kept))
-    return (pred == labels).sum().item() / max(1, len(labels))
-
-
-ACCURACY = Metric("accuracy", "accuracy", "acc", lambda out, target, loss: out, _accuracy, keeps_outputs=True)
-
-
-def iou_counts(out: torch.Tensor, target: torch.Tensor, loss: LossType) -> torch.Tensor:
-    """(4,) counts of pixels: foreground intersection and union, background intersection and union; a pixel is
-    predicted foreground where the loss reads it so (`reports.mask_of`), true foreground where the target > 0.5."""
-    pred, true = reports.mask_of(out, loss), target > 0.5
-    return torch.stack([(pred & true).sum(), (pred | true).sum(), (~pred & ~true).sum(), (~pred | ~true).sum()])
-
-
-def mean_iou(counts: torch.Tensor) -> float:
-    """Mean over the two classes (foreground, background) of intersection / union, over the whole split, as
-    semantic segmentation scores it; a class that appears in neither masks nor predictions is left out."""
-    c = counts.double().tolist()
-    ious = [c[i] / c[i + 1] for i in (0, 2) if c[i + 1] > 0]
-    return sum(ious) / len(ious) if ious else 1.0
-
-
+# the outputs themselves are kept (no kernel a step), read as classes once an epoch
+ACCURACY = Metric("accuracy", "accuracy", "acc", lambda out, target, loss: out,
+                  lambda kept, labels, loss: accuracy(torch.cat(kept), labels, loss), keeps_outputs=True)
 MEAN_IOU = Metric("mean_iou", "mean IoU", "mean IoU", iou_counts,
                   lambda kept, labels, loss: mean_iou(torch.stack(kept).sum(0)))
 
@@ -115,39 +103,30 @@ _GENERATOR = ("a generator turns random noise into samples: it has no input to p
               "watch it on the GAN lab page")
 
 
-def _gan_trainer(spec, data=None, device=None):
-    from .gan import GanTrainer
-    return GanTrainer(spec, data=data, device=device)
-
-
-def _gan_report(trainer) -> dict:
-    from .gan import report
-    return report(trainer)
-
-
 for _t in [
     Task("classify", "Predict a class for each sample.", "inputs (B, *input) and class ids (B,)",
-         ("cross_entropy", "bce_with_logits", "mse", "l1", "huber"), reports.confusion,
+         ("cross_entropy", "bce_with_logits", "mse", "l1", "huber"), confusion,
          default_for=("binary", "multiclass"), classes=True, metric=ACCURACY),
     Task("forecast", "Predict the next value of a sequence from a window of it.",
          "windows (B, T, features) and the value that follows each (B, 1)", ("mse", "l1", "huber"),
-         reports.forecast, default_for=("regression",), modalities=("sequence",)),
+         forecast, default_for=("regression",), modalities=("sequence",)),
     Task("regress", "Predict numbers for each sample.", "inputs (B, *input) and target values (B, *target)",
-         ("mse", "l1", "huber"), reports.regression, default_for=("regression",)),
+         ("mse", "l1", "huber"), regression, default_for=("regression",)),
     Task("reconstruct", "Rebuild each input from itself (an autoencoder).", "inputs (B, *input), the targets "
-         "being the inputs", ("mse", "bce_with_logits", "l1", "huber"), reports.reconstruction,
+         "being the inputs", ("mse", "bce_with_logits", "l1", "huber"), reconstruction,
          default_for=("reconstruction",)),
     Task("segment", "Predict a mask: for every pixel, whether it belongs to the object.",
          "images (B, C, H, W) and 0/1 masks (B, 1, H, W)", ("bce_with_logits", "mse", "l1", "huber"),
-         reports.masks, default_for=("segmentation",), metric=MEAN_IOU,
+         masks, default_for=("segmentation",), metric=MEAN_IOU,
          not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
                                      "segmenter's answer is a mask (its report on Train shows them over images)",
                          "explain": f"{_PER_SAMPLE}; a mask has one per pixel"}),
     Task("generate", "Learn to make new samples like the data: a generator against a discriminator (a GAN).",
-         "real samples (B, *input) from the data and noise (B, noise) for the generator", ("bce", "wgan-gp"),
-         _gan_report, default_for=("generation",),
+         "real samples (B, *input) from the data and noise (B, noise) for the generator", tuple(GAN_LOSSES.names()),
+         gan, default_for=("generation",),
          reads=("binary", "multiclass", "regression", "reconstruction", "segmentation"), live=("curves", "gan"),
-         not_applicable={v: _GENERATOR for v in VIEWS}, make=_gan_trainer, loss_option="train.gan.loss",
+         not_applicable={v: _GENERATOR for v in VIEWS}, trainer="gan", parts=gan_parts, summarize=gan_summary,
+         loss_option="train.gan.loss", continuous=True,
          blank={"discriminator": {"layers": []}, "train": {"gan": {"loss": "bce"}}}),
 ]:
     TASKS.add(_t.name, _t)
@@ -176,48 +155,23 @@ def of(spec, info: DataInfo) -> Task:
     if info.task not in task.default_for + task.reads:
         raise PlaygroundError(f"train.task: {name} cannot learn from {info.name}, whose samples are "
                               f"{info.task}; {for_data(info).name} can (or remove train.task)", path="train.task")
-    if task.make is not None and info.tokens:
+    if task.continuous and info.tokens:
         raise PlaygroundError(f"train.task: {name} needs numbers to imitate, but {info.name} holds tokens",
                               path="train.task")
     return task
-
-
-def named(spec, info: DataInfo) -> Task:
-    """`of`, for callers that hold a spec dict or a Spec."""
-    from .spec import Spec, from_dict
-    return of(spec if isinstance(spec, Spec) else from_dict(spec), info)
-
-
-def make_trainer(spec, data=None, device=None):
-    """The trainer of the spec's task (the supervised Trainer, or the task's own)."""
-    from .data import load
-    data = data if data is not None else load(spec.data)
-    task = of(spec, data.info)
-    if task.make is None:
-        from .train import Trainer
-        return Trainer(spec, data=data, device=device)
-    return task.make(spec, data=data, device=device)
 
 
 def parts(spec, info: DataInfo) -> list[tuple[str, object, DataInfo]]:
     """The networks a run of `spec` trains, each as (name, a spec whose model is that network, the data it
     reads): the model alone, or a GAN's generator (reading noise) and discriminator (reading the data)."""
     task = of(spec, info)
-    if task.make is None:
-        return [("model", spec, info)]
-    from .gan import parts as gan_parts
-    return gan_parts(spec, info)
+    return task.parts(spec, info) if task.parts is not None else [("model", spec, info)]
 
 
 def summarize(spec, info: DataInfo, check_output: bool = True):
     """The model's summary (build.Summary) with every other network the run trains in `others`: what a run
     builds, its shapes and its parameters, without building it."""
-    from .build import summarize as build_summary
-    task = of(spec, info)
-    if task.make is None:
-        return build_summary(spec, info, check_output)
-    from .gan import summarize as gan_summary
-    return gan_summary(spec, info, check_output)
+    return of(spec, info).summarize(spec, info, check_output)
 
 
 def chart_metric(task: Task) -> dict | None:
@@ -230,8 +184,3 @@ def metric_keys() -> tuple[str, ...]:
     """Every per-epoch metric key the tasks report beside the losses (train_… and val_…), for live views."""
     keys = [m for t in TASKS.entries.values() if t.metric for m in (f"train_{t.metric.key}", f"val_{t.metric.key}")]
     return tuple(dict.fromkeys(keys))
-
-
-def with_info(info: DataInfo, **changes) -> DataInfo:
-    """A copy of `info` with some fields changed (what another network of a run reads)."""
-    return replace(info, **changes)

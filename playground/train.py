@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import tasks
 from .build import build
 from .data import DataInfo, Dataset, load
 from .data import info as data_info
 from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
 from .spec import Spec
+from .tasks import of as task_of
+from .tasks import summarize as task_summary
 
 
 class TrainingError(PlaygroundError):
@@ -211,16 +212,18 @@ def validate(spec: Spec, info: DataInfo | None = None):
     """Check everything a run needs (data options, task, layers, head, loss, optimizers, schedule); return the
     Summary (with a GAN's discriminator in `others`)."""
     info = info or data_info(spec.data)
-    task = tasks.of(spec, info)
-    if task.make is None:  # a supervised task's loss is train.loss; a GAN checks its own (gan.py)
+    task = task_of(spec, info)
+    if task.loss_option == "train.loss":  # a GAN's loss is train.gan.loss, checked with its networks
         LOSSES.get(spec.train.loss, "train.loss")
         task.check_loss(spec.train.loss)
     check_optimizer(spec.train.optimizer)
+    if spec.train.d_optimizer is not None:
+        check_optimizer(spec.train.d_optimizer, "train.d_optimizer")
     if spec.train.scheduler is not None:
         s = spec.train.scheduler
         check_options(SCHEDULERS.get(s.type, "train.scheduler.type").params, s.options(),
                       f"train.scheduler ({s.type})")
-    return tasks.summarize(spec, info)
+    return task_summary(spec, info)
 
 
 # ---- the trainer -----------------------------------------------------------------------------
@@ -230,7 +233,7 @@ class Trainer:
 
     It asks the run's task (tasks.py) for what differs between kinds of learning: which losses suit it, the
     score it keeps beside the loss (kept per batch without waiting for the device, scored once an epoch) and
-    the end-of-run report. A task with a trainer of its own (a GAN) is made by `tasks.make_trainer`.
+    the end-of-run report. A task with a trainer of its own (a GAN) names it; trainers.make_trainer makes it.
     """
 
     def __init__(self, spec: Spec, data: Dataset | None = None, device: str | torch.device | None = None) -> None:
@@ -240,7 +243,7 @@ class Trainer:
             if not isinstance(device, torch.device) else device
         self.data = data if data is not None else load(spec.data)
         info = self.data.info
-        self.task = tasks.of(spec, info)
+        self.task = task_of(spec, info)
         self.loss_type = LOSSES.get(t.loss, "train.loss")
         self.task.check_loss(t.loss)
         torch.manual_seed(t.seed)  # same seed, same initial weights, same dropout masks
@@ -430,5 +433,5 @@ def tuning(old: dict, new: dict) -> dict | None:
 
 
 def train(spec: Spec, epochs: int | None = None, device: str | None = None) -> Iterator[dict]:
-    """Convenience: build the task's trainer and yield its epochs' metrics."""
-    yield from tasks.make_trainer(spec, device=device).fit(epochs)
+    """Convenience: build a Trainer and yield its epochs' metrics (any task's: trainers.make_trainer)."""
+    yield from Trainer(spec, device=device).fit(epochs)

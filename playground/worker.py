@@ -18,8 +18,8 @@ from . import probe
 from .data import load_cached
 from .registry import PlaygroundError
 from .spec import from_dict
-from .tasks import make_trainer
 from .train import Trainer, device_name
+from .trainers import make_trainer
 from .uploads import Resolved
 
 MIN_VIEW_INTERVAL = 0.05  # the fastest a job's live views may come (20 a second)
@@ -28,7 +28,7 @@ MIN_VIEW_INTERVAL = 0.05  # the fastest a job's live views may come (20 a second
 @dataclass
 class _Run:
     id: str
-    trainer: Trainer  # or the task's own trainer (tasks.make_trainer): the same interface
+    trainer: Trainer  # or the task's own trainer (trainers.make_trainer): the same interface
     epochs: int
     mode: str = "running"  # running | paused | batch | epoch (the last two: one step, then pause)
     views: dict = field(default_factory=dict)

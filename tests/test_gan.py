@@ -11,11 +11,13 @@ import torch
 
 from playground import cli, ganlab, memory, presets, probe
 from playground.data import DataInfo, load_cached
-from playground.gan import EVAL_SAMPLES, GanTrainer, coverage, gradient_penalty
+from playground.gan import EVAL_SAMPLES, GanTrainer, gradient_penalty
+from playground.gan_data import coverage
 from playground.registry import PlaygroundError
 from playground.spec import DataSpec, from_dict
-from playground.tasks import make_trainer, summarize
+from playground.tasks import summarize
 from playground.train import TrainingError, validate
+from playground.trainers import make_trainer
 
 RING = [[2 * math.cos(a), 2 * math.sin(a)] for a in np.arange(8) * math.pi / 4]
 
@@ -106,8 +108,8 @@ def test_a_gan_summary_has_both_networks():
      r"discriminator layer 5 \(Linear\): the discriminator outputs \(N, 2\) but needs \(N, 1\)"),
     (lambda d: d["discriminator"]["layers"].insert(0, {"type": "Conv2d", "out_channels": 4, "kernel_size": 3}),
      r"discriminator layer 1 \(Conv2d\)"),
-    (lambda d: d["train"]["gan"].update(loss="hinge"), "train.gan.loss: hinge does not suit the task 'generate'.*"
-                                                       "use bce, wgan-gp"),
+    (lambda d: d["train"]["gan"].update(loss="hinge"), "train.gan.loss: unknown GAN loss 'hinge' \\(known: bce, "
+                                                       "wgan-gp\\)"),
     (lambda d: d["train"].update(scheduler={"type": "StepLR"}), "train.scheduler: a GAN's learning rates stay"),
     (lambda d: d["train"].update(d_optimizer={"type": "Adamm"}), "train.d_optimizer.type: unknown optimizer"),
 ])

@@ -10,11 +10,12 @@ import torch
 from playground import presets, probe, tasks
 from playground.data import DATASETS, builtin, load_cached
 from playground.data import info as data_info
-from playground.gan import GAN_LOSSES
+from playground.gan_build import GAN_LOSSES
 from playground.losses import LOSSES
+from playground.metrics import iou_counts, mean_iou
 from playground.registry import PlaygroundError
 from playground.spec import DataSpec, from_dict
-from playground.tasks import ACCURACY, MEAN_IOU, TASKS, VIEWS, iou_counts, mean_iou
+from playground.tasks import ACCURACY, MEAN_IOU, TASKS, VIEWS
 from playground.train import Trainer, validate
 
 
