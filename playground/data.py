@@ -18,9 +18,6 @@ import torch
 from .caps import caps as memory_caps
 from .caps import fmt as fmt_bytes
 from .gan_data import MAX_DRAWN, heart
-from .gan_data import drawn as drawn_points
-from .gan_data import grid as grid_mixture
-from .gan_data import ring as ring_mixture
 from .registry import Param, PlaygroundError, Registry, check_options
 from .tabular import PARAMS as CSV_PARAMS
 from .tabular import parse_csv
@@ -324,27 +321,54 @@ def _sentiment(n, noise, rng, seq_len, negation):
     return Samples(x, y, info={"class_names": ["negative", "positive"], "n_classes": 2, "vocab": vocab})
 
 
-# ---- a GAN's target distributions (gan_data.py) ------------------------------------------------
+# ---- a GAN's target distributions -------------------------------------------------------------
+# 2-D mixtures whose modes are known, so that mode collapse can be counted (gan_data.coverage), and points a
+# user draws (carried in the spec, at most MAX_DRAWN). A sample's target is the sample itself. They live here,
+# module-level, so that an exported script copies them like every other generator.
 
-def _generation(make):
-    def wrap(n, noise, rng, **opts):
-        x, y, extras, info = make(n, noise, rng, **opts)
-        return Samples(x, y, extras, info)
-    return wrap
+MIN_STD = 0.01  # a mixture with no spread still counts samples within 3 × this of a centre
+
+
+def _mixture(centres: np.ndarray, n: int, std: float, rng) -> Samples:
+    """n points, as many from each centre (in turn), with Gaussian spread `std`; extras "mode" says which."""
+    mode = np.arange(n) % len(centres)
+    x = (centres[mode] + rng.normal(0, 1, (n, 2)) * std).astype(np.float32)
+    return Samples(x, x.copy(), {"points": x.copy(), "mode": mode.astype(np.int64)},
+                   {"modes": np.round(centres, 6).tolist(), "mode_std": max(std, MIN_STD)})
+
+
+def _ring(n, noise, rng, modes, radius) -> Samples:
+    """`modes` Gaussians on a circle of `radius`, spread `noise`."""
+    a = 2 * math.pi * np.arange(modes) / modes
+    return _mixture(radius * np.stack([np.cos(a), np.sin(a)], 1), n, noise, rng)
+
+
+def _grid(n, noise, rng, side) -> Samples:
+    """side × side Gaussians 2 apart, centred on 0, spread `noise`."""
+    c = (np.arange(side) - (side - 1) / 2) * 2.0
+    gx, gy = np.meshgrid(c, c)
+    return _mixture(np.stack([gx.ravel(), gy.ravel()], 1), n, noise, rng)
+
+
+def _drawn(n, noise, rng, points) -> Samples:
+    """n samples of the drawing: each one of its points, spread `noise`."""
+    p = np.asarray(points, np.float64)
+    x = (p[rng.integers(0, len(p), n)] + rng.normal(0, 1, (n, 2)) * noise).astype(np.float32)
+    return Samples(x, x.copy(), {"points": x.copy()})
 
 
 register("ring", "generation", "points", "Gaussians on a circle (noise: each one's spread): the classic test "
          "of mode collapse for a GAN.", Param("modes", "int", 8, 2, 16, help="Gaussians on the circle."),
          Param("radius", "float", 2.0, 0.5, 5.0, help="Radius of the circle."),
-         n_samples=5000, noise=0.05)(_generation(ring_mixture))
+         n_samples=5000, noise=0.05)(_ring)
 register("grid", "generation", "points", "A square grid of Gaussians, 2 apart (noise: each one's spread): "
          "harder for a GAN to cover than the ring.",
          Param("side", "int", 5, 2, 7, help="Gaussians along each side (5: 25 in all)."),
-         n_samples=5000, noise=0.05)(_generation(grid_mixture))
+         n_samples=5000, noise=0.05)(_grid)
 register("drawn", "generation", "points", "Points you draw: the data is your drawing, each point spread by the "
          "noise.", Param("points", "points", heart(), POINT_RANGE, MAX_DRAWN,
                          help=f"The drawing: [x, y] points within ±{POINT_RANGE:g}, at most {MAX_DRAWN}."),
-         n_samples=2000, noise=0.1)(_generation(drawn_points))
+         n_samples=2000, noise=0.1)(_drawn)
 
 
 # ---- the user's own data ---------------------------------------------------------------------

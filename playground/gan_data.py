@@ -1,12 +1,10 @@
-"""The GAN's target distributions, and how well made samples cover them.
+"""How well a GAN's samples cover its target distribution, and the drawing a "drawn" dataset starts with.
 
-2-D mixtures whose modes are known (so mode collapse can be counted: `coverage`) and points a user draws
-(carried in the spec itself, bounded in count). data.py registers the generators here as `generation`
-datasets of 2-D points (what a GAN learns to imitate, task `generate`); a sample's target is the sample
-itself. The mixtures keep the mode each point came from (extras "mode"); `DataInfo.modes` and `mode_std`
-hold the centres and the spread. Any other numeric dataset (moons, digits) can be imitated too, with
-`train.task: generate`.
-"""
+The targets themselves are registered in data.py (ring, grid: 2-D mixtures whose modes are known, so mode
+collapse can be counted; drawn: points a user draws, carried in the spec, at most MAX_DRAWN) as `generation`
+datasets of 2-D points, module-level there so an exported script copies them like any generator. The
+mixtures keep the mode each point came from (extras "mode"); `DataInfo.modes` and `mode_std` hold the centres
+and the spread. Any other numeric dataset (moons, digits) can be imitated too, with `train.task: generate`."""
 
 from __future__ import annotations
 
@@ -15,30 +13,8 @@ import math
 import numpy as np
 import torch
 
-MIN_STD = 0.01  # a mixture with no spread still counts samples within 3 × this of a centre
 MAX_DRAWN = 200  # points a drawing may hold (they travel in the spec and in links)
 COVERED = 0.01  # a mode is covered when this share of the samples land within 3σ of it
-
-
-def mixture(centres: np.ndarray, n: int, std: float, rng) -> tuple:
-    """(x, y, extras, info) of n points, as many from each centre (in turn), with Gaussian spread `std`."""
-    mode = np.arange(n) % len(centres)
-    x = (centres[mode] + rng.normal(0, 1, (n, 2)) * std).astype(np.float32)
-    return x, x.copy(), {"points": x.copy(), "mode": mode.astype(np.int64)}, \
-        {"modes": np.round(centres, 6).tolist(), "mode_std": max(std, MIN_STD)}
-
-
-def ring(n, noise, rng, modes, radius) -> tuple:
-    """`modes` Gaussians on a circle of `radius`, spread `noise`."""
-    a = 2 * math.pi * np.arange(modes) / modes
-    return mixture(radius * np.stack([np.cos(a), np.sin(a)], 1), n, noise, rng)
-
-
-def grid(n, noise, rng, side) -> tuple:
-    """side × side Gaussians 2 apart, centred on 0, spread `noise`."""
-    c = (np.arange(side) - (side - 1) / 2) * 2.0
-    gx, gy = np.meshgrid(c, c)
-    return mixture(np.stack([gx.ravel(), gy.ravel()], 1), n, noise, rng)
 
 
 def heart(k: int = 40) -> list[list[float]]:
@@ -46,13 +22,6 @@ def heart(k: int = 40) -> list[list[float]]:
     t = np.linspace(0, 2 * math.pi, k, endpoint=False)
     x, y = 16 * np.sin(t) ** 3, 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
     return np.round(np.stack([x, y + 2], 1) / 6, 3).tolist()
-
-
-def drawn(n, noise, rng, points) -> tuple:
-    """n samples of the drawing: each one of its points, spread `noise`."""
-    p = np.asarray(points, np.float64)
-    x = (p[rng.integers(0, len(p), n)] + rng.normal(0, 1, (n, 2)) * noise).astype(np.float32)
-    return x, x.copy(), {"points": x.copy()}, {}
 
 
 def coverage(samples, centres, std: float) -> dict:

@@ -78,11 +78,12 @@ class Task:
         return self.not_applicable.get(view)
 
     def check_loss(self, name: str) -> None:
-        """Refuse a loss that does not suit this task, naming the ones that do."""
+        """Refuse a loss that does not suit this task, naming the ones that do (the fix: its default)."""
         if name not in self.losses:
             raise PlaygroundError(f"{self.loss_option}: {name} does not suit the task '{self.name}' "
                                   f"({self.description.lower().rstrip('.')}); use {', '.join(self.losses)}",
-                                  path=self.loss_option)
+                                  path=self.loss_option, fix={"action": "set_path", "path": self.loss_option.split("."),
+                                                              "value": self.losses[0]})
 
 
 # ---- the scores ------------------------------------------------------------------------------------

@@ -213,9 +213,9 @@ def validate(spec: Spec, info: DataInfo | None = None):
     Summary (with a GAN's discriminator in `others`)."""
     info = info or data_info(spec.data)
     task = task_of(spec, info)
-    if task.loss_option == "train.loss":  # a GAN's loss is train.gan.loss, checked with its networks
+    own_loss = task.loss_option == "train.loss"  # a GAN's loss is train.gan.loss, checked with its networks
+    if own_loss:
         LOSSES.get(spec.train.loss, "train.loss")
-        task.check_loss(spec.train.loss)
     check_optimizer(spec.train.optimizer)
     if spec.train.d_optimizer is not None:
         check_optimizer(spec.train.d_optimizer, "train.d_optimizer")
@@ -223,7 +223,10 @@ def validate(spec: Spec, info: DataInfo | None = None):
         s = spec.train.scheduler
         check_options(SCHEDULERS.get(s.type, "train.scheduler.type").params, s.options(),
                       f"train.scheduler ({s.type})")
-    return task_summary(spec, info)
+    summary = task_summary(spec, info)  # the layers first: their errors name a layer and carry its fix
+    if own_loss:
+        task.check_loss(spec.train.loss)
+    return summary
 
 
 # ---- the trainer -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from helpers import APP, wait_until
 from streamlit.testing.v1 import AppTest
 
 from playground import ganlab, presets
+from playground.jobs import JobRefused
 from playground.spec import encode, from_dict
 from ui import server
 
@@ -92,6 +93,16 @@ def test_the_page_holds_a_paused_run_and_d_only_leaves_the_generator_alone():
     at.run()
     status = " ".join(c.value for c in at.caption)
     assert "running" in status and "modes covered" in status and "of 8" in status
+
+
+def test_a_refused_run_says_why_once(pool, monkeypatch):
+    """A run the pool refuses (over the session's limit) is a warning on the page, shown once, not a crash."""
+    def refuse(*args, **kwargs):
+        raise JobRefused("this browser already runs 3 jobs; stop one first")
+    monkeypatch.setattr(pool, "submit", refuse)
+    at = open_page(small_ring())
+    assert [w.value for w in at.warning if "Not started: this browser already runs 3 jobs" in w.value]
+    assert at.session_state["pg"].gan_job is None and at.session_state["pg"].notices == []
 
 
 def test_a_setting_writes_the_spec_and_starts_a_fresh_paused_run():

@@ -65,10 +65,25 @@ def test_train_task_overrides_the_dataset_and_is_checked():
         tasks.of(from_dict({"data": {"name": "plane"}, "train": {"task": "clasify"}}), data_info(plane.data))
 
 
-def test_a_loss_that_does_not_suit_the_task_is_refused_by_name(make_spec):
+def test_a_loss_that_does_not_suit_the_task_is_refused_by_name_with_its_fix(make_spec):
     spec = make_spec("plane", [{"type": "Linear", "out_features": 1}], loss="cross_entropy")
-    with pytest.raises(PlaygroundError, match="train.loss: cross_entropy does not suit the task 'regress'.*use mse, "
-                                              "l1, huber"):
+    with pytest.raises(PlaygroundError, match="train.loss: cross_entropy needs a classification dataset, but plane "
+                                              "is regression; use mse") as e:
+        validate(spec)
+    assert e.value.fixes == [{"action": "set_path", "path": ["train", "loss"], "value": "mse"}]
+    with pytest.raises(PlaygroundError, match="train.loss: cross_entropy does not suit the task 'reconstruct'.*use "
+                                              "mse, bce_with_logits, l1, huber") as e:
+        TASKS.get("reconstruct").check_loss("cross_entropy")
+    assert e.value.fixes == [{"action": "set_path", "path": ["train", "loss"], "value": "mse"}]
+    with pytest.raises(PlaygroundError, match="train.gan.loss: mse does not suit the task 'generate'") as e:
+        TASKS.get("generate").check_loss("mse")
+    assert e.value.fixes == [{"action": "set_path", "path": ["train", "gan", "loss"], "value": "bce"}]
+
+
+def test_a_layer_error_comes_before_the_loss_it_would_need(make_spec):
+    """The layers are checked first: their errors name the layer and carry its fix (as before tasks)."""
+    spec = make_spec("sine", [{"type": "Conv2d"}], loss="cross_entropy")
+    with pytest.raises(PlaygroundError, match=r"layer 1 \(Conv2d\)"):
         validate(spec)
 
 

@@ -52,10 +52,10 @@ def _submit(cfg: ganlab.Settings, paused: bool) -> Job | None:
         job = pool.submit(run_spec(s.spec), owner=state.owner().id, epochs=pool.limits.max_epochs, paused=paused,
                           views=views(cfg))
     except JobRefused as e:
-        st.session_state["gan-message"] = ("warning", f"Not started: {e.message}")
+        s.notices.append(("warning", f"Not started: {e.message}"))
         return None
     except PlaygroundError as e:
-        st.session_state["gan-message"] = ("error", f"This setup cannot train: {e.message}")
+        s.notices.append(("error", f"This setup cannot train: {e.message}"))
         return None
     s.gan_job = job.id
     return job
@@ -137,9 +137,7 @@ def toolbar(cfg: ganlab.Settings, job: Job | None) -> None:
                   disabled=running, help="One generator step, then pause")
         st.button("Reset", icon=":material/restart_alt:", key="gan-reset", on_click=reset, args=(cfg,),
                   help="A new run from step 0 (same seed, same first weights)")
-    if "gan-message" in st.session_state:
-        level, text = st.session_state.pop("gan-message")
-        getattr(st, level)(message(text), icon=":material/error:")
+    state.show_notices()  # a run refused while this page ran (ensure_job), after the page's notices were shown
 
 
 # ---- the live view ---------------------------------------------------------------------------------
