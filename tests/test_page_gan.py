@@ -8,6 +8,7 @@ read the run's live view (what the canvas would draw) and rerun.
 from __future__ import annotations
 
 import pytest
+from apptest import shown
 from helpers import APP, wait_until
 from streamlit.testing.v1 import AppTest
 
@@ -101,7 +102,7 @@ def test_a_refused_run_says_why_once(pool, monkeypatch):
         raise JobRefused("this browser already runs 3 jobs; stop one first")
     monkeypatch.setattr(pool, "submit", refuse)
     at = open_page(small_ring())
-    assert [w.value for w in at.warning if "Not started: this browser already runs 3 jobs" in w.value]
+    assert [w for w in at.warning if "Not started: this browser already runs 3 jobs" in shown(w.value)]
     assert at.session_state["pg"].gan_job is None and at.session_state["pg"].notices == []
 
 
