@@ -111,6 +111,7 @@ def test_a_drawing_becomes_the_data(server, browser):
     pad.wait_for(timeout=30_000)
     page.wait_for_selector(READY, timeout=60_000)
     page.get_by_role("button", name="Clear").click()
+    page.get_by_text("0 of at most").wait_for(timeout=10_000)
     box = pad.bounding_box()
     for fx, fy in ((0.25, 0.25), (0.75, 0.25), (0.5, 0.75)):  # three strokes of one point each
         page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)

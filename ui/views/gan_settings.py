@@ -43,12 +43,13 @@ def data_panel(cfg: ganlab.Settings) -> None:
     names = list(ganlab.DATA)
     name = st.radio("Data", names, index=names.index(cfg.dataset), key=_k("data"),
                     format_func=lambda n: ganlab.LABELS[n], label_visibility="collapsed")
-    new = ganlab.with_dataset(cfg, name) if name != cfg.dataset else cfg
-    if new.dataset == "drawn":
+    # another dataset reruns the page at once: a pad drawn now would carry the old edit count, and the run
+    # after it would put the spec's drawing back over strokes made in between
+    apply(ganlab.with_dataset(cfg, name) if name != cfg.dataset else cfg, cfg)
+    if cfg.dataset == "drawn":
         pts = [list(p) for p in cfg.points] or ganlab_default_points()
         point_canvas(pts, str(state.get().edits), DRAW_RANGE, MAX_DRAWN, COLORS["real"], key="gan-drawing",
                      on_change=_drawn)
-    apply(new, cfg)
 
 
 def ganlab_default_points() -> list:
