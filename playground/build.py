@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -35,10 +35,12 @@ class Row:
 class Summary:
     input_shape: tuple[int, ...]
     rows: list[Row]
+    others: list[tuple[str, Summary]] = field(default_factory=list)  # other networks the run trains (a GAN's D)
 
     @property
     def total_params(self) -> int:
-        return sum(r.params for r in self.rows)
+        """Parameters of every network the run trains."""
+        return sum(r.params for r in self.rows) + sum(s.total_params for _, s in self.others)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -49,6 +51,8 @@ class Summary:
         lines = [f"{'#':>3}  {'layer':<24} {'output shape':<20} {'params':>10}",
                  f"{'':>3}  {'input':<24} {shape_str(self.input_shape):<20} {'':>10}"]
         lines += [f"{r.index:>3}  {r.type:<24} {shape_str(r.output_shape):<20} {r.params:>10,}" for r in self.rows]
+        for name, other in self.others:
+            lines += ["", f"{name}:", other.table().rsplit("\n", 1)[0]]
         lines.append(f"total parameters: {self.total_params:,}")
         return "\n".join(lines)
 

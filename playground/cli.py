@@ -76,7 +76,8 @@ def cmd_validate(args) -> int:
 def cmd_train(args) -> int:
     from . import runs
     from .data import load
-    from .train import Trainer, TrainingError
+    from .train import TrainingError
+    from .trainers import make_trainer
     spec = read_spec(args.spec)
     # `is not None`: --seed 0 (or --epochs 0, refused by the spec's check) is a value, not "no override"
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("device", args.device))
@@ -87,7 +88,7 @@ def cmd_train(args) -> int:
         from .spec import from_dict
         spec = from_dict(d)
     checked(spec)
-    trainer = Trainer(spec, data=load(spec.data))
+    trainer = make_trainer(spec, data=load(spec.data))  # the task's trainer (a GAN has its own)
     bar = _Progress(spec.train.epochs) if sys.stderr.isatty() else None
     metrics: list[dict] = []
     try:

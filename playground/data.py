@@ -24,6 +24,7 @@ from .appdata.speech import vowel_spectrograms
 from .appdata.tictactoe import positions_with_values
 from .caps import caps as memory_caps
 from .caps import fmt as fmt_bytes
+from .gan_data import MAX_DRAWN, heart
 from .registry import Param, PlaygroundError, Registry, check_options
 from .tabular import PARAMS as CSV_PARAMS
 from .tabular import parse_csv
@@ -57,7 +58,7 @@ class DataInfo:
     """What the builder, trainer and UI need to know about a dataset."""
 
     name: str
-    task: str  # binary | multiclass | regression | reconstruction | segmentation
+    task: str  # binary | multiclass | regression | reconstruction | segmentation | generation
     modality: str  # points | tabular | image | sequence | text
     input_shape: tuple[int, ...]
     target_shape: tuple[int, ...]
@@ -67,6 +68,8 @@ class DataInfo:
     feature_names: list[str] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)
     description: str = ""
+    modes: list[list[float]] = field(default_factory=list)  # centres of a mixture the data is drawn from (GANs)
+    mode_std: float = 0.0  # the spread of each mode
 
     @property
     def classification(self) -> bool:
@@ -362,6 +365,56 @@ register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a 
          n_samples=4000, max_samples=20000)(_made(driving_states))
 
 
+# ---- a GAN's target distributions -------------------------------------------------------------
+# 2-D mixtures whose modes are known, so that mode collapse can be counted (gan_data.coverage), and points a
+# user draws (carried in the spec, at most MAX_DRAWN). A sample's target is the sample itself. They live here,
+# module-level, so that an exported script copies them like every other generator.
+
+MIN_STD = 0.01  # a mixture with no spread still counts samples within 3 × this of a centre
+
+
+def _mixture(centres: np.ndarray, n: int, std: float, rng) -> Samples:
+    """n points, as many from each centre (in turn), with Gaussian spread `std`; extras "mode" says which."""
+    mode = np.arange(n) % len(centres)
+    x = (centres[mode] + rng.normal(0, 1, (n, 2)) * std).astype(np.float32)
+    return Samples(x, x.copy(), {"points": x.copy(), "mode": mode.astype(np.int64)},
+                   {"modes": np.round(centres, 6).tolist(), "mode_std": max(std, MIN_STD)})
+
+
+def _ring(n, noise, rng, modes, radius) -> Samples:
+    """`modes` Gaussians on a circle of `radius`, spread `noise`."""
+    a = 2 * math.pi * np.arange(modes) / modes
+    return _mixture(radius * np.stack([np.cos(a), np.sin(a)], 1), n, noise, rng)
+
+
+def _grid(n, noise, rng, side) -> Samples:
+    """side × side Gaussians 2 apart, centred on 0, spread `noise`."""
+    c = (np.arange(side) - (side - 1) / 2) * 2.0
+    gx, gy = np.meshgrid(c, c)
+    return _mixture(np.stack([gx.ravel(), gy.ravel()], 1), n, noise, rng)
+
+
+def _drawn(n, noise, rng, points) -> Samples:
+    """n samples of the drawing: each one of its points, spread `noise`."""
+    p = np.asarray(points, np.float64)
+    x = (p[rng.integers(0, len(p), n)] + rng.normal(0, 1, (n, 2)) * noise).astype(np.float32)
+    return Samples(x, x.copy(), {"points": x.copy()})
+
+
+register("ring", "generation", "points", "Gaussians on a circle (noise: each one's spread): the classic test "
+         "of mode collapse for a GAN.", Param("modes", "int", 8, 2, 16, help="Gaussians on the circle."),
+         Param("radius", "float", 2.0, 0.5, 5.0, help="Radius of the circle."),
+         n_samples=5000, noise=0.05)(_ring)
+register("grid", "generation", "points", "A square grid of Gaussians, 2 apart (noise: each one's spread): "
+         "harder for a GAN to cover than the ring.",
+         Param("side", "int", 5, 2, 7, help="Gaussians along each side (5: 25 in all)."),
+         n_samples=5000, noise=0.05)(_grid)
+register("drawn", "generation", "points", "Points you draw: the data is your drawing, each point spread by the "
+         "noise.", Param("points", "points", heart(), POINT_RANGE, MAX_DRAWN,
+                         help=f"The drawing: [x, y] points within ±{POINT_RANGE:g}, at most {MAX_DRAWN}."),
+         n_samples=2000, noise=0.1)(_drawn)
+
+
 # ---- the user's own data ---------------------------------------------------------------------
 
 def _csv(raw: bytes, label: str, target: str | None = None, task: str = "auto") -> Samples:
@@ -586,7 +639,8 @@ def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
         n_classes=s.info.get("n_classes", 0) if classify else 0,
         class_names=s.info.get("class_names", []) if classify else [],
         feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
-        description=s.info.get("description", kind.description))
+        description=s.info.get("description", kind.description), modes=s.info.get("modes", []),
+        mode_std=s.info.get("mode_std", 0.0))
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:
@@ -608,3 +662,4 @@ def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: i
 def listing() -> list[tuple[str, str, str]]:
     """(name, task, description) of every dataset, for the CLI and the UI."""
     return [(name, f"{d.task}/{d.modality}", d.description) for name, d in DATASETS.items()]
+

@@ -302,6 +302,11 @@ def export(source: str, fmt: str, out: str | Path) -> Path:
         raise PlaygroundError(f"unknown export format {fmt!r}{suggest(fmt, list(FORMATS))} (formats: python, onnx)")
     spec, run = _source(source)
     info = load_cached(spec.data).info
+    from .tasks import of
+    task = of(spec, info)
+    if task.loss_option != "train.loss":  # a task that trains otherwise (a GAN: two networks, no train.loss)
+        raise PlaygroundError(f"export writes one network trained on its data with train.loss; this spec's task, "
+                              f"{task.name}, trains otherwise, and export cannot write it yet", path="train.task")
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

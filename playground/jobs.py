@@ -3,7 +3,7 @@
 The app process holds light `Job` handles; a small pool of worker processes (spawned, at lowered
 priority) each multiplexes its jobs in short time slices and sends events back through one queue:
 state changes, per-epoch metrics, progress at a bounded rate, live views and weight snapshots.
-The interface (`JobPool.submit`, `Job.pause/resume/step/tune/stop/snapshot`, `Job.events_since`) is narrow
+The interface (`JobPool.submit`, `Job.pause/resume/step/tune/command/stop/snapshot`, `Job.events_since`) is narrow
 on purpose: a distributed backend (e.g. Ray actors) can implement the same calls.
 """
 
@@ -72,6 +72,7 @@ class Job:
     views: dict[str, dict] = field(default_factory=dict)  # latest live view by name
     stats: list[dict] = field(default_factory=list)  # layer statistics when tracked (health.Tracker), bounded
     report: dict | None = None  # end-of-run evaluation (confusion matrix, predictions)
+    notice: str = ""  # why the last `command` changed nothing (the trainer refused it)
     version: int = 0  # bumped on every event; streams compare it
     worker: int | None = None
     memory: float = 0.0  # its estimated peak in bytes (memory.estimate), counted while it is on a worker
@@ -132,6 +133,14 @@ class Job:
             d[last] = value
         self.spec = spec  # a new dict: runs kept elsewhere keep the spec they ran with
         self.pool._command(self, "tune", changes)
+
+    def command(self, name: str, **options) -> None:
+        """Ask the job's trainer to do one of its own commands (its `commands`: a GAN's "phase", with
+        phase="d" to train the discriminator alone); one it does not take sets `notice` and changes nothing.
+        The job's views are sent again at once."""
+        if not isinstance(name, str) or not name or len(name) > 40:
+            raise PlaygroundError(f"a command is a short name, got {str(name)[:40]!r}")
+        self.pool._command(self, "command", name, options)
 
     def stop(self, reason: str = "") -> None:
         """End the job; its worker frees the model. `reason` becomes its message (default: stopped by the user)."""
@@ -203,6 +212,8 @@ class Job:
                 self.views[ev["name"]] = ev["data"]
             elif kind == "report":
                 self.report = ev["report"]
+            elif kind == "notice":
+                self.notice = ev["message"]
             elif kind == "stats":
                 self.stats.append(ev["stats"])
                 if len(self.stats) > MAX_STATS:  # a long run: every other older entry goes, the newest stays
@@ -289,11 +300,11 @@ class JobPool:
         """Everything a job is refused for, checked in this process without building its data: the spec, the
         epochs, the dataset's size, the parameters and the estimated memory (memory.py). An upload resolves
         only for its own owner."""
-        from .build import summarize
         from .data import DataTooLarge, check_size
         from .memory import MB, MemoryLimit
         from .memory import check as check_memory
         from .spec import Spec, from_dict
+        from .tasks import summarize  # every network the run trains (a GAN has two)
         spec = spec if isinstance(spec, Spec) else from_dict(spec)
         lim = self.limits
         epochs = epochs or spec.train.epochs

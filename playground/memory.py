@@ -37,10 +37,11 @@ class LayerCost:
     output_shape: tuple[int, ...]
     forward_bytes: float  # every tensor the layer makes for one sample in training mode
     eval_bytes: float  # its input plus what it makes, for one sample, without gradients
+    network: str = ""  # '' for the model; else the other network it belongs to ("discriminator")
 
     @property
     def name(self) -> str:
-        return f"layer {self.index} ({self.type})"
+        return f"{self.network + ' ' if self.network else ''}layer {self.index} ({self.type})"
 
 
 @dataclass
@@ -95,17 +96,38 @@ class Estimate:
 
 
 def estimate(spec, sketch) -> Estimate:
-    """The memory a run of `spec` on the dataset `sketch` (data.Sketch) will take, by a dry run on `meta`."""
+    """The memory a run of `spec` on the dataset `sketch` (data.Sketch) will take, by a dry run on `meta`: of
+    every network the run trains (tasks.parts: a GAN's generator and discriminator step one after the other,
+    and their batches' tensors are counted together)."""
+    from dataclasses import replace
+
+    from .tasks import of, parts
+    task = of(spec, sketch.info)
+    nets = parts(spec, sketch.info)
+    if len(nets) == 1:
+        return _estimate(spec, sketch, task)
+    ests = [_estimate(s, replace(sketch, info=info), task, "" if i == 0 else name)
+            for i, (name, s, info) in enumerate(nets)]
+    first = ests[0]
+    return Estimate(layers=[c for e in ests for c in e.layers], batch=first.batch, n_train=first.n_train,
+                    n_val=first.n_val, data_bytes=first.data_bytes, params=sum(e.params for e in ests),
+                    param_bytes=sum(e.param_bytes for e in ests), train_bytes=sum(e.train_bytes for e in ests),
+                    eval_bytes=max(e.eval_bytes for e in ests), extra_bytes=sum(e.extra_bytes for e in ests))
+
+
+def _estimate(spec, sketch, task, network: str = "") -> Estimate:
     info = sketch.info
-    layers, params = _dry_run(spec, info, build_layers)
+    layers, params = _dry_run(spec, info, build_layers, network)
     slots = OPTIMIZER_SLOTS.get(spec.train.optimizer.type, 2)
     if spec.train.optimizer.type in ("SGD", "RMSprop") and spec.train.optimizer.options().get("momentum"):
         slots += 1
     batch = max(1, min(spec.train.batch_size, sketch.n_train))
     out = math.prod(layers[-1].output_shape) if layers else 1
     loss = LOSSES.get(spec.train.loss, "train.loss") if spec.train.loss in LOSSES else None
-    targets = 0 if loss is not None and loss.kind == "labels" else sketch.n * out * 4
-    outputs = sketch.n_train * out * 4 if info.classification else 0
+    # targets as the loss wants them: none for class ids (kept as they are) or a GAN (it compares with no target)
+    stored = task.loss_option == "train.loss" and not (loss is not None and loss.kind == "labels")
+    targets = sketch.n * out * 4 if stored else 0
+    outputs = sketch.n_train * out * 4 if task.metric is not None and task.metric.keeps_outputs else 0
     return Estimate(
         layers=layers, batch=batch, n_train=sketch.n_train, n_val=sketch.n_val, data_bytes=sketch.bytes,
         params=params, param_bytes=params * 4 * (2 + slots),
@@ -123,7 +145,7 @@ def check(spec, sketch, cap: int | None | bool = True) -> Estimate:
     return est
 
 
-def _dry_run(spec, info, build_layers) -> tuple[list[LayerCost], int]:
+def _dry_run(spec, info, build_layers, network: str = "") -> tuple[list[LayerCost], int]:
     """Per-layer bytes for one sample, and the parameter count: the model runs on `meta` (a batch of 2, so
     BatchNorm can train)."""
     import torch
@@ -158,6 +180,6 @@ def _dry_run(spec, info, build_layers) -> tuple[list[LayerCost], int]:
         except Exception:  # a layer without meta kernels: count its output alone
             y = torch.empty((2, *row.output_shape), device="meta")
             made = math.prod(row.output_shape) * 4
-        costs.append(LayerCost(row.index, row.type, tuple(row.output_shape), made, in_bytes + made))
+        costs.append(LayerCost(row.index, row.type, tuple(row.output_shape), made, in_bytes + made, network))
         x = y
     return costs, summary.total_params

@@ -22,34 +22,10 @@ from .modules import Recurrent, SelfAttention
 from .registry import PlaygroundError, Registry
 
 
-@torch.no_grad()
 def report(trainer) -> dict:
-    """End-of-run evaluation on the validation split: confusion matrix, images and their reconstructions, or
-    predicted vs. true values."""
-    out = trainer.predict(trainer.data.x_val)
-    info = trainer.data.info
-    if info.classification:
-        pred = trainer.predict_labels(out).numpy()
-        true = trainer.data.y_val.numpy()
-        k = info.n_classes
-        cm = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
-        return {"kind": "confusion", "classes": info.class_names, "matrix": cm.tolist(),
-                "accuracy": float((pred == true).mean())}
-    if info.task == "reconstruction" and len(info.input_shape) == 3:  # images in, images out: show them
-        return _reconstructions(trainer.data.y_val, out)  # the target is the input
-    true = trainer.data.y_val.reshape(len(out), -1)[:, 0].numpy()
-    pred = out.reshape(len(out), -1)[:, 0].numpy()
-    keep = np.arange(min(len(true), 500))
-    return {"kind": "regression", "true": true[keep].tolist(), "pred": pred[keep].tolist(),
-            "mse": float(((out - trainer.data.y_val.reshape(out.shape)) ** 2).mean())}
-
-
-def _reconstructions(x: torch.Tensor, out: torch.Tensor, k: int = 8) -> dict:
-    """The first `k` validation images and the model's rebuilt versions, as (k, H, W) arrays (channels averaged),
-    and the reconstruction error over the whole validation split."""
-    rebuilt = out.reshape(x.shape)  # (N, C, H, W)
-    return {"kind": "reconstruction", "inputs": x[:k].mean(1).numpy(), "outputs": rebuilt[:k].mean(1).numpy(),
-            "mse": float(((rebuilt - x) ** 2).mean())}
+    """The end-of-run report of the run's task (tasks.py, reports.py): a confusion matrix, reconstructions,
+    masks, predicted vs. true values, or a GAN's samples."""
+    return trainer.task.report(trainer)
 
 
 def neuron_layers(model: nn.Module) -> list[int]:

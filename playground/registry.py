@@ -49,7 +49,7 @@ class Param:
     """One user-settable option: its kind, default and allowed range; widgets are generated from it."""
 
     name: str
-    kind: str  # int | float | bool | choice | str | size (int or [h, w]) | ints (list of ints) | strs
+    kind: str  # int | float | bool | choice | str | size (int or [h, w]) | ints (list of ints) | strs | points
     default: Any
     min: float | None = None
     max: float | None = None
@@ -101,7 +101,25 @@ class Param:
             if unknown:
                 raise PlaygroundError(bad + f"has unknown entries {unknown}; choose from {list(self.choices)}")
             return list(value)
+        if k == "points":  # [[x, y], …]: at most `max` points, each coordinate within ±`min`
+            return self._points(value, bad)
         raise AssertionError(f"unknown parameter kind {k}")
+
+    def _points(self, value: Any, bad: str) -> list[list[float]]:
+        if not isinstance(value, (list, tuple)) or not value:
+            raise PlaygroundError(bad + "must be a list of [x, y] points")
+        if self.max is not None and len(value) > self.max:
+            raise PlaygroundError(bad + f"holds {len(value):,} points; at most {_fmt(self.max)}")
+        out = []
+        for i, p in enumerate(value):
+            if (not isinstance(p, (list, tuple)) or len(p) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
+                raise PlaygroundError(bad + f"point {i + 1} must be [x, y], two numbers; got {str(p)[:40]}")
+            if not all(abs(v) <= self.min for v in p):  # NaN fails this too
+                raise PlaygroundError(bad + f"point {i + 1} is {[round(float(v), 3) for v in p]}; both "
+                                      f"coordinates must be within ±{_fmt(self.min)}")
+            out.append([float(p[0]), float(p[1])])
+        return out
 
     def _number(self, v: float, bad: str) -> Any:
         if self.min is not None and v < self.min:

@@ -73,10 +73,26 @@ class SchedulerSpec(_Open):
     type: str
 
 
+class GanSpec(BaseModel):
+    """A GAN's own settings (task `generate`): noise size, discriminator steps per generator step, the loss."""
+
+    model_config = ConfigDict(extra="forbid")
+    noise: int = Field(16, ge=1, le=256, description="Numbers of noise the generator reads per sample.")
+    d_steps: int = Field(1, ge=1, le=10, description="Discriminator steps per generator step.")
+    loss: str = Field("bce", description="bce (non-saturating) or wgan-gp (Wasserstein with gradient penalty).")
+    gp_weight: float = Field(10.0, ge=0, le=1000, description="Weight of WGAN-GP's gradient penalty.")
+    steps_per_epoch: int = Field(100, ge=1, le=10000, description="Generator steps an epoch (a GAN has no pass "
+                                                                   "over the data to count).")
+
+
 class TrainSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    task: str | None = Field(None, description="The kind of learning (tasks.py); default: the dataset's.")
     loss: str = "cross_entropy"
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    d_optimizer: OptimizerSpec | None = Field(None, description="A GAN's discriminator's optimizer "
+                                                                "(default: the same as the generator's).")
+    gan: GanSpec | None = None
     batch_size: int = Field(32, ge=1, le=65536)
     epochs: int = Field(20, ge=1, le=100000)
     seed: int = Field(0, ge=0, le=2**31 - 1)
@@ -96,6 +112,7 @@ class Spec(BaseModel):
     description: str = ""
     data: DataSpec
     model: ModelSpec = Field(default_factory=ModelSpec)
+    discriminator: ModelSpec | None = None  # a GAN's second network (task generate); `model` is its generator
     train: TrainSpec = Field(default_factory=TrainSpec)
 
     def to_dict(self) -> dict:

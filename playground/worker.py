@@ -19,13 +19,16 @@ from .data import load_cached
 from .registry import PlaygroundError
 from .spec import from_dict
 from .train import Trainer, device_name
+from .trainers import make_trainer
 from .uploads import Resolved
+
+MIN_VIEW_INTERVAL = 0.05  # the fastest a job's live views may come (20 a second)
 
 
 @dataclass
 class _Run:
     id: str
-    trainer: Trainer
+    trainer: Trainer  # or the task's own trainer (trainers.make_trainer): the same interface
     epochs: int
     mode: str = "running"  # running | paused | batch | epoch (the last two: one step, then pause)
     views: dict = field(default_factory=dict)
@@ -38,6 +41,7 @@ class _Run:
     rate_steps: int = 0
     steps_per_s: float = 0.0
     tracker: object = None  # health.Tracker when the job asked for tracking; None costs nothing
+    view_interval: float = 0.1  # seconds between its live views
 
 
 def main(commands, events, cfg: dict) -> None:
@@ -73,7 +77,7 @@ class Worker:
         # what each command does to its run (a command for a run that has ended is ignored)
         self.commands_for_runs = {"stop": self._on_stop, "pause": self._on_pause, "resume": self._on_resume,
                                   "step": self._on_step, "tune": self._on_tune, "snapshot": self._on_snapshot,
-                                  "checkpoints": self._on_checkpoints}
+                                  "checkpoints": self._on_checkpoints, "command": self._on_command}
 
     # -- the loop --
     def run(self) -> None:
@@ -136,8 +140,11 @@ class Worker:
         spec = from_dict(spec_dict)
         # `inputs`: the job's uploads, read by the app for the job's owner (the spec carries only their ids)
         data = load_cached(spec.data, Resolved(inputs), max_bytes=self.max_data_mb * 2**20)
-        tr = Trainer(spec, data=data)
+        tr = make_trainer(spec, data=data)
         run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
+        # a view may ask for a faster rate than the pool's (`"every": seconds`), down to MIN_VIEW_INTERVAL
+        asked = [float(o["every"]) for o in run.views.values() if isinstance(o.get("every"), (int, float))]
+        run.view_interval = max(MIN_VIEW_INTERVAL, min([self.view_interval, *asked]))
         if track:
             from .health import Tracker
             run.tracker = Tracker(epochs, **track)
@@ -155,6 +162,7 @@ class Worker:
     def _on_pause(self, run: _Run) -> None:
         run.mode = "paused"
         self.send_progress(run, force=True)
+        self.send_views(run, force=True)  # a paused view shows where it stopped
         self.emit(run.id, "state", state="paused")
 
     def _on_resume(self, run: _Run) -> None:
@@ -168,6 +176,20 @@ class Worker:
     def _on_tune(self, run: _Run, changes: dict) -> None:
         run.trainer.tune(**changes)
         self.send_progress(run, force=True)  # the new learning rate shows at once
+
+    def _on_command(self, run: _Run, name: str, options: dict) -> None:
+        """A command the run's trainer offers (its `commands`, e.g. a GAN's "phase"); the views follow at once.
+        One it does not offer, or bad options, are reported as a `notice` and change nothing."""
+        action = getattr(run.trainer, "commands", {}).get(name)
+        try:
+            if action is None:
+                raise PlaygroundError(f"this run does not take the command '{str(name)[:40]}'")
+            action(**options)
+        except (PlaygroundError, TypeError) as e:
+            self.emit(run.id, "notice", message=getattr(e, "message", str(e)))
+            return
+        self.send_progress(run, force=True)
+        self.send_views(run, force=True)
 
     def _on_snapshot(self, run: _Run) -> None:
         state = {k: v.detach().cpu().numpy() for k, v in run.trainer.model.state_dict().items()}
@@ -280,8 +302,9 @@ class Worker:
     def send_views(self, run: _Run, force: bool = False) -> None:
         """The live views the job asked for, at most every view_interval unless `force`."""
         now = time.perf_counter()
-        if not run.views or (not force and now - run.last_view < self.view_interval):
+        if not run.views or (not force and now - run.last_view < run.view_interval):
             return
         for name, opts in run.views.items():
+            opts = {k: v for k, v in opts.items() if k != "every"}
             self.emit(run.id, "view", name=name, data=probe.VIEWS.get(name)(run.trainer, **opts))
         run.last_view = now

@@ -11,7 +11,7 @@ from playground.registry import PlaygroundError
 from playground.spec import DataSpec
 
 NAMES = builtin()  # every dataset that needs no file from the user (the CSV has its own tests)
-POINT_SETS = [n for n, d in DATASETS.items() if d.modality == "points"]
+POINT_SETS = [n for n, d in DATASETS.items() if d.modality == "points" and "features" in {p.name for p in d.params}]
 
 
 def small(name: str, **opts) -> DataSpec:

@@ -20,6 +20,7 @@ PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
     ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
     ("pages/class_board.py", "Class", ":material/groups:", "class"),
+    ("pages/gan.py", "GAN lab", ":material/blur_on:", "gan"),
 ]
 HIDDEN = [("pages/presenter.py", "Presenter", ":material/co_present:", "present")]  # reached from the Class page
 ICON = "🧠"  # the tab's icon: an emoji is drawn by the browser; a :material/…: icon would be fetched from a CDN

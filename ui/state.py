@@ -118,6 +118,7 @@ class Session:
     browser: str = ""  # this browser's secret (its cookie's value, or a new one the cookie is given)
     browser_known: bool = False  # the cookie came with this session: it needs no setting
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
+    gan_job: str | None = None  # the GAN lab's run (kept here: a reload takes it over like the others)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
     lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
     run_message: tuple[str, str] | None = None  # (level, text) of a run the Train button could not start
@@ -192,7 +193,8 @@ def _take_over(s: Session, owner_id: str) -> None:
     if not server.started():
         return
     jobs = server.pool().jobs(owner_id)
-    train = [j for j in jobs if j.group is None and "grid2d" not in j.wanted_views]
+    lab = [j for j in jobs if {"gan2d", "gan_images"} & set(j.wanted_views)]  # the GAN lab's
+    train = [j for j in jobs if j.group is None and "grid2d" not in j.wanted_views and j not in lab]
     grid = [j for j in jobs if "grid2d" in j.wanted_views]
     grouped = [j for j in jobs if j.group is not None]  # oldest first: the last group is the latest A/B pair
     pair = [j for j in grouped if j.group == grouped[-1].group] if grouped else []
@@ -200,6 +202,8 @@ def _take_over(s: Session, owner_id: str) -> None:
         s.job_id = train[-1].id
     if s.pg2d.job_id is None and grid:
         s.pg2d.job_id = grid[-1].id
+    if s.gan_job is None and lab:
+        s.gan_job = lab[-1].id
     if s.ab is None and len(pair) == 2:
         s.ab = {"a": pair[0].id, "b": pair[1].id, "changes": edits.diff(pair[0].spec, pair[1].spec)}
 

@@ -10,7 +10,7 @@ export default function ({ parentElement, data, setStateValue }) {
   // keep state on the canvas and reuse an open stream for the same URL.
   const s = (canvas.__lc ||= { es: null, url: null, metrics: [], live: [], updates: 0, fails: 0, got: false,
                                said: null, timer: null, watch: null });
-  s.overlay = data.overlay || []; s.epochs = data.epochs || 1; s.classify = !!data.classify;
+  s.overlay = data.overlay || []; s.epochs = data.epochs || 1; s.metric = data.metric || null;
   s.feed = !!data.feed;  // the page polls and hands over the run's data: the stream failed here
   // charts with the same `scale` (an A/B pair) share one loss axis: each publishes its own top, draws to the max
   const scales = (window.__lcScales ||= {});
@@ -82,7 +82,8 @@ export default function ({ parentElement, data, setStateValue }) {
     const ep = last ? last.epoch : 0, rate = s.state === "running" ? Math.round(p.steps_per_s || 0) : 0;
     const left = Math.max(0, (s.epochs - ep) * (p.steps_per_epoch || 0) - (p.batch || 0));
     const eta = rate > 0 ? ` · ETA ${Math.ceil(left / rate)} s` : "";
-    const acc = last && last.val_accuracy != null ? ` · val acc ${(100 * last.val_accuracy).toFixed(1)}%` : "";
+    const mk = s.metric ? `val_${s.metric.key}` : null;
+    const acc = mk && last && last[mk] != null ? ` · val ${s.metric.short} ${(100 * last[mk]).toFixed(1)}%` : "";
     const loss = last ? ` · val loss ${fmt(last.val_loss)}` : "";
     // a speed only while it runs: a finished run has none, one step's rate means nothing
     const speed = rate > 0 ? ` · ${rate.toLocaleString()} steps/s${eta}` : "";
@@ -118,8 +119,9 @@ export default function ({ parentElement, data, setStateValue }) {
       if (Math.max(...Object.values(s.scale.tops)) !== before)
         for (const [job, redraw] of Object.entries(s.scale.redraw)) if (job !== data.job) redraw();
     }
-    const panels = s.classify ? [["loss", ["train_loss", "val_loss"]], ["accuracy", ["train_accuracy", "val_accuracy"]]]
-                              : [["loss", ["train_loss", "val_loss"]]];
+    const panels = s.metric ? [["loss", ["train_loss", "val_loss"]],
+                               [s.metric.title, [`train_${s.metric.key}`, `val_${s.metric.key}`]]]
+                            : [["loss", ["train_loss", "val_loss"]]];
     const pw = W / panels.length;
     panels.forEach(([title, keys], k) => panel(g, k * pw, 0, pw, H, title, keys, ink));
   }
@@ -137,7 +139,7 @@ export default function ({ parentElement, data, setStateValue }) {
   }
   function panel(g, x0, y0, w, h, title, keys, ink) {
     const L = 52, R = 12, T = 22, B = 34, pw = w - L - R, ph = h - T - B;
-    const isAcc = title === "accuracy";
+    const isAcc = title !== "loss";  // the task's metric: a share, 0 … 1
     const series = keys.map((k) => s.metrics.filter((m) => m[k] != null).map((m) => [m.epoch, m[k]]));
     const overlay = overlayPoints(keys[1]);
     let all = series.flat().concat(overlay.flatMap((o) => o.pts));

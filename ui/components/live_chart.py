@@ -42,16 +42,18 @@ _JS = (Path(__file__).parent / "live_chart.js").read_text()
 _component = st.components.v2.component("playground.live_chart", html=_HTML, css=_CSS, js=_JS)
 
 
-def live_chart(job, overlay: list[dict] | None = None, classify: bool = True, key: str = keys.RUN("chart"),
+def live_chart(job, overlay: list[dict] | None = None, metric: dict | None = None, key: str = keys.RUN("chart"),
                job_key: str = "", poll: bool = False, scale: str = ""):
     """Draw `job`'s curves live from its stream (opened with `job_key`, the run's route key), or from the data
     handed over on each call when `poll`; returns the component's state (ended, stream).
 
+    `metric`: the task's score beside the loss, {"key": "accuracy", "title": "accuracy"} (a 0 … 1 panel of
+    train_<key> and val_<key>), or None for the loss alone.
     `overlay`: earlier runs, each {"label", "metrics", "color"}, drawn dotted and named in the legend.
     Charts given the same `scale` (e.g. an A/B pair) share one loss axis, so their curves compare by eye."""
     data = {"base": server.base_path(), "palette": PALETTE, "job": job.id if job else "",
             "path": f"api/jobs/{job.id}/stream?key={job_key}" if job and job_key else None,
-            "epochs": job.epochs if job else 1, "overlay": overlay or [], "classify": classify,
+            "epochs": job.epochs if job else 1, "overlay": overlay or [], "metric": metric,
             "finished": bool(job and job.finished),
             "metrics": thin(job.metrics) if job and (job.finished or poll) else [],
             "state": job.state if job else "", "message": job.message if job else "",

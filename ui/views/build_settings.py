@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from playground import data as datasets
-from playground import edit, presets
+from playground import edit, presets, tasks
 from playground.data import DATASETS, DataInfo
 from playground.registry import Param, PlaygroundError
 from playground.spec import DataSpec, SpecError, from_dict, from_json
@@ -62,8 +62,11 @@ def fitting_loss(spec: dict) -> dict:
         LOSSES.get(spec["train"].get("loss", "cross_entropy")).shapes(info)
         return spec
     except PlaygroundError:
-        new = "cross_entropy" if info.classification else "mse"
-        _notice("info", f"Loss set to {new}, which suits {info.name} ({info.task}).")
+        task = tasks.for_data(info)
+        if task.loss_option != "train.loss":  # a task that picks its loss elsewhere (a GAN's train.gan.loss)
+            return spec
+        new = task.losses[0]
+        _notice("info", f"Loss set to {new}, which suits {info.name} ({task.name}).")
         return edit.set_path(spec, ("train", "loss"), new)
 
 

@@ -142,6 +142,8 @@ def param_help(p: Param) -> str:
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+        return json.dumps(value)  # points: [[x, y], …]
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -156,6 +158,11 @@ def parse_text(p: Param, text: str):
         return text
     if p.kind == "strs":
         return [t for t in re.split(r"[\s,\[\]'\"]+", text) if t]
+    if p.kind == "points":
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise PlaygroundError(f"{p.name}: write the points as [[x, y], …]") from None
     parts = [t for t in re.split(r"[\s,x×\[\]()]+", text) if t]
     try:
         nums = [int(t) for t in parts]
@@ -220,7 +227,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
         fits = shown is None or p.check(shown, where) == shown
     except PlaygroundError:
         fits = False
-    text = not fits or p.kind in ("str", "size", "ints") or (p.kind == "strs" and not p.choices)
+    text = not fits or p.kind in ("str", "size", "ints", "points") or (p.kind == "strs" and not p.choices)
     kind = ("text" if text else p.kind if p.kind in ("bool", "choice", "strs", "int")
             else "slider" if (slider if slider is not None else _slider(p, shown)) else "float")
     # a stable key (the widget keeps keyboard focus while it is edited), one per kind of widget at a path

@@ -99,7 +99,7 @@ def start_pair(a: dict, b: dict, changes: list[str]) -> None:
     st.rerun()
 
 
-def ab_view(classify: bool) -> bool:
+def ab_view(metric: dict | None) -> bool:
     """The A/B pair's live curves side by side on one loss axis; False when there is no pair to show."""
     s = state.get()
     ab = getattr(s, "ab", None)
@@ -119,7 +119,7 @@ def ab_view(classify: bool) -> bool:
     for col, job, name in ((left, jobs[0], "A"), (right, jobs[1], "B")):
         with col:
             st.markdown(f"**{name}**")
-            runner.chart(job, classify, key=keys.AB("chart", name), scale=f"ab-{jobs[0].id}-{jobs[1].id}", loss_top=top)
+            runner.chart(job, metric, key=keys.AB("chart", name), scale=f"ab-{jobs[0].id}-{jobs[1].id}", loss_top=top)
     return True
 
 
