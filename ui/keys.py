@@ -37,9 +37,10 @@ BOARD = Key("board")  # the Class page: start, join, the teacher's board, a stud
 JOIN = Key("join")  # a class's join code, link and QR code
 PRESENTER = Key("presenter")  # the presenter view
 LOCKED = Key("locked")  # a setup opened read-only, and its "Make my own copy"
+GAN = Key("gan")  # the GAN lab
 
 NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, SHARE, BROWSER, BOARD,
-              JOIN, PRESENTER, LOCKED)
+              JOIN, PRESENTER, LOCKED, GAN)
 
 
 def namespace(key: str) -> Key | None:

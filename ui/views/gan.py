@@ -13,7 +13,7 @@ from playground.gan import view_range
 from playground.jobs import Job, JobRefused
 from playground.registry import PlaygroundError
 from playground.spec import SpecError, from_dict
-from ui import server, state
+from ui import keys, server, state
 from ui.components.gan_view import gan_view
 from ui.text import message
 from ui.views import live
@@ -121,21 +121,21 @@ def reset(cfg: ganlab.Settings) -> None:
 def toolbar(cfg: ganlab.Settings, job: Job | None) -> None:
     """Train both / pause, the discriminator or the generator alone, one step of either, reset."""
     running = job is not None and job.state == "running"
-    with st.container(horizontal=True, gap="small", key="gan-toolbar", vertical_alignment="center"):
+    with st.container(horizontal=True, gap="small", key=keys.GAN("toolbar"), vertical_alignment="center"):
         if running:
-            st.button("Pause", icon=":material/pause:", type="primary", key="gan-pause", on_click=pause)
+            st.button("Pause", icon=":material/pause:", type="primary", key=keys.GAN("pause"), on_click=pause)
         else:
-            st.button("Train both", icon=":material/play_arrow:", type="primary", key="gan-train", on_click=train,
+            st.button("Train both", icon=":material/play_arrow:", type="primary", key=keys.GAN("train"), on_click=train,
                       args=(cfg, "both"), help="The discriminator, then the generator, in turn, until paused")
-        st.button("D only", icon=":material/play_arrow:", key="gan-d", on_click=train, args=(cfg, "d"),
+        st.button("D only", icon=":material/play_arrow:", key=keys.GAN("d"), on_click=train, args=(cfg, "d"),
                   help="Train the discriminator alone: it learns to tell real from generated; the generator stays")
-        st.button("G only", icon=":material/play_arrow:", key="gan-g", on_click=train, args=(cfg, "g"),
+        st.button("G only", icon=":material/play_arrow:", key=keys.GAN("g"), on_click=train, args=(cfg, "g"),
                   help="Train the generator alone against the discriminator as it is; the discriminator stays")
-        st.button("Step D", icon=":material/skip_next:", key="gan-step-d", on_click=step, args=(cfg, "d"),
+        st.button("Step D", icon=":material/skip_next:", key=keys.GAN("step-d"), on_click=step, args=(cfg, "d"),
                   disabled=running, help="One discriminator step, then pause")
-        st.button("Step G", icon=":material/skip_next:", key="gan-step-g", on_click=step, args=(cfg, "g"),
+        st.button("Step G", icon=":material/skip_next:", key=keys.GAN("step-g"), on_click=step, args=(cfg, "g"),
                   disabled=running, help="One generator step, then pause")
-        st.button("Reset", icon=":material/restart_alt:", key="gan-reset", on_click=reset, args=(cfg,),
+        st.button("Reset", icon=":material/restart_alt:", key=keys.GAN("reset"), on_click=reset, args=(cfg,),
                   help="A new run from step 0 (same seed, same first weights)")
     state.show_notices()  # a run refused while this page ran (ensure_job), after the page's notices were shown
 

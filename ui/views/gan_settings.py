@@ -12,7 +12,7 @@ import streamlit as st
 
 from playground import ganlab
 from playground.gan_data import MAX_DRAWN
-from ui import state
+from ui import keys, state
 from ui.components.gan_view import COLORS
 from ui.components.point_canvas import point_canvas
 from ui.text import plain
@@ -22,7 +22,7 @@ DRAW_RANGE = 4.0  # the drawing pad spans ±4 (the data's points may be anywhere
 
 def _k(name: str) -> str:
     """A widget key that changes with every spec edit, so widgets follow undo and links."""
-    return f"gan-{name}-{state.get().edits}"
+    return keys.GAN(name, state.get().edits)
 
 
 def apply(new: ganlab.Settings, old: ganlab.Settings) -> None:
@@ -48,7 +48,7 @@ def data_panel(cfg: ganlab.Settings) -> None:
     apply(ganlab.with_dataset(cfg, name) if name != cfg.dataset else cfg, cfg)
     if cfg.dataset == "drawn":
         pts = [list(p) for p in cfg.points] or ganlab_default_points()
-        point_canvas(pts, str(state.get().edits), DRAW_RANGE, MAX_DRAWN, COLORS["real"], key="gan-drawing",
+        point_canvas(pts, str(state.get().edits), DRAW_RANGE, MAX_DRAWN, COLORS["real"], key=keys.GAN("drawing"),
                      on_change=_drawn)
 
 
@@ -60,7 +60,7 @@ def ganlab_default_points() -> list:
 
 def _drawn() -> None:
     """A stroke ended on the pad: its points become the data (an empty pad keeps the last drawing)."""
-    value = (st.session_state.get("gan-drawing") or {}).get("drawing") or {}
+    value = (state.widget(keys.GAN("drawing")) or {}).get("drawing") or {}
     pts = value.get("points") or []
     cfg = ganlab.from_spec(state.get().spec)
     if cfg is None or not pts:
@@ -109,7 +109,7 @@ def offer(spec: dict) -> None:
     st.info(f"The GAN lab trains a generator against a discriminator, both small networks of dense layers, on "
             f"2-D points (a ring, a grid, two moons, your drawing) or 8×8 digits. The current setup, **{name}**, "
             "is not one of those, so it is left as it is.", icon=":material/info:")
-    if st.button("Start the GAN lab on the ring", type="primary", icon=":material/blur_on:", key="gan-convert",
+    if st.button("Start the GAN lab on the ring", type="primary", icon=":material/blur_on:", key=keys.GAN("convert"),
                  help="Undo brings the current setup back"):
         state.set_spec(ganlab.default_spec())
         st.rerun()

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import keys
 from ui.components.live_chart import PALETTE
 from ui.text import short
 from ui.views import images
@@ -22,12 +23,12 @@ def confusion(r: dict, key: str) -> None:
                                "true %{y}, predicted %{x}: %{z}<extra></extra>"))
     fig.update_layout(title=f"Confusion matrix<br><sup>validation, accuracy {r['accuracy']:.1%}</sup>",
                       xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", **FIGURE)
-    st.plotly_chart(fig, width="stretch", key=f"cm-{key}")
+    st.plotly_chart(fig, width="stretch", key=keys.RUN("cm", key))
 
 
 def reconstruction(r: dict, key: str) -> None:
     """Validation images (top) and what the network rebuilt from them (below), same grey scale."""
-    with st.container(key=f"rec-{key}"):
+    with st.container(key=keys.RUN("rec", key)):
         st.markdown(f"**Reconstructions** (validation, MSE {r['mse']:.4g})")
         st.image(images.grey_rows([r["inputs"], r["outputs"]]),
                  caption="Top: validation images. Below each: what the network rebuilt from it.")
@@ -41,7 +42,7 @@ def regression(r: dict, key: str) -> None:
                                 line={"color": PALETTE["other"], "dash": "dash"})])
     fig.update_layout(title=f"Predicted vs. true<br><sup>validation, MSE {r['mse']:.4g}</sup>", xaxis_title="true",
                       yaxis_title="predicted", legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
-    st.plotly_chart(fig, width="stretch", key=f"pvt-{key}")
+    st.plotly_chart(fig, width="stretch", key=keys.RUN("pvt", key))
 
 
 def forecast(r: dict, key: str) -> None:
@@ -63,7 +64,7 @@ def forecast(r: dict, key: str) -> None:
     layout.update({f"yaxis{i + 1}": {"anchor": f"x{i + 1}"} for i in range(n)})
     fig.update_layout(title=f"Forecasts<br><sup>validation windows and the next value, MSE {r['mse']:.4g}</sup>",
                       legend={"orientation": "h", "y": -0.25, "x": 0}, **layout, **FIGURE)
-    st.plotly_chart(fig, width="stretch", key=f"fc-{key}")
+    st.plotly_chart(fig, width="stretch", key=keys.RUN("fc", key))
 
 
 def masks(r: dict, key: str) -> None:
@@ -78,7 +79,7 @@ def masks(r: dict, key: str) -> None:
     side = images.scale_for(*tiles[0].shape[:2], target=96)
     row = np.concatenate([np.pad(images.upscale(t, side), ((2, 2), (2, 2), (0, 0)), constant_values=255)
                           for t in tiles], 1)
-    with st.container(key=f"masks-{key}"):
+    with st.container(key=keys.RUN("masks", key)):
         st.markdown(f"**Predicted masks** (validation, mean IoU {r['mean_iou']:.3f}; the shape's own IoU "
                     f"{r['foreground_iou']:.3f})")
         st.image(images.png(row), caption="Blue: the pixels the network calls the shape; orange: the true outline.")
@@ -109,13 +110,13 @@ def gan_points(r: dict, key: str) -> None:
     fig.update_layout(title=f"Generated vs. real<br><sup>{sub}</sup>", xaxis={"range": [-lim, lim], "title": "x₁"},
                       yaxis={"range": [-lim, lim], "title": "x₂", "scaleanchor": "x"},
                       legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
-    st.plotly_chart(fig, width="stretch", key=f"gan-{key}")
+    st.plotly_chart(fig, width="stretch", key=keys.RUN("gan", key))
 
 
 def gan_images(r: dict, key: str) -> None:
     """A grid of generated images over a row of real ones."""
     fake, real = np.asarray(r["samples"]), np.asarray(r["real"])
-    with st.container(key=f"gan-images-{key}"):
+    with st.container(key=keys.RUN("gan-images", key)):
         st.markdown("**Generated samples** (from fixed noise) and, below, real ones")
         st.image(images.grey_rows([fake[i:i + 8] for i in range(0, min(len(fake), 32), 8)] + [real[:8]], tile=36))
 
