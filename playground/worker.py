@@ -41,17 +41,21 @@ class _Run:
 
 
 def main(commands, events, cfg: dict) -> None:
-    """Entry point of a worker process (spawned by JobPool)."""
+    """Entry point of a worker process (spawned by backends.local.LocalBackend)."""
     if cfg.get("nice"):
         try:
             os.nice(cfg["nice"])  # pages stay responsive while training saturates the cores
         except OSError:
             pass
-    torch.set_num_threads(1)  # one core per worker; the pool has one worker per core
-    # Pay one-off costs now, not on a learner's first click: the first optimizer a process builds
-    # imports torch._dynamo (1.5–3 s on these machines).
-    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    warm_up()
     Worker(commands, events, cfg).run()
+
+
+def warm_up() -> None:
+    """One thread for torch in this thread (one core per worker), and the one-off costs paid now, not on a
+    learner's first click: the first optimizer a process builds imports torch._dynamo (1.5–3 s here)."""
+    torch.set_num_threads(1)
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 
 
 class Worker:

@@ -69,9 +69,9 @@ def pool_threads():
 @pytest.fixture(scope="module")
 def pool(pool_threads):
     p = JobPool(workers=2, nice=0)  # not niced: on a busy test machine niced workers crawl
-    ever = {w.process for w in p._workers}
+    ever = {w.process for w in p.backend._workers}
     yield p
-    ever |= {w.process for w in p._workers}
+    ever |= {w.process for w in p.backend._workers}
     p.shutdown()
     assert not ever & set(mp.active_children())  # (other tests' pools, e.g. the app's, may live on)
     assert set(threading.enumerate()) <= pool_threads
@@ -238,7 +238,7 @@ def test_a_failing_job_fails_with_a_message_and_the_worker_goes_on(jobs):
     job = jobs.submit(bad, owner="t-fail")
     assert job.wait(TIMEOUT)
     assert job.state == "failed" and "learning rate" in job.message and job.message.startswith("epoch ")
-    assert all(w.process.is_alive() for w in jobs._workers)
+    assert all(w.process.is_alive() for w in jobs.backend._workers)
     again = jobs.submit(spec(1), owner="t-fail")
     assert again.wait(TIMEOUT) and again.state == "done"
 
@@ -283,12 +283,12 @@ def test_a_killed_worker_fails_its_job_and_is_replaced(jobs):
     job = jobs.submit(spec(5000), owner="t-kill")
     wait(job, lambda: job.state == "running" and len(job.metrics) >= 1)
     index = job.worker
-    old = jobs._workers[index].process
+    old = jobs.backend._workers[index].process
     os.kill(old.pid, signal.SIGKILL)
     assert job.wait(TIMEOUT)
     assert job.state == "failed"
     assert "training process stopped unexpectedly" in job.message and "-9" in job.message
-    wait_until(lambda: jobs._workers[index].process is not old, TIMEOUT, "the reader to replace the worker")
+    wait_until(lambda: jobs.backend._workers[index].process is not old, TIMEOUT, "the reader to replace the worker")
     old.join(5)
     # both workers, the replacement included, take new jobs
     idle(jobs)
@@ -305,7 +305,7 @@ def test_killing_a_chatty_worker_leaves_the_other_working(jobs):
     for job in (a, b):
         wait(job, lambda j=job: j.state == "running" and len(j.metrics) >= 1)
     assert a.worker != b.worker
-    os.kill(jobs._workers[a.worker].process.pid, signal.SIGKILL)
+    os.kill(jobs.backend._workers[a.worker].process.pid, signal.SIGKILL)
     wait(a, lambda: a.state == "failed")
     seen = len(b.metrics)
     wait(b, lambda: len(b.metrics) > seen + 3)  # b's events still flow
@@ -321,7 +321,7 @@ if __name__ == "__main__":
     pool = JobPool(workers=1, nice=0)
     job = pool.submit({spec!r})
     assert job.wait_for(lambda: job.state == "running", {timeout})
-    print(pool._workers[0].process.pid, flush=True)
+    print(pool.backend._workers[0].process.pid, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # the app dies without shutting its pool down
 """
 
@@ -457,11 +457,11 @@ def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):
     pool.limits = Limits(max_running=2)
     waiting = pool.submit(spec(5000), owner="t-end")
     assert waiting.state == "queued"
-    mine = {w.process for w in pool._workers}
+    mine = {w.process for w in pool.backend._workers}
     assert len(mine & set(mp.active_children())) == 2
     pool.shutdown()
     assert not mine & set(mp.active_children())
-    assert all(w.process.exitcode is not None for w in pool._workers)
+    assert all(w.process.exitcode is not None for w in pool.backend._workers)
     assert set(threading.enumerate()) == pool_threads  # the reader and the queue feeders are gone
     for job in (running, paused, waiting):
         assert job.state == "stopped" and job.message == "the server shut down"
