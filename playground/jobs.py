@@ -60,6 +60,7 @@ class Job:
     epochs: int
     pool: JobPool = field(repr=False)
     start_paused: bool = False
+    keep_final: bool = False  # its trainer sends the final weights at the end: `snapshot()` returns them once done
     wanted_views: dict = field(default_factory=dict)  # live views the worker computes: {name: options}
     group: str | None = None  # jobs of one group train in lock-step on one worker
     track: dict | None = None  # opt-in tracking (health.TRACK_PARAMS): layer statistics, checkpoints
@@ -255,17 +256,19 @@ class JobPool:
 
     # -- the public calls --
     def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,
-               views: dict | None = None, track: dict | bool | None = None) -> Job:
+               views: dict | None = None, track: dict | bool | None = None, final_weights: bool = False) -> Job:
         """Queue a job for `spec` (a Spec or dict); refuses with a clear message when over a limit.
 
         `track` opts in to training-time tracking (see health.py): e.g. {"stats": True, "checkpoints": 20}
         sends per-layer weight/gradient norms and histograms as `Job.stats` at a bounded rate and keeps about
         20 copies of the weights over the run (`Job.checkpoints()`); True means {"stats": True}.
+        `final_weights`: the trainer sends the weights it ends with, so `Job.snapshot()` has them once done.
         """
-        return self.submit_group([spec], owner, epochs, paused, views, track)[0]
+        return self.submit_group([spec], owner, epochs, paused, views, track, final_weights)[0]
 
     def submit_group(self, specs: list, owner: str = "", epochs: int | None = None, paused: bool = False,
-                     views: dict | None = None, track: dict | bool | None = None) -> list[Job]:
+                     views: dict | None = None, track: dict | bool | None = None,
+                     final_weights: bool = False) -> list[Job]:
         """Queue jobs that train in lock-step on one worker, one batch each in turn (A/B comparisons)."""
         from .health import track_options
         track = track_options(track)
@@ -284,7 +287,8 @@ class JobPool:
             group = f"g{next(self._ids)}" if len(specs) > 1 else None
             jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
                         start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group,
-                        track=track, memory=memory + (track or {}).get("checkpoints", 0) * params * 4)
+                        track=track, memory=memory + (track or {}).get("checkpoints", 0) * params * 4,
+                        keep_final=final_weights)
                     for spec, n, params, memory in checked]
             for job in jobs:
                 self._jobs[job.id] = job
@@ -417,6 +421,12 @@ class JobPool:
             if not self._closed:
                 self._dispatch()
 
+    def _wake(self) -> None:
+        """A backend can take jobs now, or never will (connected, or lost): the queue moves."""
+        with self._lock:
+            if not self._closed:
+                self._dispatch()
+
     # -- internals --
     def _dispatch(self) -> None:
         # Under the lock: hand waiting jobs to the backend while there is room; a lock-step group goes as a
@@ -428,7 +438,8 @@ class JobPool:
                 self._pending.popleft()._apply({"type": "state", "state": "failed", "message": e.message})
             return
         budget = self.limits.max_total_memory_mb * 2**20
-        while self._pending and self.running() < min(self.limits.max_running, self.backend.capacity()):
+        while (self._pending and self.backend.lost is None
+               and self.running() < min(self.limits.max_running, self.backend.capacity())):
             head = self._pending[0]
             group = [head] + [j for j in self._pending if head.group and j.group == head.group and j is not head]
             if self.running() and self.memory_in_use() + sum(j.memory for j in group) > budget:

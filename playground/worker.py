@@ -38,6 +38,7 @@ class _Run:
     rate_steps: int = 0
     steps_per_s: float = 0.0
     tracker: object = None  # health.Tracker when the job asked for tracking; None costs nothing
+    final: bool = False  # send the final weights (a snapshot) when it is done
 
 
 def main(commands, events, cfg: dict) -> None:
@@ -135,13 +136,14 @@ class Worker:
         except Exception as e:
             self.emit(job_id, "state", state="failed", message=f"{type(e).__name__}: {e}")
 
-    def start(self, job_id, spec_dict, epochs, paused, views, group=None, track=None, inputs=None) -> None:
+    def start(self, job_id, spec_dict, epochs, paused, views, group=None, track=None, inputs=None,
+              final=False) -> None:
         """Build the job's trainer and report what it is (device, size, batches)."""
         spec = from_dict(spec_dict)
         # `inputs`: the job's uploads, read by the app for the job's owner (the spec carries only their ids)
         data = load_cached(spec.data, Resolved(inputs), max_bytes=self.max_data_mb * 2**20)
         tr = Trainer(spec, data=data)
-        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
+        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group, final=final)
         if track:
             from .health import Tracker
             run.tracker = Tracker(epochs, **track)
@@ -252,6 +254,8 @@ class Worker:
             run.tracker.finish(run.trainer)
             self.emit(run.id, "checkpoints", checkpoints=run.tracker.checkpoints)
         if state == "done":
+            if run.final:  # before the state too: a done job that asked for them has its final weights
+                self._on_snapshot(run)
             try:
                 self.emit(run.id, "report", report=probe.report(run.trainer))
             except Exception as e:  # a report is a nicety; the run itself succeeded

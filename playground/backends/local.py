@@ -53,7 +53,7 @@ class LocalBackend(Backend):
             w.jobs.add(job.id)
             job.worker = w.index
             _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views,
-                              job.group, job.track, files))
+                              job.group, job.track, files, job.keep_final))
 
     def command(self, job, cmd: tuple) -> bool:
         _put(self._workers[job.worker].commands, (cmd[0], job.id, *cmd[1:]))
