@@ -59,16 +59,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def head_node(tmp: Path, num_cpus: int = 2, timeout: float = 120.0):
-    """`ray start --head` on 127.0.0.1 with a Ray Client server on a free port; yields its `ray://` address.
+def head_node(tmp: Path, num_cpus: int = 2, num_gpus: int = 0, timeout: float = 120.0):
+    """`ray start --head` on 127.0.0.1 with a Ray Client server on a free port; yields its `ray://` address and the
+    process (`num_gpus` GPUs are declared, not needed: a test can see shares handed out on a machine without one).
     It runs in its own process group (--block), which is killed afterwards: nothing is left running."""
     need_ray()
     client = free_port()
     ray_cli = str(Path(sys.executable).with_name("ray"))
     cmd = [ray_cli, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(free_port()),
            "--ray-client-server-port", str(client), "--runtime-env-agent-port", str(free_port()),
-           "--num-cpus", str(num_cpus), "--include-dashboard", "false", "--disable-usage-stats",
-           "--temp-dir", str(tmp)]
+           "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus), "--include-dashboard", "false",
+           "--disable-usage-stats", "--temp-dir", str(tmp)]
     log = open(tmp / "head.log", "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -221,6 +221,15 @@ def test_snapshot_returns_the_models_weights(jobs):
     assert job.wait(TIMEOUT)
 
 
+def test_a_run_can_bring_its_final_weights_back(jobs):
+    job = jobs.submit(spec(2), owner="t-final", final_weights=True)
+    assert job.wait(TIMEOUT) and job.state == "done"
+    trainer = pg.Trainer(pg.from_dict(spec(2)))
+    list(trainer.fit())
+    final = job.snapshot(timeout=0)  # no request: it came with the end of the run
+    assert final is not None and all(np.array_equal(final[k], v.numpy()) for k, v in trainer.model.state_dict().items())
+
+
 def test_limits_refuse_with_messages(jobs, monkeypatch):
     with pytest.raises(JobRefused, match="^6000 epochs asked for; this server allows at most 5000 a run$"):
         jobs.submit(spec(), epochs=6000)

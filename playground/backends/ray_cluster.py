@@ -94,6 +94,11 @@ class RayBackend(Backend):
     def _connect(self) -> bool:
         try:
             import ray
+        except ImportError:
+            with self._lock:
+                self.lost = REFUSED.format(why="this server has no ray package: pip install 'playground[ray]'")
+            return False
+        try:
             self.ray = ray
             if not ray.is_initialized():
                 kwargs: dict = {"log_to_driver": False}
@@ -184,7 +189,8 @@ class RayBackend(Backend):
                 self._quietly(self.ray.kill, a.handle)
             self._quietly(self.ray.kill, self.hub)
         # its pull ends within a second (or fails now that the hub is gone), then it stops a cluster it started
-        self._reader.join(max(timeout, 30.0))
+        if threading.current_thread() is not self._reader:  # (the reader itself may hand over to a fallback)
+            self._reader.join(max(timeout, 30.0))
 
     # -- internals --
     def _actor_for(self, n: int, gpu: bool) -> _Actor:

@@ -1,0 +1,209 @@
+"""backends/ray_cluster.py against a real head node (`ray start --head` on 127.0.0.1, one GPU declared, reached
+through Ray Client): GPU shares, jobs packed per actor, the command line and the app's pool on Ray, a cluster that
+cannot be reached, and (last) a cluster lost under running jobs. tests/test_jobs.py runs the whole job interface
+on this backend too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import raycluster  # first: it sets the environment Ray reads when it is imported
+from helpers import ROOT, wait_until
+
+import playground as pg
+from playground import backends
+from playground.backends.ray_cluster import RayBackend
+from playground.jobs import JobPool, JobRefused
+from playground.runs import load_run
+
+TIMEOUT = 120
+LAYERS = [{"type": "Linear", "out_features": 8}, {"type": "Tanh"}, {"type": "Linear", "out_features": 2}]
+
+
+def spec(epochs: int = 3, **train) -> dict:
+    return {"data": {"name": "circle", "n_samples": 60, "seed": 1}, "model": {"layers": LAYERS},
+            "train": {"epochs": epochs, "batch_size": 16, **train}}
+
+
+def strip(metrics: list[dict]) -> list[dict]:
+    return [{k: v for k, v in m.items() if k != "seconds"} for m in metrics]
+
+
+@pytest.fixture(scope="module")
+def head(tmp_path_factory):
+    """A head node with 2 CPUs and one (declared) GPU; this process connects to it once for the module."""
+    ray = raycluster.need_ray()
+    with raycluster.head_node(tmp_path_factory.mktemp("ray-head"), num_cpus=2, num_gpus=1) as (address, proc):
+        ray.init(address, log_to_driver=False)
+        try:
+            yield address, proc
+        finally:
+            ray.shutdown()
+
+
+def ray_pool(address: str, **options) -> JobPool:
+    backend = RayBackend(address, **options)
+    pool = JobPool(backend=backend, nice=0)
+    assert backend.connected(TIMEOUT), backend.lost
+    return pool
+
+
+def test_settings_come_from_the_environment():
+    assert backends.settings({}) == backends.Settings()
+    s = backends.settings({"PLAYGROUND_BACKEND": "Ray", "RAY_ADDRESS": "ray://gpu-box:10001",
+                           "PLAYGROUND_RAY_GPUS": "0.25", "PLAYGROUND_RAY_JOBS_PER_ACTOR": "4",
+                           "PLAYGROUND_RAY_SPARE": "0", "PLAYGROUND_RAY_FALLBACK": "local"})
+    assert s == backends.Settings("ray", "ray://gpu-box:10001", 0.25, 4, 0, "local")
+    for env, message in [({"PLAYGROUND_BACKEND": "spark"}, "PLAYGROUND_BACKEND='spark': use one of local, ray"),
+                         ({"PLAYGROUND_RAY_GPUS": "a quarter"}, "PLAYGROUND_RAY_GPUS='a quarter' is not a number"),
+                         ({"PLAYGROUND_RAY_GPUS": "-1"}, "PLAYGROUND_RAY_GPUS=-1: use a value from 0.0 to 64.0"),
+                         ({"PLAYGROUND_RAY_FALLBACK": "cloud"}, "PLAYGROUND_RAY_FALLBACK='cloud': use local")]:
+        with pytest.raises(pg.PlaygroundError) as e:
+            backends.settings(env)
+        assert e.value.message.startswith(message)
+
+
+UNREACHABLE = """
+import raycluster
+from playground.backends.local import LocalBackend
+from playground.backends.ray_cluster import RayBackend
+from playground.jobs import JobPool, JobRefused
+
+if __name__ == "__main__":
+    spec = {spec!r}
+    backend = RayBackend("ray://127.0.0.1:{port}")
+    pool = JobPool(backend=backend, nice=0)
+    assert not backend.connected(120)
+    print("LOST", backend.lost, flush=True)
+    try:
+        pool.submit(spec, owner="a")
+    except JobRefused as e:
+        print("REFUSED", e.message, flush=True)
+    pool.shutdown()
+    pool = JobPool(backend=RayBackend("ray://127.0.0.1:{port}"), nice=0, fallback=lambda: LocalBackend(1))
+    job = pool.submit(spec, owner="a")
+    assert job.wait(120), job.state
+    print("FALLBACK", pool.backend.name, job.state, len(job.metrics), flush=True)
+    pool.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_a_cluster_that_cannot_be_reached_refuses_jobs_with_the_reason_or_falls_back(tmp_path):
+    """Nothing listens at the address: the app starts anyway (connecting happens in the background); new jobs
+    are refused with the reason, or train on this host when PLAYGROUND_RAY_FALLBACK=local. In a process of its own:
+    a process holds one Ray connection."""
+    script = tmp_path / "unreachable.py"
+    script.write_text(UNREACHABLE.format(spec=spec(2, device="cpu"), port=raycluster.free_port()))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+    lines = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.stdout.splitlines() if " " in line}
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert lines["LOST"].startswith("the training cluster cannot be reached (")
+    assert lines["REFUSED"] == lines["LOST"]
+    assert lines["FALLBACK"] == "local done 2"
+
+
+def test_a_trainer_asks_for_a_gpu_share_and_a_cpu_run_for_none(head):
+    ray = raycluster.need_ray()
+    address, _ = head
+    pool = ray_pool(address, gpus=0.25, spare=0)
+    try:
+        assert pool.backend.has_gpu and pool.backend.capacity() == 4  # four quarter-GPU trainers fit
+        a, b = (pool.submit(spec(50), owner=f"gpu{i}", paused=True) for i in range(2))
+        c = pool.submit(spec(50, device="cpu"), owner="cpu", paused=True)
+        for job in (a, b, c):
+            assert job.wait_for(lambda j=job: j.state == "paused", TIMEOUT), job.message
+        actors = pool.backend._actors
+        assert [actors[j.worker].gpu for j in (a, b, c)] == [True, True, False]
+        wait_until(lambda: ray.available_resources().get("GPU") == 0.5, TIMEOUT, "two quarters of the GPU in use")
+        assert a.info["device"] == "CPU"  # a declared GPU, not a real one: "auto" trains on the CPU here
+        for job in (a, b, c):
+            job.stop()
+            assert job.wait(TIMEOUT)
+        wait_until(lambda: ray.available_resources().get("GPU") == 1.0, TIMEOUT, "the GPU to be free again")
+    finally:
+        pool.shutdown()
+
+
+def test_jobs_share_an_actor_when_configured_and_train_as_locally(head):
+    address, _ = head
+    pool = ray_pool(address, jobs_per_actor=2, spare=0, gpus=0)
+    try:
+        a, b = (pool.submit(spec(3, device="cpu"), owner=f"pack{i}") for i in range(2))
+        for job in (a, b):
+            assert job.wait(TIMEOUT) and job.state == "done", job.message
+        assert a.worker == b.worker
+        local = list(pg.Trainer(pg.from_dict(spec(3, device="cpu"))).fit())
+        assert strip(a.metrics) == strip(b.metrics) and len(local) == 3
+        for remote, here in zip(strip(a.metrics), strip(local), strict=True):
+            assert remote == pytest.approx(here)
+    finally:
+        pool.shutdown()
+
+
+def test_the_app_pool_follows_the_environment(head, monkeypatch):
+    from ui import server
+    address, _ = head
+    monkeypatch.setenv("PLAYGROUND_BACKEND", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    monkeypatch.setenv("PLAYGROUND_RAY_SPARE", "0")
+    monkeypatch.setattr(server._STATE, "pool", None)
+    pool = server.pool()
+    try:
+        assert pool.backend.name == "ray" and pool.backend.connected(TIMEOUT)
+        job = pool.submit(spec(2, device="cpu"), owner="app")
+        assert job.wait(TIMEOUT) and job.state == "done" and pool.stats()["backend"] == "ray"
+    finally:
+        pool.shutdown()
+
+
+def test_the_command_line_trains_on_the_cluster_with_the_same_lines(head, tmp_path, capsys):
+    from playground import cli
+    address, _ = head
+    raw = "a,b,kind\n" + "".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n" for i in range(40))
+    (tmp_path / "pets.csv").write_text(raw)
+    for name, s in [("circle", spec(3, device="cpu")),
+                    ("csv", dict(spec(2, device="cpu"), data={"name": "csv", "file": str(tmp_path / "pets.csv"),
+                                                               "target": "kind"}))]:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(s))
+        assert cli.main(["train", str(path), "--backend", "ray", "--address", address,
+                         "--out", str(tmp_path / name)]) == 0
+        remote = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert cli.main(["train", str(path)]) == 0
+        local = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(remote) == s["train"]["epochs"] and strip(remote) == strip(local)
+        _, weights, metrics = load_run(tmp_path / name)  # the final weights came back with the run
+        assert weights is not None and strip(metrics) == strip(local)
+
+
+# Last: it stops the head node under running jobs.
+@pytest.mark.slow
+def test_a_lost_cluster_fails_its_jobs_and_the_app_goes_on(head):
+    from playground.backends.local import LocalBackend
+    address, proc = head
+    plain = ray_pool(address, spare=0, gpus=0)
+    falling = JobPool(backend=RayBackend(address, spare=0, gpus=0), nice=0, fallback=lambda: LocalBackend(1))
+    assert falling.backend.connected(TIMEOUT)
+    try:
+        jobs = [p.submit(spec(5000, device="cpu"), owner="class") for p in (plain, falling)]
+        for job in jobs:
+            assert job.wait_for(lambda j=job: len(j.metrics) >= 1, TIMEOUT), job.message
+        raycluster.stop(proc)
+        for job in jobs:
+            assert job.wait(TIMEOUT) and job.state == "failed"
+            assert job.message.startswith("lost the connection to the training cluster (")
+            assert job.message.endswith("); start the run again")
+        with pytest.raises(JobRefused, match=r"^the training cluster cannot be reached \(.+\); try again later$"):
+            plain.submit(spec(2, device="cpu"), owner="class")
+        assert plain.jobs("class") == [jobs[0]] and plain.get(jobs[0].id) is jobs[0]  # the app still answers
+        again = falling.submit(spec(2, device="cpu"), owner="class")  # this host's own workers take over
+        assert again.wait(TIMEOUT) and again.state == "done" and falling.backend.name == "local"
+    finally:
+        plain.shutdown()
+        falling.shutdown()
