@@ -373,7 +373,7 @@ class JobPool:
         """Load figures for a status line."""
         with self._lock:
             return {"backend": self.backend.name, "workers": self.backend.workers(), "running": self.running(),
-                    "queued": len(self._pending), "limit": self.limits.max_running}
+                    "queued": len(self._pending), "limit": self.limits.max_running, **self.backend.describe()}
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop every job and trainer; leaves no process or thread behind."""

@@ -62,6 +62,10 @@ class Backend:
         """Trainer processes or actors it runs now (for a status line)."""
         raise NotImplementedError
 
+    def describe(self) -> dict:
+        """Backend-specific figures for a status line (JSON-ready)."""
+        return {}
+
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop every trainer; leave no process, actor or thread behind."""
         raise NotImplementedError

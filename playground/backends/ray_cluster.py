@@ -177,6 +177,11 @@ class RayBackend(Backend):
     def workers(self) -> int:
         return len(self._actors)
 
+    def describe(self) -> dict:
+        return {"address": self.address or "local", "connected": hasattr(self, "hub") and self.lost is None,
+                "lost": self.lost, "warm": sum(a.warm for a in self._actors.values()),
+                "idle": sum(not a.jobs for a in self._actors.values()), "gpus": self.total_gpus}
+
     def shutdown(self, timeout: float = 5.0) -> None:
         if self.pool is None or self._closed:
             return
@@ -194,15 +199,12 @@ class RayBackend(Backend):
 
     # -- internals --
     def _actor_for(self, n: int, gpu: bool) -> _Actor:
-        """A warm idle actor of the right kind, else one with room for `n` more jobs (never a group's), else a
-        new one."""
-        kind = [a for a in self._actors.values() if a.gpu == gpu]
-        idle = [a for a in kind if not a.jobs]
-        if idle:
-            return max(idle, key=lambda a: a.warm)
-        room = [a for a in kind if len(a.jobs) + n <= self.jobs_per_actor]
-        if n == 1 and room:
-            return min(room, key=lambda a: len(a.jobs))
+        """The least-loaded actor of the right kind with room for `n` more jobs (an idle one takes a lock-step
+        group of any size), warm ones first; else a new one."""
+        room = [a for a in self._actors.values()
+                if a.gpu == gpu and (not a.jobs or len(a.jobs) + n <= self.jobs_per_actor)]
+        if room:
+            return min(room, key=lambda a: (len(a.jobs), not a.warm))
         return self._new_actor(gpu)
 
     def _new_actor(self, gpu: bool) -> _Actor:
@@ -215,10 +217,10 @@ class RayBackend(Backend):
         return actor
 
     def _top_up(self) -> None:
-        """Start one actor of the cluster's kind ahead of need when none is idle (a warm one takes the next job in
-        a fraction of a second; a new one takes seconds). Idle ones beyond `spare` end when a job does."""
-        idle = any(not a.jobs and a.gpu == self.has_gpu for a in self._actors.values())
-        if self.spare and not idle and len(self._actors) < self.capacity() // self.jobs_per_actor:
+        """Start one actor of the cluster's kind ahead of need when none has room for another job (a warm one takes
+        the next job in a fraction of a second; a new one takes seconds). Idle ones beyond `spare` end with a job."""
+        room = any(a.gpu == self.has_gpu and len(a.jobs) < self.jobs_per_actor for a in self._actors.values())
+        if self.spare and not room and len(self._actors) < self.capacity() // self.jobs_per_actor:
             self._new_actor(self.has_gpu)
 
     def _kill(self, actor: _Actor) -> None:
