@@ -182,6 +182,47 @@ def test_the_command_line_trains_on_the_cluster_with_the_same_lines(head, tmp_pa
         assert weights is not None and strip(metrics) == strip(local)
 
 
+ENVIRONMENT = """
+import os
+
+from playground.backends.ray_cluster import RayBackend
+from playground.jobs import JobPool
+
+if __name__ == "__main__":
+    address = {address!r}
+    backend = RayBackend(address, spare=0, gpus=0)
+    pool = JobPool(backend=backend, nice=0)
+    assert backend.connected(120), backend.lost
+    job = pool.submit({spec!r}, owner="a")
+    assert job.wait(120), job.state
+    print("STATE", job.state, flush=True)
+    print("MODE", os.environ.get("RAY_AUTH_MODE"), flush=True)
+    if address is None:
+        import ray  # (imported by the backend; not before it, as in the app)
+        print("IP", ray.util.get_node_ip_address(), flush=True)
+    pool.shutdown()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["started here", "head node"])
+def test_a_token_alone_turns_authentication_on_and_an_own_cluster_stays_on_loopback(head, tmp_path, where):
+    """As the app is deployed: RAY_AUTH_TOKEN set (a Streamlit secret), RAY_AUTH_MODE not. Through Ray Client the
+    token must be sent (the head node refuses a client without it); a cluster the app starts itself binds
+    127.0.0.1, not the machine's network address. In processes of their own, with Ray's environment unset."""
+    address = head[0] if where == "head node" else None
+    script = tmp_path / "environment.py"
+    script.write_text(ENVIRONMENT.format(address=address, spec=spec(2, device="cpu")))
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+    lines = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.stdout.splitlines() if " " in line}
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert lines["STATE"] == "done" and lines["MODE"] == "token"
+    if address is None:
+        assert lines["IP"] == "127.0.0.1"
+
+
 # Last: it stops the head node under running jobs.
 @pytest.mark.slow
 def test_a_lost_cluster_fails_its_jobs_and_the_app_goes_on(head):

@@ -53,7 +53,6 @@ class RayBackend(Backend):
         self.interval, self.timeout = interval, timeout
         # A remote cluster gets this process's engine code with the actors (py_modules), so both ends match.
         self.ship_code = ship_code if ship_code is not None else bool(address and address.startswith("ray://"))
-        self.where = address or "a cluster started by this process"
         self._actors: dict[str, _Actor] = {}
         self._count = 0
         self._closed = False
@@ -92,6 +91,11 @@ class RayBackend(Backend):
                 self._owns = False
 
     def _connect(self) -> bool:
+        # Both settings are read once, when ray is imported: this process imports it here, after them.
+        if os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_MODE"):
+            os.environ["RAY_AUTH_MODE"] = "token"  # a token given (e.g. as a Streamlit secret) means token mode
+        if self.address is None:  # a cluster of this process alone: every Ray port on 127.0.0.1, not the network
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray
         except ImportError:
