@@ -7,7 +7,7 @@ from ui.views import build_settings as settings
 from ui.views import builder
 
 s = state.get()
-builder.handle_events()  # a drag-and-drop reorder or a row click from the stack component
+builder.handle_events()  # a reorder, a row click or a dropped layer from the stack; a palette click
 builder.select_guard()
 result = builder.check(s.spec)
 
@@ -23,8 +23,8 @@ model_tab, data_tab, train_tab = st.tabs([":material/layers: Model", ":material/
 
 if model_tab.open is not False:
     with model_tab:
-        palette_col, stack_col, config_col = st.columns([1.05, 1.75, 1.2], gap="medium")
-        with palette_col, st.container(height=640, border=False):
+        palette_col, stack_col, config_col = st.columns([1, 1.9, 1.15], gap="medium")
+        with palette_col:
             builder.palette()
         with stack_col:
             st.markdown("**Layers** · drag to reorder, click to select")

@@ -8,6 +8,9 @@ local derivative: that is all backpropagation is.
 
 from __future__ import annotations
 
+import copy
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -15,6 +18,7 @@ from torch import nn
 from .activations import sigmoid
 from .layers import activation
 from .layers import activations as layer_activations
+from .losses import LOSSES
 from .probe import layers_of
 from .registry import PlaygroundError
 
@@ -119,3 +123,40 @@ def backprop_step(model: nn.Module, x: torch.Tensor | np.ndarray, y: torch.Tenso
                         m.bias.copy_(torch.from_numpy(s["new_bias"]))
     return {"loss": value, "loss_name": loss, "lr": lr, "x": steps[0]["input"] if steps else a, "y": yv,
             "output": a, "steps": steps, "extras": extras}
+
+
+TOLERANCE = 1e-6  # hand and autograd both work in float64: they agree to ~1e-15 when the hand-made step is right
+
+
+def autograd_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step: dict) -> list[dict]:
+    """Compare every weight and bias gradient of a `backprop_step` result with PyTorch's autograd (float64).
+
+    One row per Linear layer: {"layer", "weight", "bias" (None without a bias), "ok"}; "weight" and "bias" are
+    the largest absolute difference, and "ok" says whether both are within TOLERANCE relative to the size of
+    the gradient (at least 1). The model is left unchanged.
+    """
+    ref = copy.deepcopy(model).double()
+    ref.zero_grad()
+    y = y.double() if y.is_floating_point() else y
+    LOSSES.get(step["loss_name"]).fn(ref(x.double()), y).backward()
+    rows = []
+    for s, layer in zip(step["steps"], layers_of(ref), strict=True):
+        if not isinstance(layer, nn.Linear):
+            continue
+        row = {"layer": s["name"], "weight": _largest(s["grad_weight"], layer.weight.grad), "bias": None}
+        scale = max(1.0, float(np.abs(layer.weight.grad.numpy()).max()))
+        ok = row["weight"] <= TOLERANCE * scale
+        if layer.bias is not None:
+            row["bias"] = _largest(s["grad_bias"], layer.bias.grad)
+            ok = ok and row["bias"] <= TOLERANCE * max(1.0, float(np.abs(layer.bias.grad.numpy()).max()))
+        rows.append({**row, "ok": bool(ok)})
+    return rows
+
+
+def _largest(hand: np.ndarray, auto: torch.Tensor) -> float:
+    """The largest absolute difference (inf when the shapes differ or a value is not finite)."""
+    hand, auto = np.asarray(hand, dtype=np.float64), auto.detach().cpu().numpy()
+    if hand.shape != auto.shape:
+        return math.inf
+    d = np.abs(hand - auto)
+    return float(d.max()) if d.size and np.isfinite(d).all() else (0.0 if not d.size else math.inf)

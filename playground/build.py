@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .data import DataInfo
+from .data import DATASETS, DataInfo
 from .layers import LAYERS, ShapeError, Signal
 from .losses import LOSSES
+from .losses import default as default_loss
 from .modules import Network
 from .registry import PlaygroundError, check_options
 from .spec import LayerSpec, Spec
@@ -57,16 +59,36 @@ def shape_str(shape: tuple[int, ...]) -> str:
 
 
 def layer_options(layer: LayerSpec, i: int) -> dict:
-    """A layer's options checked against the registry; inferred arguments are allowed but not passed on."""
+    """A layer's options checked against the registry; inferred arguments are allowed but not passed on.
+    Errors carry the repair: the closest known type, or the option removed, clamped or back to its default."""
     try:
         kind = LAYERS.get(layer.type, f"layer {i + 1} ({layer.type})")
     except PlaygroundError as e:
-        raise BuildError(e.message, path=f"model.layers[{i}].type", layer=i) from None
+        close = [n for n in LAYERS.names() if f"'{n}'" in e.message]
+        fix = {"action": "replace", "at": i, "layer": {"type": close[0]}} if close else {"action": "delete", "at": i}
+        raise BuildError(e.message + ("" if close else "; delete it and add a layer from the palette"),
+                         path=f"model.layers[{i}].type", layer=i, fix=fix) from None
     try:
         return check_options(kind.params, layer.options(), f"layer {i + 1} ({layer.type})", reserved=kind.inferred)
     except PlaygroundError as e:
         key = next((k for k in layer.options() if f" {k} " in e.message or f"'{k}'" in e.message), None)
-        raise BuildError(e.message, path=f"model.layers[{i}]" + (f".{key}" if key else ""), layer=i) from None
+        raise BuildError(e.message, path=f"model.layers[{i}]" + (f".{key}" if key else ""), layer=i,
+                         fix=_option_fix(kind.params, layer.options(), key, i)) from None
+
+
+def _option_fix(params, given: dict, key: str | None, i: int) -> dict | None:
+    """The repair of a refused option: remove an unknown one, clamp a number into range, else its default."""
+    p = next((p for p in params if p.name == key), None)
+    if key is None:
+        return None
+    if p is None:
+        return {"action": "unset", "at": i, "key": key}
+    value = given[key]
+    if p.kind in ("int", "float") and isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and value == value and p.min is not None and p.max is not None:
+        clamped = min(max(value, p.min), p.max)
+        return {"action": "set", "at": i, "key": key, "value": int(clamped) if p.kind == "int" else float(clamped)}
+    return {"action": "unset", "at": i, "key": key}  # back to the registry's default
 
 
 def build_layers(spec: Spec, info: DataInfo, check_output: bool = True) -> tuple[list[nn.Module], Summary]:
@@ -77,14 +99,17 @@ def build_layers(spec: Spec, info: DataInfo, check_output: bool = True) -> tuple
     if not spec.model.layers:
         raise BuildError("model.layers: the model has no layers; add one (Linear is a good start)", path="model.layers",
                          fix={"action": "insert", "at": 0, "layer": {"type": "Linear"}})
+    n = len(spec.model.layers)
     for i, layer in enumerate(spec.model.layers):
         opts = layer_options(layer, i)
         try:
             module, y = LAYERS.get(layer.type).make(x, ctx, **opts)
         except ShapeError as e:
             fix = dict(e.fix, at=i) if e.fix else None
+            data = suitable_data(e.want) if e.want and e.want != info.modality else None
             raise BuildError(f"layer {i + 1} ({layer.type}): {e.message}", path=f"model.layers[{i}]",
-                             layer=i, fix=fix) from None
+                             layer=i, fix=fix, alternatives=[{"action": "data", "name": data}] if data else []) \
+                from None
         _check_inferred(layer, i, module)
         modules.append(module)
         rows.append(Row(i + 1, layer.type, y.shape, sum(p.numel() for p in module.parameters())))
@@ -94,7 +119,8 @@ def build_layers(spec: Spec, info: DataInfo, check_output: bool = True) -> tuple
         check_head(spec, info, summary)
         if not summary.total_params:  # optimizers refuse an empty parameter list
             raise BuildError("model.layers: no layer has parameters, so there is nothing to train; "
-                             "add a Linear layer", path="model.layers")
+                             "add a Linear layer", path="model.layers",
+                             fix={"action": "insert", "at": n, "layer": {"type": "Linear"}})
     return modules, summary
 
 
@@ -129,7 +155,9 @@ def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
     try:
         wants = loss.shapes(info)
     except PlaygroundError as e:
-        raise BuildError(e.message, path="train.loss") from None
+        raise BuildError(e.message, path="train.loss",
+                         fix={"action": "set_path", "path": ["train", "loss"], "value": default_loss(info.task)}) \
+            from None
     want = wants[0]
     if tuple(out) not in wants:
         fix, hint = None, ""
@@ -137,13 +165,27 @@ def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
         if len(want) == 1 and len(out) == 1 and lin is not None:
             fix = {"action": "set", "at": lin, "key": "out_features", "value": want[0]}
             hint = f"; set out_features={want[0]} on layer {lin + 1}"
+        elif len(want) == 1 and len(out) == 1:
+            fix = {"action": "insert", "at": n, "layer": {"type": "Linear", "out_features": want[0]}}
+            hint = f"; end with Linear(out_features={want[0]})"
         elif len(want) == 1 and len(out) > 1:
             fix = {"action": "insert", "at": n, "layer": {"type": "Flatten"}}
             hint = "; end with Flatten and Linear"
+        elif math.prod(out) == math.prod(want):
+            fix = {"action": "insert", "at": n, "layer": {"type": "Unflatten", "dim": 1,
+                                                          "unflattened_size": list(want)}}
+            hint = f"; end with Unflatten(1, {list(want)})"
+        else:
+            hint = f"; change the last layers so that they output {shape_str(want)}"
         what = f"{info.n_classes} classes" if info.classification else f"targets of shape {shape_str(want)}"
         raise BuildError(f"{where}: the model outputs {shape_str(out)} but {spec.train.loss} on "
                          f"{info.name} needs {shape_str(want)} ({what}){hint}",
                          path=f"model.layers[{n - 1}]", layer=n - 1, fix=fix)
+
+
+def suitable_data(modality: str) -> str | None:
+    """The first registered dataset of a modality (image, sequence, text), for "or choose such a dataset"."""
+    return next((name for name, d in DATASETS.items() if d.modality == modality), None)
 
 
 def _last_linear(spec: Spec) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+from .data import DATASETS
 from .layers import LAYERS, activations
 from .registry import PlaygroundError
 from .train import optimizer_options
@@ -91,12 +92,23 @@ def unset_param(spec: dict, i: int, key: str) -> dict:
 
 
 def apply_fix(spec: dict, fix: dict) -> dict:
-    """A builder error's one-click repair (`{"action": "insert" | "set" | "unset", "at": i, …}`) applied."""
+    """A builder error's one-click repair applied: `{"action": "insert" | "replace" | "set" | "unset" | "delete",
+    "at": i, …}` on layer i, `{"action": "set_path", "path": [...], "value": v}` on any field, or
+    `{"action": "data", "name": dataset}` (a dataset that suits the layers, keeping its seed and split)."""
     action, at = fix.get("action"), fix.get("at")
+    if action == "set_path":
+        return set_path(spec, tuple(fix["path"]), fix["value"])
+    if action == "data":
+        keep = {k: v for k, v in spec.get("data", {}).items() if k in ("seed", "val_fraction")}
+        return set_path(spec, ("data",), {"name": fix["name"], **keep})
     if not isinstance(at, int):
         raise PlaygroundError(f"this fix names no layer: {fix}")
     if action == "insert":
         return insert_layer(spec, at, fix["layer"])
+    if action == "replace":
+        return insert_layer(delete(spec, at), at, fix["layer"])
+    if action == "delete":
+        return delete(spec, at)
     if action == "set":
         return set_param(spec, at, fix["key"], fix["value"])
     if action == "unset":
@@ -104,19 +116,31 @@ def apply_fix(spec: dict, fix: dict) -> dict:
     raise PlaygroundError(f"unknown fix action {action!r}")
 
 
+def _layer_text(layer: dict) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in layer.items() if k != "type")
+    return f"{layer['type']}({args})" if args else layer["type"]
+
+
 def describe_fix(spec: dict, fix: dict) -> str:
     """What a fix does, in words for its button: 'Insert Flatten before layer 2 (Linear)'."""
-    at = fix.get("at", 0)
+    action, at = fix.get("action"), fix.get("at", 0)
+    if action == "set_path":
+        return f"Set {'.'.join(map(str, fix['path']))} = {fix['value']}"
+    if action == "data":
+        kind = DATASETS.entries.get(fix["name"])
+        return f"Use the {fix['name']} dataset" + (f" ({kind.modality})" if kind else "")
     layers = spec.get("model", {}).get("layers", [])
-    where = f"layer {at + 1} ({layers[at]['type']})" if 0 <= at < len(layers) else f"layer {at + 1}"
-    if fix.get("action") == "insert":
-        layer = fix["layer"]
-        args = ", ".join(f"{k}={v}" for k, v in layer.items() if k != "type")
-        what = f"{layer['type']}({args})" if args else layer["type"]
+    where = f"layer {at + 1} ({layers[at].get('type')})" if 0 <= at < len(layers) else f"layer {at + 1}"
+    if action == "insert":
+        what = _layer_text(fix["layer"])
         return f"Insert {what} before {where}" if at < len(layers) else f"Add {what} at the end"
-    if fix.get("action") == "set":
+    if action == "replace":
+        return f"Replace {where} with {_layer_text(fix['layer'])}"
+    if action == "delete":
+        return f"Delete {where}"
+    if action == "set":
         return f"Set {fix['key']} = {fix['value']} on {where}"
-    if fix.get("action") == "unset":
+    if action == "unset":
         return f"Remove {fix['key']} from {where}"
     return "Apply the suggested fix"
 

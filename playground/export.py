@@ -10,7 +10,6 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from string import Template
 
 import torch
 import torch.nn.functional as F
@@ -19,23 +18,20 @@ from torch import nn
 from . import data as datasets
 from .build import build, build_layers
 from .data import DataInfo, load_cached
+from .export_data import DataCode, data_code
+from .export_template import DROP, SCRIPT
+from .losses import LOSSES
 from .modules import PositionalEncoding, Recurrent, SelfAttention
 from .registry import PlaygroundError, check_options, suggest
 from .runs import WEIGHTS, load_model, load_run
 from .spec import Spec, from_json, load
-from .train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
+from .train import INITS, SCHEDULERS, make_optimizer
 
 FORMATS = ("python", "onnx")
 OPSET = 17  # old enough for every current onnxruntime (web and mobile too), new enough for LayerNormalization
-POINT_FEATURES = {  # playground.data.FEATURES as code over the raw points p; a test keeps the two in step
-    "x1": "p[:, 0]", "x2": "p[:, 1]", "x1^2": "p[:, 0] ** 2", "x2^2": "p[:, 1] ** 2",
-    "x1*x2": "p[:, 0] * p[:, 1]", "sin(x1)": "np.sin(p[:, 0])", "sin(x2)": "np.sin(p[:, 1])",
-}
-SKLEARN = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer", "digits": "load_digits"}
 INIT_CODE = {"xavier": "nn.init.xavier_uniform_(m.weight)", "zeros": "nn.init.zeros_(m.weight)",
              "kaiming": 'nn.init.kaiming_normal_(m.weight, nonlinearity="relu")'}
 SIZES = {"kernel_size", "stride", "padding", "dilation", "output_padding", "output_size"}
-DROP = "#DROP#"  # an optional template line whose feature the spec does not use; removed from the script
 
 
 def _args(*args, **kw) -> str:
@@ -100,40 +96,52 @@ def _shape(shape: tuple[int, ...], batch: str = "B") -> str:
     return f"({batch},)" if not shape else "(" + ", ".join([batch, *map(str, shape)]) + ")"
 
 
-def _data_code(info: DataInfo, opts: dict) -> tuple[str, list[str]]:
-    """Helper source and the body of `load_data()`: playground's own data where we can make it, else random."""
-    gen = getattr(datasets, f"_{info.name}", None)
-    features = opts.get("features", [])
-    if info.modality == "points" and callable(gen) and set(features) <= set(POINT_FEATURES):
-        src = inspect.getsource(gen)
-        if "POINT_RANGE" in src:
-            src = f"POINT_RANGE = {datasets.POINT_RANGE!r}\n\n\n{src}"
-        classes = f", {opts['classes']}" if "classes" in inspect.signature(gen).parameters else ""
-        return src, [
-            f"# playground's {info.name!r} generator, copied above from playground/data.py: the very same points",
-            f"p, y = _{info.name}(N_SAMPLES, NOISE, np.random.default_rng(DATA_SEED){classes})",
-            f"x = np.stack([{', '.join(POINT_FEATURES[f] for f in features)}], 1).astype(np.float32)"
-            f"  # features {', '.join(features)}",
-            f"return torch.from_numpy(x), torch.from_numpy({'y' if info.classification else 'y.reshape(-1, 1)'})"]
-    body = []
-    if info.name in SKLEARN and info.task in ("binary", "multiclass", "reconstruction"):
-        x = ("torch.tensor(d.images / 16.0, dtype=torch.float32).unsqueeze(1)  # (N, 1, 8, 8) in [0, 1]"
-             if info.name == "digits" else "torch.tensor(d.data, dtype=torch.float32)")
-        y = "x.clone()" if info.task == "reconstruction" else "torch.tensor(d.target)"
-        body = ["try:", f"    from sklearn.datasets import {SKLEARN[info.name]}",
-                "except ImportError:  # no scikit-learn: fall through to random data of the same shapes",
-                "    pass", "else:", f"    d = {SKLEARN[info.name]}()  # every sample, without the spec's noise",
-                f"    x = {x}", f"    return x, {y}"]
-    n = ", ".join(["N_SAMPLES", *map(str, info.input_shape)])
-    t = ", ".join(["N_SAMPLES", *map(str, info.target_shape)])
-    x = (f"torch.randint(0, len(VOCAB), ({n}), generator=g)  # token ids" if info.tokens
-         else f"torch.randn({n}, generator=g)")
-    y = (f"torch.randint(0, {info.n_classes}, ({t},), generator=g)  # class ids" if info.classification
-         else "x.clone()" if info.task == "reconstruction"
-         else f"(torch.rand({t}, generator=g) > 0.5).float()  # 0/1 masks" if info.task == "segmentation"
-         else f"torch.randn({t}, generator=g)")
-    return "", body + ["# Random data of the right shapes, so the script runs out of the box: replace it with yours.",
-                       "g = torch.Generator().manual_seed(DATA_SEED)", f"x = {x}", f"y = {y}", "return x, y"]
+def _data_code(spec: Spec, info: DataInfo) -> tuple[DataCode, list[str]]:
+    """The generator's code and the body of `load_data()`: playground's own data, made as the app makes it,
+    or (data outside the registry, or code export cannot copy) a loud refusal instead of other data."""
+    kind = datasets.DATASETS.entries.get(spec.data.name)
+    why = f"{spec.data.name!r} is not in playground's dataset registry"
+    if kind is not None and kind.user_file:
+        why = f"the {spec.data.name!r} data is the file you uploaded, which the script does not carry"
+    elif kind is not None:
+        try:
+            code = data_code(kind.make)
+        except PlaygroundError as e:
+            why = f"{spec.data.name!r} cannot be copied: {e.message}"
+        else:
+            opts = datasets.options(spec.data)
+            target = opts.get("target", "label")
+            y = {"label": "s.y", "input": "s.x.copy()"}.get(target, f"s.extras[{target!r}]")
+            make = "s = make_data(N_SAMPLES, NOISE, np.random.default_rng(DATA_SEED), **DATA_OPTIONS)"
+            body = ["rng = np.random.default_rng(DATA_SEED)",
+                    make.replace("np.random.default_rng(DATA_SEED)", "rng")]
+            if code.packages:
+                need = " ".join(code.packages)
+                body[1:] = ["try:", f"    {body[1]}",
+                            "except ImportError as e:  # never other data: say what is missing",
+                            f'    raise SystemExit(f"the {spec.data.name} data comes from {need}, which is not "',
+                            f'                     f"installed ({{e}}): pip install {need}") from None']
+            body += ["if len(s.x) > N_SAMPLES:  # a fixed-size set: the same seeded subset as playground takes",
+                     "    keep = np.sort(rng.permutation(len(s.x))[:N_SAMPLES])",
+                     "    s = Samples(s.x[keep], s.y[keep], {k: v[keep] for k, v in s.extras.items()}, s.info)",
+                     f"return s.x, {y}, bool(s.info.get(\"standardize\"))  # the target: {target}"]
+            return code, body
+    return DataCode(), [f"# {why}: this script cannot make its data.",
+                        f'raise SystemExit("load_data(): {why.replace(chr(34), chr(39))}; write code here that '
+                        f'returns (inputs, targets, standardize) as numpy arrays of the shapes above")']
+
+
+def _optimizer_code(spec: Spec) -> str:
+    """The optimizer playground makes (its registry entry, on a stand-in parameter), as a constructor call:
+    the learning rate and weight decay, and every setting that differs from torch's default (fused Adam …)."""
+    o = spec.train.optimizer
+    made = make_optimizer(spec, [nn.Parameter(torch.zeros(1))])
+    cls = type(made)
+    if getattr(torch.optim, cls.__name__, None) is not cls:
+        raise PlaygroundError(f"train.optimizer: {o.type} has no torch.optim form to export", path="train.optimizer")
+    plain = cls([nn.Parameter(torch.zeros(1))]).defaults
+    changed = {k: v for k, v in made.defaults.items() if k not in ("lr", "weight_decay") and v != plain.get(k)}
+    return f"torch.optim.{cls.__name__}(model.parameters(), {_args(lr=o.lr, weight_decay=o.weight_decay, **changed)})"
 
 
 def _train_code(spec: Spec, info: DataInfo, out: tuple[int, ...]) -> dict[str, str]:
@@ -142,24 +150,15 @@ def _train_code(spec: Spec, info: DataInfo, out: tuple[int, ...]) -> dict[str, s
     loss = LOSSES.get(t.loss, "train.loss")
     if getattr(F, loss.fn.__name__, None) is not loss.fn:
         raise PlaygroundError(f"train.loss: {t.loss} has no torch.nn.functional form to export", path="train.loss")
-    o = t.optimizer
-    params = OPTIMIZERS.get(o.type, "train.optimizer.type").params
-    opts = check_options(params, o.options(), f"train.optimizer ({o.type})")
-    if "beta1" in opts:
-        opts["betas"] = (opts.pop("beta1"), opts.pop("beta2"))
-    if opts.get("nesterov"):
-        opts["nesterov"] = opts.get("momentum", 0) > 0  # torch refuses Nesterov without momentum; playground drops it
-    v = {"loss": f"F.{loss.fn.__name__}", "target": DROP, "scheduler": DROP, "step": DROP, "acc": DROP, "init": DROP,
-         "optimizer": f"torch.optim.{o.type}(model.parameters(), "
-                      f"{_args(lr=o.lr, weight_decay=o.weight_decay, **opts)})",
+    v = {"loss": f"F.{loss.fn.__name__}", "scheduler": DROP, "step": DROP, "acc": DROP, "init": DROP,
+         "optimizer": _optimizer_code(spec),
          "clip": f"nn.utils.clip_grad_norm_(model.parameters(), {t.grad_clip!r})" if t.grad_clip else DROP,
          "l1": (f"loss = loss + {t.l1!r} * sum(p.abs().sum() for n, p in model.named_parameters() "
                 "if n.endswith('weight'))  # train.l1" if t.l1 else DROP)}
+    v["target"] = "y  # class ids" if loss.kind == "labels" else "y.float()"
     if info.classification and loss.kind != "labels":
-        v["target"] = ("y = y.float().unsqueeze(-1)  # (N, 1) of 0/1, one output per sample" if out == (1,)
-                       else f"y = F.one_hot(y, {info.n_classes}).float()  # (N, {info.n_classes}) one-hot")
-    elif not info.classification:
-        v["target"] = "y = y.float()"
+        v["target"] = ("y.float().unsqueeze(-1)  # (N, 1) of 0/1, one output per sample" if out == (1,)
+                       else f"F.one_hot(y, {info.n_classes}).float()  # (N, {info.n_classes}) one-hot")
     if info.classification:
         hit = ("out.argmax(1) == y_val" if loss.kind == "labels" else "out.argmax(1) == y_val.argmax(1)"
                if out != (1,) else f"(out[:, 0] > {0.0 if loss.kind == 'binary' else 0.5}).float() == y_val[:, 0]")
@@ -179,126 +178,6 @@ def _train_code(spec: Spec, info: DataInfo, out: tuple[int, ...]) -> dict[str, s
                      f"            {INIT_CODE[t.init]}\n"
                      "            if m.bias is not None:\n                nn.init.zeros_(m.bias)")
     return v
-
-
-SCRIPT = Template('''\
-"""A playground model as a standalone PyTorch script: it needs only torch and numpy.
-
-`python model.py` trains it on `load_data()` ($data_note) with the spec's settings;
-`--weights RUN_DIR` starts from a playground run's trained weights (needs the safetensors package).
-"""
-
-from __future__ import annotations
-
-import argparse
-import math
-import os
-
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-# Exported from the playground spec $name:
-$spec
-SEED = $seed
-EPOCHS = $epochs
-BATCH_SIZE = $batch_size
-DATA_SEED = $data_seed
-N_SAMPLES = $n_samples
-NOISE = $noise
-VAL_FRACTION = $val_fraction
-$vocab
-$helpers
-
-class Model(nn.Module):
-    """The spec's layers in order, as plain PyTorch with every size written out."""
-
-    def __init__(self) -> None:
-        super().__init__()
-$layers
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # x: $input
-$steps
-        return x
-
-
-def load_playground_weights(model: nn.Module, path: str) -> None:
-    """Load a playground run's weights (its directory or its model.safetensors) into `model`."""
-    if os.path.isdir(path):
-        path = os.path.join(path, "model.safetensors")
-    try:
-        from safetensors.torch import load_file
-    except ImportError:
-        raise SystemExit("reading model.safetensors needs safetensors: pip install safetensors") from None
-    state = {}
-    for key, value in load_file(path).items():
-        i, rest = key.split(".", 1)  # playground's model is an nn.Sequential: its "0.weight" is layer1.weight here
-        state[f"layer{int(i) + 1}.{rest}"] = value
-    model.load_state_dict(state)
-
-
-$data_helpers
-def load_data() -> tuple[torch.Tensor, torch.Tensor]:
-    """All samples as (inputs, targets): $shapes."""
-$load_data
-
-
-def split(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """playground's train/validation split: the same seeded shuffle, the same fraction held out."""
-    order = torch.from_numpy(np.random.default_rng(DATA_SEED + 1).permutation(len(x)))
-    n_val = max(1, int(round(len(x) * VAL_FRACTION)))
-    train, val = order[n_val:], order[:n_val]
-$standardize
-    return x[train], y[train], x[val], y[val]
-
-
-def train(model: nn.Module, x_train, y_train, x_val, y_val, epochs: int = EPOCHS) -> nn.Module:
-    """Minibatch training with the spec's loss and optimizer; prints the losses once an epoch."""
-    loss_fn = $loss
-    opt = $optimizer
-    $scheduler
-    g = torch.Generator().manual_seed(SEED)  # the batch order playground uses
-    batch_size = min(BATCH_SIZE, len(x_train))
-    for epoch in range(1, epochs + 1):
-        model.train()
-        order = torch.randperm(len(x_train), generator=g)
-        total, steps = 0.0, 0
-        for i in range(0, len(x_train), batch_size):
-            idx = order[i:i + batch_size]
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
-            total, steps = total + loss.item(), steps + 1
-            $l1
-            opt.zero_grad()
-            loss.backward()
-            $clip
-            opt.step()
-        model.eval()
-        with torch.no_grad():
-            out = model(x_val)
-            val_loss = loss_fn(out, y_val).item()
-        $step
-        line = f"epoch {epoch}: train_loss {total / steps:.4f}  val_loss {val_loss:.4f}"
-        $acc
-        print(line)
-    return model
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Train the exported playground model.")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="epochs to train (default: the spec's)")
-    parser.add_argument("--weights", help="a playground run directory (or its model.safetensors) to start from")
-    args = parser.parse_args()
-    torch.manual_seed(SEED)  # the same seed gives the same initial weights as in playground
-    model = Model()
-    $init
-    if args.weights:
-        load_playground_weights(model, args.weights)
-    x, y = load_data()
-    $target
-    train(model, *split(x, y), epochs=args.epochs)
-''')
 
 
 def _vocab(vocab: list[str]) -> str:
@@ -321,30 +200,31 @@ def to_python(spec: Spec, info: DataInfo | None = None) -> str:
         except PlaygroundError as e:
             raise PlaygroundError(f"layer {row.index} ({row.type}): {e.message}", layer=row.index - 1) from None
     helpers = [c for c in (Recurrent, SelfAttention, PositionalEncoding) if any(type(m) is c for m in modules)]
-    opts = {"n_samples": 500, "noise": 0.0, "val_fraction": 0.2, "seed": 0}  # for data outside the registry (CSV)
-    opts.update(datasets.options(spec.data) if spec.data.name in datasets.DATASETS
-                else {k: v for k, v in spec.data.options().items() if k in opts})
-    data_helpers, load_body = _data_code(info, opts)
-    standardize = info.name in SKLEARN and info.modality == "tabular"
+    opts = {"n_samples": 500, "noise": 0.0, "val_fraction": 0.2, "seed": 0}  # for data outside the registry
+    known = spec.data.name in datasets.DATASETS and not datasets.DATASETS.get(spec.data.name).user_file
+    opts.update(datasets.options(spec.data) if known else {k: v for k, v in spec.data.options().items() if k in opts})
+    code, load_body = _data_code(spec, info)
+    extra = {k: v for k, v in opts.items() if k not in ("n_samples", "noise", "val_fraction", "seed", "target")}
     text = SCRIPT.substitute(
         _train_code(spec, info, summary.output_shape), name=json.dumps(spec.name),
         spec="\n".join(textwrap.wrap(f"data {json.dumps(spec.data.model_dump(mode='json'))}, train "
                                      f"{json.dumps(spec.train.model_dump(mode='json', exclude_none=True))}", 116,
                                      initial_indent="#   ", subsequent_indent="#   ")),
+        needs="torch and numpy" + "".join(f", and {p} for its data" for p in code.packages)
+              if code.packages else "only torch and numpy",
+        data_imports="\n".join(code.imports) or DROP,
         seed=spec.train.seed, epochs=spec.train.epochs, batch_size=spec.train.batch_size,
         data_seed=opts["seed"], n_samples=opts["n_samples"], noise=opts["noise"], val_fraction=opts["val_fraction"],
-        vocab=_vocab(info.vocab) if info.vocab else DROP,
+        data_options=repr(extra), vocab=_vocab(info.vocab) if info.vocab else DROP,
         helpers="".join(f"\n\n{inspect.getsource(c)}" for c in helpers),
         layers="\n".join(layers), input=_shape(info.input_shape) + (" token ids" if info.tokens else ""),
         steps="\n".join(f"        x = self.layer{r.index}(x)  # {_shape(r.output_shape)}" for r in summary.rows),
-        data_helpers=f"{data_helpers}\n\n" if data_helpers else "",
-        data_note="playground's own data" if data_helpers or info.name in SKLEARN else "random placeholders",
-        shapes=f"inputs {_shape(info.input_shape, 'N')} {'int64 token ids' if info.tokens else 'float32'}, "
+        data_helpers="\n\n\n".join([*code.definitions, code.make]) + "\n\n" if code.make else "",
+        data_note=f"playground's own {spec.data.name!r} data" if code.make else "data you supply",
+        shapes=f"Inputs {_shape(info.input_shape, 'N')} {'int64 token ids' if info.tokens else 'float32'}, "
                f"targets {_shape(info.target_shape, 'N')} "
-               + (f"class ids 0…{info.n_classes - 1}" if info.classification else "float32"),
-        load_data="\n".join("    " + line for line in load_body),
-        standardize=("    mean, std = x[train].mean(0), x[train].std(0, correction=0) + 1e-8  # training statistics,"
-                     " as playground does\n    x = (x - mean) / std") if standardize else DROP)
+               + (f"class ids 0…{info.n_classes - 1}." if info.classification else "float32."),
+        load_data="\n".join("    " + line for line in load_body))
     lines = [line for line in text.splitlines() if line.strip() != DROP]
     if not any("math." in line for line in lines if not line.startswith("#")):
         lines.remove("import math")  # only the copied helpers use it

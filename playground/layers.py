@@ -33,7 +33,15 @@ class Signal:
 
 
 class ShapeError(PlaygroundError):
-    """A layer cannot take the input it gets; the builder adds the layer's number and type."""
+    """A layer cannot take the input it gets; the builder adds the layer's number and type.
+
+    `fix` repairs the layer (the builder adds its index); `want` names the kind of data (a dataset modality:
+    image, sequence, text) that would suit the layer as it is, so the builder can offer such a dataset too.
+    """
+
+    def __init__(self, message: str, fix: dict | None = None, want: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.want = want
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,15 @@ def need_floats(x: Signal) -> None:
                          fix={"action": "insert", "layer": {"type": "Embedding"}})
 
 
-def need_image(x: Signal, what: str = "an image (N, C, H, W)") -> tuple[int, int, int]:
+def need_image(x: Signal, what: str = "an image (N, C, H, W)", instead: dict | None = None) -> tuple[int, int, int]:
+    """(C, H, W) of an image input; else an error whose fix reshapes the input into one, or (when it cannot)
+    replaces the layer with `instead`, its counterpart for feature vectors ({"type": "Linear", …}, or None to
+    delete it)."""
     need_floats(x)
     if len(x.shape) == 3:
         return x.shape
     fix = None
-    if len(x.shape) == 1 and math.isqrt(x.shape[0]) ** 2 == x.shape[0]:
+    if len(x.shape) == 1 and math.isqrt(x.shape[0]) ** 2 == x.shape[0] and x.shape[0] > 1:
         side = math.isqrt(x.shape[0])
         fix = {"action": "insert", "layer": {"type": "Unflatten", "dim": 1, "unflattened_size": [1, side, side]}}
         hint = f"; add Unflatten(1, [1, {side}, {side}]) before it"
@@ -93,9 +104,17 @@ def need_image(x: Signal, what: str = "an image (N, C, H, W)") -> tuple[int, int
         fix = {"action": "insert", "layer": {"type": "Unflatten", "dim": 1,
                                              "unflattened_size": [1, *x.shape]}}
         hint = f"; add Unflatten(1, [1, {x.shape[0]}, {x.shape[1]}]) before it"
+    elif instead is not None:
+        fix = {"action": "replace", "layer": instead} if instead else {"action": "delete"}
+        hint = (f"; replace it with {_call(instead)}" if instead else "; delete it") + ", or choose an image dataset"
     else:
-        hint = ""
-    raise ShapeError(f"expected {what}, got {len(x.shape) + 1}-D input of shape {x}{hint}", fix=fix)
+        hint = "; choose an image dataset"
+    raise ShapeError(f"expected {what}, got {len(x.shape) + 1}-D input of shape {x}{hint}", fix=fix, want="image")
+
+
+def _call(layer: dict) -> str:
+    """A layer dict as it reads in torch: Linear(out_features=8)."""
+    return f"{layer['type']}(" + ", ".join(f"{k}={v}" for k, v in layer.items() if k != "type") + ")"
 
 
 def need_sequence(x: Signal, what: str = "a sequence (N, T, features)") -> tuple[int, int]:
@@ -109,13 +128,25 @@ def need_sequence(x: Signal, what: str = "a sequence (N, T, features)") -> tuple
     elif len(x.shape) == 3:
         fix = {"action": "insert", "layer": {"type": "Flatten", "start_dim": 2}}
         hint = "; add Flatten(start_dim=2) before it to read rows as steps"
-    raise ShapeError(f"expected {what}, got {len(x.shape) + 1}-D input of shape {x}{hint}", fix=fix)
+    else:
+        fix = {"action": "insert", "layer": {"type": "Flatten", "start_dim": 2, "end_dim": -1}}
+        hint = "; add Flatten(start_dim=2) before it, or choose a sequence dataset"
+    raise ShapeError(f"expected {what}, got {len(x.shape) + 1}-D input of shape {x}{hint}", fix=fix,
+                     want="sequence")
 
 
-def fit_window(name: str, size: tuple[int, ...], out: tuple[int, ...]) -> None:
+def fit_window(name: str, size: tuple[int, ...], out: tuple[int, ...], fix: dict | None = None) -> None:
+    """Refuse a window that leaves no output; `fix` sets the option that makes it fit."""
     if any(o < 1 for o in out):
-        raise ShapeError(f"{name} leaves no output for an input of {'×'.join(map(str, size))}; "
-                         "use a smaller kernel_size or stride, or more padding")
+        hint = f"set {fix['key']} = {fix['value']}" if fix else "use a smaller kernel_size or stride, or more padding"
+        raise ShapeError(f"{name} leaves no output for an input of {'×'.join(map(str, size))}; {hint}", fix=fix)
+
+
+def largest_kernel(size: tuple[int, ...], padding: tuple[int, ...], dilation: tuple[int, ...]) -> dict:
+    """The fix that sets kernel_size to the largest window that still fits every axis (stride never matters:
+    a window that fits gives at least one output)."""
+    k = [(n + 2 * p - 1) // d + 1 for n, p, d in zip(size, padding, dilation, strict=True)]
+    return {"action": "set", "key": "kernel_size", "value": k[0] if len(set(k)) == 1 else k}
 
 
 # ---- common parameters ---------------------------------------------------------------------
@@ -147,8 +178,9 @@ def _linear(x, ctx, out_features, bias):
           inferred=("num_embeddings",))
 def _embedding(x, ctx, embedding_dim):
     if not x.tokens:
-        raise ShapeError(f"needs integer token ids, but its input is float features of shape {x}; "
-                         "Embedding belongs first, on a text dataset")
+        raise ShapeError(f"needs integer token ids, but its input is float features of shape {x}; Embedding "
+                         "belongs first, on a text dataset: delete it, or choose a text dataset",
+                         fix={"action": "delete"}, want="text")
     return nn.Embedding(ctx.get("vocab_size", 1), embedding_dim), Signal((*x.shape, embedding_dim))
 
 
@@ -158,10 +190,10 @@ def _embedding(x, ctx, embedding_dim):
           Param("out_channels", "int", 8, 1, 512, help="Number of filters (feature maps)."),
           kernel(), STRIDE, PADDING, DIL, BIAS, inferred=("in_channels",))
 def _conv2d(x, ctx, out_channels, kernel_size, stride, padding, dilation, bias):
-    c, h, w = need_image(x)
+    c, h, w = need_image(x, instead={"type": "Linear", "out_features": out_channels})
     k, s, p, d = pair(kernel_size), pair(stride), pair(padding), pair(dilation)
     out = (conv_out(h, k[0], s[0], p[0], d[0]), conv_out(w, k[1], s[1], p[1], d[1]))
-    fit_window(f"kernel_size {kernel_size}", (h, w), out)
+    fit_window(f"kernel_size {kernel_size}", (h, w), out, largest_kernel((h, w), p, d))
     return (nn.Conv2d(c, out_channels, k, stride=s, padding=p, dilation=d, bias=bias),
             Signal((out_channels, *out)))
 
@@ -174,7 +206,7 @@ def _conv2d(x, ctx, out_channels, kernel_size, stride, padding, dilation, bias):
 def _conv1d(x, ctx, out_channels, kernel_size, stride, padding, bias):
     c, length = need_sequence(x, "a signal (N, channels, length)")
     out = conv_out(length, kernel_size, stride, padding)
-    fit_window(f"kernel_size {kernel_size}", (length,), (out,))
+    fit_window(f"kernel_size {kernel_size}", (length,), (out,), largest_kernel((length,), (padding,), (1,)))
     return nn.Conv1d(c, out_channels, kernel_size, stride, padding, bias=bias), Signal((out_channels, out))
 
 
@@ -184,12 +216,14 @@ def _conv1d(x, ctx, out_channels, kernel_size, stride, padding, bias):
           Param("output_padding", "size", 0, 0, 16, help="Extra size added to one side of the output."),
           BIAS, inferred=("in_channels",))
 def _convT(x, ctx, out_channels, kernel_size, stride, padding, output_padding, bias):
-    c, h, w = need_image(x)
+    c, h, w = need_image(x, instead={"type": "Linear", "out_features": out_channels})
     k, s, p, op = pair(kernel_size), pair(stride), pair(padding), pair(output_padding)
     if op[0] >= s[0] or op[1] >= s[1]:
-        raise ShapeError(f"output_padding {output_padding} must be smaller than stride {stride}")
+        raise ShapeError(f"output_padding {output_padding} must be smaller than stride {stride}; set output_padding "
+                         "= 0", fix={"action": "set", "key": "output_padding", "value": 0})
     out = tuple((n - 1) * s[i] - 2 * p[i] + (k[i] - 1) + op[i] + 1 for i, n in enumerate((h, w)))
-    fit_window(f"padding {padding}", (h, w), out)
+    fits = min(((n - 1) * s[i] + k[i] - 1 + op[i]) // 2 for i, n in enumerate((h, w)))  # the most padding that fits
+    fit_window(f"padding {padding}", (h, w), out, {"action": "set", "key": "padding", "value": fits})
     return (nn.ConvTranspose2d(c, out_channels, k, stride=s, padding=p, output_padding=op, bias=bias),
             Signal((out_channels, *out)))
 
@@ -198,13 +232,15 @@ def _convT(x, ctx, out_channels, kernel_size, stride, padding, output_padding, b
 
 def _pool(cls):
     def make(x, ctx, kernel_size, stride, padding):
-        c, h, w = need_image(x)
+        c, h, w = need_image(x, instead={})  # on feature vectors there is nothing to pool: delete it
         k, p = pair(kernel_size), pair(padding)
         s = pair(stride) if stride is not None else k
         if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
-            raise ShapeError(f"padding {padding} must be at most half of kernel_size {kernel_size}")
+            half = min(k) // 2
+            raise ShapeError(f"padding {padding} must be at most half of kernel_size {kernel_size}; set padding = "
+                             f"{half}", fix={"action": "set", "key": "padding", "value": half})
         out = (conv_out(h, k[0], s[0], p[0]), conv_out(w, k[1], s[1], p[1]))
-        fit_window(f"kernel_size {kernel_size}", (h, w), out)
+        fit_window(f"kernel_size {kernel_size}", (h, w), out, largest_kernel((h, w), p, (1, 1)))
         return cls(k, stride=s, padding=p), Signal((c, *out))
     return make
 
@@ -220,7 +256,7 @@ register("AvgPool2d", "pooling", "Averages each window: smaller, smoother featur
 @register("AdaptiveAvgPool2d", "pooling", "Averages each feature map down to a fixed size (1 = global average).",
           Param("output_size", "size", 1, 1, 64, help="Output height and width."))
 def _adaptive(x, ctx, output_size):
-    c, h, w = need_image(x)
+    c, h, w = need_image(x, instead={})
     return nn.AdaptiveAvgPool2d(output_size), Signal((c, *pair(output_size)))
 
 
@@ -232,8 +268,11 @@ def _adaptive(x, ctx, output_size):
 def _bn1d(x, ctx, momentum):
     need_floats(x)
     if len(x.shape) not in (1, 2):
+        image = len(x.shape) == 3
         raise ShapeError(f"expected (N, features) or (N, channels, length), got shape {x}; "
-                         "use BatchNorm2d for images")
+                         + ("replace it with BatchNorm2d, made for images" if image else "add Flatten before it"),
+                         fix={"action": "replace", "layer": {"type": "BatchNorm2d", "momentum": momentum}} if image
+                         else {"action": "insert", "layer": {"type": "Flatten"}})
     return nn.BatchNorm1d(x.shape[0], momentum=momentum), x
 
 
@@ -241,7 +280,7 @@ def _bn1d(x, ctx, momentum):
           Param("momentum", "float", 0.1, 0.0, 1.0, help="Weight of the newest batch in the running statistics."),
           inferred=("num_features",))
 def _bn2d(x, ctx, momentum):
-    c, h, w = need_image(x)
+    c, h, w = need_image(x, instead={"type": "BatchNorm1d", "momentum": momentum})
     return nn.BatchNorm2d(c, momentum=momentum), x
 
 
@@ -288,10 +327,12 @@ register("GRU", "recurrent", "Gated recurrent unit: a lighter LSTM with two gate
 
 # ---- attention -------------------------------------------------------------------------------
 
-def _heads(e: int, n: int) -> None:
+def _heads(e: int, n: int, name: str) -> None:
     if e % n:
         ok = [h for h in range(1, min(e, 16) + 1) if e % h == 0]
-        raise ShapeError(f"embedding size {e} is not divisible by {n} heads; use one of {ok}")
+        best = max(h for h in ok if h <= n)
+        raise ShapeError(f"embedding size {e} is not divisible by {n} heads; set {name} to one of {ok}",
+                         fix={"action": "set", "key": name, "value": best})
 
 
 @register("MultiheadAttention", "attention", "Self-attention: every step looks at every other step and mixes them.",
@@ -300,7 +341,7 @@ def _heads(e: int, n: int) -> None:
           inferred=("embed_dim",))
 def _mha(x, ctx, num_heads, dropout, bias):
     t, e = need_sequence(x, "a sequence (N, T, embedding)")
-    _heads(e, num_heads)
+    _heads(e, num_heads, "num_heads")
     return SelfAttention(e, num_heads, dropout, bias), x
 
 
@@ -314,7 +355,7 @@ def _mha(x, ctx, num_heads, dropout, bias):
           inferred=("d_model",))
 def _encoder(x, ctx, nhead, dim_feedforward, dropout, activation, norm_first):
     t, e = need_sequence(x, "a sequence (N, T, embedding)")
-    _heads(e, nhead)
+    _heads(e, nhead, "nhead")
     mod = nn.TransformerEncoderLayer(e, nhead, dim_feedforward, dropout, activation, batch_first=True,
                                      norm_first=norm_first)
     return mod, x
@@ -335,7 +376,8 @@ def add_activation(a: Activation) -> None:
     def make(x, ctx, **kw):
         need_floats(x)
         if "dim" in kw and not -len(x.shape) - 1 <= kw["dim"] <= len(x.shape):  # else torch fails in forward
-            raise ShapeError(f"dim {kw['dim']} does not exist in input of shape {x}")
+            raise ShapeError(f"dim {kw['dim']} does not exist in input of shape {x}; set dim = -1 (the last)",
+                             fix={"action": "set", "key": "dim", "value": -1})
         return (a.build or getattr(nn, a.name))(**kw), x
     LAYERS.add(a.name, LayerType(a.name, "activation", a.description, a.params, make, activation=a))
 
@@ -365,7 +407,8 @@ def _flatten(x, ctx, start_dim, end_dim):
     n = len(x.shape) + 1
     end = end_dim if end_dim >= 0 else n + end_dim
     if not 1 <= start_dim <= end < n:
-        raise ShapeError(f"start_dim {start_dim} and end_dim {end_dim} do not fit input of shape {x}")
+        raise ShapeError(f"start_dim {start_dim} and end_dim {end_dim} do not fit input of shape {x}; replace it "
+                         "with a plain Flatten()", fix={"action": "replace", "layer": {"type": "Flatten"}})
     dims = (1, *x.shape)
     flat = math.prod(dims[start_dim:end + 1])
     return nn.Flatten(start_dim, end_dim), Signal((*dims[1:start_dim], flat, *dims[end + 1:]), x.tokens)
@@ -377,10 +420,16 @@ def _flatten(x, ctx, start_dim, end_dim):
 def _unflatten(x, ctx, dim, unflattened_size):
     dims = (1, *x.shape)
     if dim >= len(dims):
-        raise ShapeError(f"dim {dim} does not exist in input of shape {x}")
+        raise ShapeError(f"dim {dim} does not exist in input of shape {x}; set dim = 1",
+                         fix={"action": "set", "key": "dim", "value": 1})
     if math.prod(unflattened_size) != dims[dim]:
-        raise ShapeError(f"cannot reshape size {dims[dim]} into {list(unflattened_size)} "
-                         f"(product {math.prod(unflattened_size)})")
+        n, side = dims[dim], math.isqrt(dims[dim])
+        square = side * side == n and n > 1
+        raise ShapeError(f"cannot reshape size {n} into {list(unflattened_size)} (product "
+                         f"{math.prod(unflattened_size)}); set unflattened_size to sizes whose product is {n}"
+                         + (f", such as [1, {side}, {side}] (a {side}×{side} image)" if square else ""),
+                         fix={"action": "set", "key": "unflattened_size", "value": [1, side, side]} if square
+                         else None)
     shape = (*dims[1:dim], *unflattened_size, *dims[dim + 1:])
     return nn.Unflatten(dim, tuple(unflattened_size)), Signal(shape, x.tokens)
 
@@ -389,7 +438,7 @@ def _unflatten(x, ctx, dim, unflattened_size):
           Param("scale_factor", "int", 2, 1, 16, help="How many times larger."),
           Param("mode", "choice", "nearest", choices=("nearest", "bilinear")))
 def _upsample(x, ctx, scale_factor, mode):
-    c, h, w = need_image(x)
+    c, h, w = need_image(x, instead={})
     return nn.Upsample(scale_factor=scale_factor, mode=mode), Signal((c, h * scale_factor, w * scale_factor))
 
 

@@ -14,17 +14,24 @@ class PlaygroundError(ValueError):
     """An error in what the user asked for, with a message meant for them.
 
     `path` is the JSON field path (`model.layers[2].kernel_size`), `layer` the 0-based
-    layer index where one applies, and `fix` an optional one-click repair for the UI:
-    `{"action": "insert", "at": i, "layer": {...}}` or `{"action": "set", "at": i, "key": k, "value": v}`.
+    layer index where one applies, and `fix` an optional one-click repair for the UI (playground.edit.apply_fix):
+    `{"action": "insert", "at": i, "layer": {...}}`, `{"action": "set", "at": i, "key": k, "value": v}`, …;
+    `alternatives` are other repairs of the same error (e.g. "or choose an image dataset").
     """
 
     def __init__(self, message: str, path: str | None = None, layer: int | None = None,
-                 fix: dict | None = None) -> None:
+                 fix: dict | None = None, alternatives: list[dict] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
         self.layer = layer
         self.fix = fix
+        self.alternatives = alternatives or []
+
+    @property
+    def fixes(self) -> list[dict]:
+        """Every repair offered, the first the most likely."""
+        return ([self.fix] if self.fix else []) + self.alternatives
 
 
 def suggest(word: str, options: list[str]) -> str:

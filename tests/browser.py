@@ -105,3 +105,17 @@ def _settled_box(page, locator, timeout: float = 10.0) -> dict:
             return box
         box = again
     return box
+
+
+def press_arrows(page, slider, presses: int, key: str = "ArrowRight", timeout: float = 20.0) -> None:
+    """Focus `slider` (a slider's input[type=range]) and press `key` `presses` times, each once the app has
+    taken the one before (its link changed and the page finished its run), as a person stepping a value would."""
+    slider.focus()
+    for _ in range(presses):
+        url = page.url
+        page.keyboard.press(key)
+        try:
+            page.wait_for_function("(before) => location.href !== before", arg=url, timeout=timeout * 1000)
+        except Exception:  # the press went nowhere (the slider lost focus): the value tells, below
+            return
+        page.wait_for_selector(READY, timeout=60_000)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from playground.backprop import activations, backprop_step
+from playground.backprop import activations, autograd_check, backprop_step
 from playground.registry import PlaygroundError
 from playground.train import LOSSES
 
@@ -117,3 +117,24 @@ def test_refuses_what_is_not_an_mlp():
         backprop_step(mlp("Tanh"), *batch("cross_entropy"), loss="kl_div")
     with pytest.raises(PlaygroundError, match=r"\(B, features\)"):
         backprop_step(mlp("Tanh"), torch.zeros(4), torch.zeros(1).long())
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "bce_with_logits", "mse"])
+def test_autograd_check_passes_a_right_step_and_names_a_wrong_one(loss):
+    model = mlp("Tanh")
+    model[2].bias = None  # a layer without a bias is compared on its weights
+    x, y = batch(loss)
+    r = backprop_step(model, x, y, loss)
+    rows = autograd_check(model, x, y, r)
+    assert [row["layer"] for row in rows] == ["layer 1 (Linear)", "layer 3 (Linear)", "layer 5 (Linear)"]
+    assert all(row["ok"] for row in rows) and rows[1]["bias"] is None
+    assert max(max(row["weight"], row["bias"] or 0) for row in rows) < 1e-12
+    for part, at in (("grad_bias", 4), ("grad_weight", 0)):  # a wrong bias gradient, then a wrong weight one
+        wrong = copy.deepcopy(r)
+        wrong["steps"][at][part][0] += 0.01
+        rows = autograd_check(model, x, y, wrong)
+        assert [row["ok"] for row in rows] == [at != 0, True, at != 4]
+        assert rows[at // 2]["bias" if part == "grad_bias" else "weight"] == pytest.approx(0.01)
+    wrong = copy.deepcopy(r)
+    wrong["steps"][2]["grad_weight"] = wrong["steps"][2]["grad_weight"][:, :1]  # a wrong shape is a mismatch
+    assert not autograd_check(model, x, y, wrong)[1]["ok"]

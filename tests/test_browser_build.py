@@ -2,8 +2,10 @@
 
 
 import pytest
-from browser import READY, drag_row, open_page, shot
+from browser import READY, drag_row, open_page, press_arrows, shot
 from helpers import wait_until
+
+from playground.spec import decode
 
 pytestmark = pytest.mark.browser
 
@@ -66,4 +68,33 @@ def test_palette_adds_after_the_selection_and_undo_takes_it_back(server, browser
     page.wait_for_selector(READY)
     page.get_by_role("button", name="Undo").click()
     wait_rows(page, SPIRAL)
+    page.close()
+
+
+def test_a_data_slider_steps_with_the_keyboard(server, browser):
+    page = open_build(browser, server)
+    page.wait_for_selector(READY)
+    page.get_by_role("tab", name="Data").click()
+    slider = page.locator("input[type='range'][aria-label='noise']")
+    slider.wait_for(state="attached", timeout=30_000)
+    page.wait_for_selector(READY)
+    assert float(slider.input_value()) == 0.1  # the spiral preset's noise
+    press_arrows(page, slider, 5)
+    assert float(slider.input_value()) == pytest.approx(0.15)  # five presses, five steps
+    assert decode(page.url.split("s=", 1)[1].split("&")[0]).data.options()["noise"] == pytest.approx(0.15)
+    page.close()
+
+
+def test_a_layer_dragged_from_the_palette_lands_where_it_is_dropped(server, browser):
+    page = open_build(browser, server)
+    page.wait_for_selector(READY)
+    url = page.url
+    target = page.locator(ROWS).nth(2)  # onto the top edge of row 3: the new layer becomes row 3
+    page.locator("button.chip[data-type='Dropout']").drag_to(target, target_position={"x": 40, "y": 3})
+    wait_rows(page, [*SPIRAL[:2], "Dropout(p=0.5)", *SPIRAL[2:]])
+    page.wait_for_function("(before) => location.href !== before", arg=url, timeout=20_000)
+    page.locator("li.row.selected[data-index='2']").wait_for(timeout=20_000)  # the new layer is selected
+    page.wait_for_selector(READY)
+    page.locator("button.chip[data-type='GELU']").click()  # a click still adds, after the selection
+    wait_rows(page, [*SPIRAL[:2], "Dropout(p=0.5)", "GELU()", *SPIRAL[2:]])
     page.close()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from browser import READY, shot
+from browser import READY, press_arrows, shot
 from helpers import wait_until
 
 from playground import tfplay
-from playground.spec import encode, from_dict
+from playground.spec import decode, encode, from_dict
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +55,12 @@ def test_play_redraws_the_canvas_live(server, browser):
     assert tip.is_visible() and tip.inner_text().startswith("weight ")
 
     page.get_by_text("Show test data").click()
+    in_link = "(view) => decodeURIComponent(location.href).includes(view)"  # Copy link copies the address
+    page.wait_for_function(in_link, arg="view=test", timeout=30_000)
+    page.wait_for_selector(READY)
     page.get_by_text("Discretise output").click()
     wait_until(lambda: draws(page) > d1 + 3, what="redraws after the options changed")
+    page.wait_for_function(in_link, arg="view=test,discrete", timeout=30_000)
     page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)
     shot(page, "playground2d")
 
@@ -84,10 +88,23 @@ def test_changing_the_network_redraws_it_from_epoch_0(server, browser):
     wait_until(lambda: epoch(page) == 0, what="reset")
     page.get_by_role("button", name="Play").click()
     wait_until(lambda: epoch(page) >= 1, what="training after reset")
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
     # one more hidden layer: the structure changes, the run resets and the new network is drawn
     page.wait_for_selector(READY)
     page.locator(".st-key-pg2d-layer-plus button").first.click()
     wait_until(lambda: page.locator(".node").count() == nodes + 2, what="the new layer")
     wait_until(lambda: draws(page) >= 1 and epoch(page) == 0, what="the new run's first frame")
+    assert not errors, errors
+    page.close()
+
+
+def test_the_noise_slider_steps_with_the_keyboard(server, browser):
+    page, errors = open_playground(browser, server, tfplay.default_spec())
+    slider = page.locator("input[type='range'][aria-label='Noise']")
+    assert slider.input_value() == "0"
+    press_arrows(page, slider, 5)
+    assert slider.input_value() == "5"  # five presses, five steps: the focus stayed
+    assert tfplay.from_spec(decode(page.url.split("s=", 1)[1].split("&")[0]).to_dict()).noise == 5
     assert not errors, errors
     page.close()

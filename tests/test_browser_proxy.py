@@ -5,10 +5,10 @@ streams again once the proxy passes the app's routes."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from browser import READY, open_page, shot, streamlit_server
+from helpers import wait_until
 from proxy import nginx_proxy
 
 from playground import presets, tfplay
@@ -28,16 +28,6 @@ def proxy():
         yield p
 
 
-def until(predicate, timeout: float = 60.0, what: str = ""):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def charts(page) -> list[dict]:
     return page.evaluate(CHARTS)
 
@@ -52,20 +42,26 @@ def long_spec(name: str = "spiral-mlp") -> dict:
     return spec
 
 
+def first_chart(page, key: str):
+    """`key` of the page's first live chart, or None while none is mounted (a rerun redraws the page)."""
+    found = charts(page)
+    return found[0][key] if found else None
+
+
 def grows(read, what: str, timeout: float = 60.0) -> None:
-    """`read()` (a number) grows at least twice more from where it is now."""
-    first = read()
-    until(lambda: read() >= first + 2, timeout, what)
+    """`read()` (a number, or None while there is nothing to read) grows at least twice more from where it is."""
+    first = wait_until(lambda: read() is not None and [read()], timeout, what)[0]
+    wait_until(lambda: (read() or 0) >= first + 2, timeout, what)
 
 
 @pytest.mark.slow
 def test_train_and_inspect_update_by_polling(proxy, browser):
     page = open_page(browser, link(proxy.url, "train", long_spec()))
     page.get_by_role("button", name="Train", exact=True).click()
-    until(lambda: [c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1], 60, "polled points")
+    wait_until(lambda: [c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1], 60, "polled points")
     page.get_by_text(NOTE).first.wait_for(timeout=10_000)
-    grows(lambda: charts(page)[0]["points"], "the polled curve to grow")
-    grows(lambda: charts(page)[0]["updates"], "more polled updates")
+    grows(lambda: first_chart(page, "points"), "the polled curve to grow")
+    grows(lambda: first_chart(page, "updates"), "more polled updates")
     assert charts(page)[0]["state"] == "running"
     shot(page, "proxy-train")
 
@@ -79,7 +75,7 @@ def test_train_and_inspect_update_by_polling(proxy, browser):
     shot(page, "proxy-inspect")
     page.get_by_role("link", name="Train").click()
     page.get_by_role("button", name="Stop").click()
-    until(lambda: charts(page) and charts(page)[0]["state"] == "stopped", 30, "the run to stop")
+    wait_until(lambda: charts(page) and charts(page)[0]["state"] == "stopped", 30, "the run to stop")
     page.close()
 
 
@@ -87,13 +83,13 @@ def test_ab_updates_by_polling(proxy, browser):
     page = open_page(browser, link(proxy.url, "train", long_spec()))
     page.get_by_text("A/B: change one thing").click()
     page.get_by_role("button", name="Train A and B").click()
-    until(lambda: len([c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1]) == 2, 60,
+    wait_until(lambda: len([c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1]) == 2, 60,
           "both polled charts")
     grows(lambda: min(c["points"] for c in charts(page)), "both polled curves to grow")
     page.get_by_text(NOTE).first.wait_for(timeout=10_000)
     shot(page, "proxy-ab")
     page.get_by_role("button", name="Stop both").click()
-    until(lambda: all(c["state"] == "stopped" for c in charts(page)), 30, "both runs to stop")
+    wait_until(lambda: all(c["state"] == "stopped" for c in charts(page)), 30, "both runs to stop")
     page.close()
 
 
@@ -102,7 +98,7 @@ def test_playground_2d_updates_by_polling(proxy, browser):
     view = page.locator(".pg")
     view.wait_for(state="attached", timeout=60_000)
     page.get_by_role("button", name="Play").click()
-    until(lambda: view.get_attribute("data-mode") == "poll" and int(view.get_attribute("data-epoch")) >= 1, 60,
+    wait_until(lambda: view.get_attribute("data-mode") == "poll" and int(view.get_attribute("data-epoch")) >= 1, 60,
           "polled epochs")
     surface = page.locator("canvas.surface")
     grows(lambda: int(view.get_attribute("data-epoch")), "the epoch counter")
@@ -110,19 +106,19 @@ def test_playground_2d_updates_by_polling(proxy, browser):
     page.get_by_text(NOTE).first.wait_for(timeout=10_000)
     shot(page, "proxy-playground")
     page.get_by_role("button", name="Pause").click()
-    until(lambda: view.get_attribute("data-state") == "paused", 30, "the run to pause")
+    wait_until(lambda: view.get_attribute("data-state") == "paused", 30, "the run to pause")
     page.close()
 
 
 def test_live_views_stream_again_once_the_proxy_passes_the_routes(proxy, browser):
     page = open_page(browser, link(proxy.url, "train", long_spec()))
     page.get_by_role("button", name="Train", exact=True).click()
-    until(lambda: [c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1], 60, "polling first")
+    wait_until(lambda: [c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1], 60, "polling first")
     proxy.allow_api()
-    until(lambda: [c for c in charts(page) if c["mode"] == "stream"], 60, "the chart to stream again")
+    wait_until(lambda: [c for c in charts(page) if c["mode"] == "stream"], 60, "the chart to stream again")
     page.wait_for_selector(READY, timeout=30_000)
-    assert page.get_by_text(NOTE).count() == 0
-    grows(lambda: charts(page)[0]["points"], "the streamed curve to grow")
+    wait_until(lambda: page.get_by_text(NOTE).count() == 0, 30, "the slow-mode note to go")
+    grows(lambda: first_chart(page, "points"), "the streamed curve to grow")
     page.get_by_role("button", name="Stop").click()
-    until(lambda: charts(page)[0]["state"] == "stopped", 30, "the run to stop")
+    wait_until(lambda: first_chart(page, "state") == "stopped", 30, "the run to stop")
     page.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import math
 import subprocess
 import sys
 import textwrap
+import types
 
 import numpy as np
 import onnxruntime as ort
@@ -16,11 +18,13 @@ from torch import nn
 from playground import data, presets, runs
 from playground.build import build
 from playground.data import load_cached
-from playground.export import POINT_FEATURES, export, render, to_onnx, to_python
+from playground.export import export, render, to_onnx, to_python
 from playground.layers import LAYERS
 from playground.modules import Network
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
+from playground.train import Trainer
+from playground.uploads import LocalFiles, using
 
 L = lambda type, **kw: {"type": type, **kw}  # noqa: E731 - one layer of a spec, briefly
 
@@ -78,9 +82,14 @@ def randomized(spec: Spec) -> tuple[Network, torch.Tensor]:
 
 
 def exec_script(src: str) -> dict:
-    ns = {"__name__": "exported"}  # not __main__: define everything, train nothing
-    exec(compile(src, "model.py", "exec"), ns)
-    return ns
+    """The script's names, imported as a module would be (not __main__: define everything, train nothing)."""
+    module = types.ModuleType("exported")
+    sys.modules["exported"] = module  # dataclasses look their module up while the class is made
+    try:
+        exec(compile(src, "model.py", "exec"), module.__dict__)
+    finally:
+        del sys.modules["exported"]
+    return module.__dict__
 
 
 @pytest.mark.parametrize("name", [*SPECS, *(f"preset:{p}" for p in presets.names())])
@@ -110,10 +119,11 @@ def test_python_writes_sizes_and_shapes_out():
     assert "Recurrent('LSTM', 1, 6, num_layers=2, bidirectional=True, dropout=0.2, return_sequences=True)" in src
     assert "x = self.layer1(x)  # (B, 12, 12)" in src
     assert "class Recurrent(nn.Module):" in src and "class SelfAttention" not in src
-    assert "torch.optim.RMSprop(model.parameters(), lr=0.005, weight_decay=0.0, alpha=0.99, momentum=0.0)" in src
+    assert "opt = torch.optim.RMSprop(model.parameters(), lr=0.005, weight_decay=0.0)\n" in src  # torch's defaults
     src = to_python(spec_of("transformer"))
     assert "PositionalEncoding(12, 8)" in src and "class PositionalEncoding(nn.Module):" in src
-    assert "torch.randint(0, len(VOCAB), (N_SAMPLES, 12)" in src
+    assert "make_data = _sentiment" in src and "def _sentiment(n, noise, rng, seq_len, negation):" in src
+    assert "DATA_OPTIONS = {'seq_len': 12, 'negation': 0.3}" in src and "randint" not in src  # no random tokens
     assert exec_script(src)["VOCAB"] == load_cached(spec_of("transformer").data).info.vocab
 
 
@@ -153,13 +163,6 @@ def test_script_loads_playgrounds_own_data(data_spec, outputs, loss):
     torch.testing.assert_close(x_train, ds.x_train, atol=1e-5, rtol=0)
     torch.testing.assert_close(x_val, ds.x_val, atol=1e-5, rtol=0)
     assert torch.equal(y_train, ds.y_train) and torch.equal(y_val, ds.y_val)
-
-
-def test_point_features_match_the_engine():
-    assert set(POINT_FEATURES) == set(data.FEATURES)
-    p = np.random.default_rng(0).uniform(-6, 6, (50, 2))
-    for name, code in POINT_FEATURES.items():
-        np.testing.assert_array_equal(eval(code, {"np": np, "p": p}), data.FEATURES[name](p))
 
 
 def test_script_runs_standalone(tmp_path):
@@ -252,3 +255,84 @@ def test_unexportable_layer_is_named(tmp_path):
         to_onnx(model, info, tmp_path / "m.onnx")
     with pytest.raises(PlaygroundError, match="Cummax has no Python form"):
         render(Cummax())
+
+
+EPOCHS = 2  # enough to see the same data, batches, dropout masks and updates twice
+
+
+@pytest.mark.slow
+def test_every_presets_script_trains_as_the_app_does(tmp_path, one_torch_thread):
+    """Each preset's exported script, run on its own (playground not importable), prints the same losses as the
+    engine's Trainer on the same seed: same data, same split, same batches, same updates."""
+    specs = {}
+    for name in presets.names():
+        d = presets.get(name).to_dict()
+        d["train"].update(epochs=EPOCHS, device="cpu")  # a schedule anneals over the spec's epochs: both see 2
+        specs[name] = from_dict(d)
+        (tmp_path / f"{name}.py").write_text(to_python(specs[name]))
+    driver = textwrap.dedent(f"""
+        import runpy, sys, torch
+        sys.modules["playground"] = None
+        torch.set_num_threads(1)
+        for name in {list(specs)!r}:
+            sys.argv = [name + ".py"]
+            print("RUN", name, flush=True)
+            runpy.run_path(name + ".py", run_name="__main__")
+    """)
+    r = subprocess.run([sys.executable, "-c", driver], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    printed = {}
+    for block in r.stdout.split("RUN ")[1:]:
+        name, *lines = block.strip().splitlines()
+        printed[name] = [dict(zip(*[iter(line.split(": ", 1)[1].split())] * 2, strict=True)) for line in lines]
+    for name, spec in specs.items():
+        want = list(Trainer(spec, device="cpu").fit())
+        got = printed[name]
+        assert len(got) == EPOCHS, (name, got)
+        for w, g in zip(want, got, strict=True):
+            for key in ("train_loss", "val_loss", "val_accuracy"):
+                if key in w:
+                    assert float(g[key]) == pytest.approx(w[key], rel=1e-4, abs=1e-3 if key.endswith("accuracy")
+                                                          else 1e-6), (name, w["epoch"], key)
+
+
+def test_a_missing_data_package_or_unknown_data_stop_the_script_loudly(tmp_path):
+    digits = presets.get("digits-mlp")
+    (tmp_path / "digits.py").write_text(to_python(digits))
+    assert "it needs torch and numpy, and scikit-learn for its data" in to_python(digits)
+    driver = 'import runpy, sys; sys.modules["sklearn"] = None; sys.argv = ["digits.py", "--epochs", "1"]; ' \
+             'runpy.run_path("digits.py", run_name="__main__")'
+    r = subprocess.run([sys.executable, "-c", driver], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "epoch 1" not in r.stdout  # never trains on other data
+    assert "the digits data comes from scikit-learn, which is not installed" in r.stderr
+    assert "pip install scikit-learn" in r.stderr
+    assert "it needs only torch and numpy" in to_python(presets.get("sentiment-gru"))  # its generator is copied
+
+
+@pytest.mark.parametrize("name, target", [(n, t) for n, kind in data.DATASETS.items() for t in kind.targets
+                                          if not kind.user_file])  # a user's file: see the test below
+def test_script_makes_every_registry_datasets_samples(name, target):
+    """The script's load_data and split give the app's very tensors, for every dataset and target it offers."""
+    d = {"name": name, **({"target": target} if target != "label" else {})}
+    info = data.load_cached(from_dict({"data": d, "model": {"layers": [L("Flatten")]}}).data).info
+    shape = info.target_shape
+    layers = ([L("Embedding", embedding_dim=2)] if info.tokens else []) + [
+        L("Flatten"), L("Linear", out_features=info.n_classes or math.prod(shape))] + (
+        [L("Unflatten", dim=1, unflattened_size=list(shape))] if len(shape) > 1 else [])
+    spec = from_dict({"data": d, "model": {"layers": layers},
+                      "train": {"loss": "cross_entropy" if info.classification else "mse"}})
+    ds = data.load(spec.data)
+    ns = exec_script(to_python(spec, ds.info))
+    x_train, y_train, x_val, y_val = ns["split"](*ns["load_data"]())
+    for got, want in ((x_train, ds.x_train), (y_train, ds.y_train), (x_val, ds.x_val), (y_val, ds.y_val)):
+        assert got.dtype == want.dtype and torch.equal(got, want), name
+
+
+def test_an_uploaded_file_is_refused_by_the_script_not_replaced(tmp_path):
+    csv = tmp_path / "pets.csv"
+    csv.write_text("height,weight,kind\n" + "".join(f"{i},{i % 7},{'cat' if i % 2 else 'dog'}\n" for i in range(40)))
+    spec = from_dict({"data": {"name": "csv", "file": str(csv)}, "model": {"layers": [L("Linear", out_features=2)]}})
+    with using(LocalFiles()):  # the command line on the user's machine reads the file named
+        ns = exec_script(to_python(spec))
+    with pytest.raises(SystemExit, match="the 'csv' data is the file you uploaded, which the script does not carry"):
+        ns["load_data"]()

@@ -63,10 +63,24 @@ def tab(at: AppTest, name: str) -> AppTest:
     return at
 
 
+def component_data(at: AppTest, name: str) -> dict:
+    """What a components-v2 element was given to draw."""
+    found = [c for c in at.get("bidi_component") if c.proto.component_name == name]
+    return json.loads(found[0].proto.json)
+
+
 def rows(at: AppTest) -> list[dict]:
     """What the stack component was given to draw."""
-    stack = [c for c in at.get("bidi_component") if c.proto.component_name == "playground.sortable"]
-    return json.loads(stack[0].proto.json)["items"]
+    return component_data(at, "playground.sortable")["items"]
+
+
+def add(at: AppTest, name: str, n: str = "") -> AppTest:
+    """A click on the palette chip `name` (AppTest cannot click a component: it sets the event it sends)."""
+    event = {"kind": "add", "type": name, "n": n or f"click-{name}-{len(types(at))}"}
+    at.session_state["build-palette"] = {"event": event}
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture
@@ -80,17 +94,17 @@ def test_page_loads_and_shows_the_stack(at):
     assert [r["type"] for r in rows(at)] == types(at) == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
     assert rows(at)[0]["shape"] == "(N, 16)" and rows(at)[0]["params"] == "48"
     assert not at.error
-    for name, kind in LAYERS.items():  # the palette: every registry entry, its description as the tooltip
-        assert at.button(key=f"build-add-{name}").help == kind.description
+    chips = {it["name"]: it["help"] for g in component_data(at, "playground.palette")["groups"] for it in g["items"]}
+    assert chips == {name: kind.description for name, kind in LAYERS.items()}  # every entry, its description
 
 
 def test_add_configure_move_and_delete_through_the_widgets(at):
     select(at, 0)
-    click(at, "build-add-ReLU")  # "after the selected layer" is the default
+    add(at, "ReLU")  # "after the selected layer" is the default
     assert types(at)[:3] == ["Linear", "ReLU", "Tanh"]
     assert at.session_state["pg"].selected == 1
     find(at, "selectbox", "Insert").set_value("end").run()
-    click(at, "build-add-Dropout")
+    add(at, "Dropout")
     assert types(at)[-1] == "Dropout" and spec(at)["model"]["layers"][-1] == {"type": "Dropout", "p": 0.5}
     click(at, "build-up")
     assert types(at)[-2:] == ["Dropout", "Linear"] and at.session_state["pg"].selected == 5
@@ -231,3 +245,53 @@ def test_values_the_widgets_cannot_show_get_a_text_field_and_a_message():
     click(at, [b.key for b in at.button if shown(b.label) == "Remove colour"][0])
     assert "colour" not in spec(at)["model"]["layers"][0]
     assert not at.exception
+
+
+def test_conv2d_on_2d_points_offers_linear_or_an_image_dataset():
+    s = presets.get("spiral-mlp").to_dict()
+    s["model"]["layers"].insert(0, {"type": "Conv2d", "out_channels": 8})
+    at = open_build(s)
+    select(at, 0)  # the layer in question is selected: "select layer 1" would be no help (the bug)
+    assert "choose an image dataset" in shown(at.error[0].value)
+    labels = [shown(b.label) for b in at.button if b.key and b.key.startswith("build-fix")]
+    assert labels == ["Replace layer 1 (Conv2d) with Linear(out_features=8)", "Use the digits dataset (image)"]
+    assert not any("Select layer" in c.value for c in at.caption)
+    click(at, "build-fix")
+    assert types(at)[0] == "Linear" and any("Builds" in m.value for m in at.markdown)
+    click(at, "build-undo")
+    click(at, "build-fix-2")
+    assert spec(at)["data"]["name"] == "digits" and types(at)[0] == "Conv2d"
+
+
+def test_an_error_without_a_fix_says_where_to_change_it():
+    s = presets.get("spiral-mlp").to_dict()
+    s["model"]["layers"].insert(0, {"type": "Unflatten", "dim": 1, "unflattened_size": [3, 3]})
+    at = open_build(s)
+    assert "set unflattened_size to sizes whose product is 2" in shown(at.error[0].value)
+    assert at.session_state["pg"].selected != 0
+    click(at, "build-fix-select")  # "Select layer 1 (Unflatten) to change it"
+    assert at.session_state["pg"].selected == 0
+    assert any("Change layer 1 (Unflatten) under Configure" in shown(c.value) for c in at.caption)
+    find(at, "text_input", "unflattened_size").set_value("2").run()
+    assert any("Builds" in m.value for m in at.markdown)
+
+
+def test_a_layer_dropped_from_the_palette_goes_where_it_was_dropped(at):
+    s = at.session_state["pg"]
+    at.session_state["build-stack"] = {"event": {"kind": "insert", "type": "Dropout", "at": 2, "rev": s.edits,
+                                                 "n": "drop-1"}}
+    at.run()
+    assert types(at) == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Linear"]
+    assert at.session_state["pg"].selected == 2 and spec(at)["model"]["layers"][2] == {"type": "Dropout", "p": 0.5}
+    stale = {"kind": "insert", "type": "ReLU", "at": 0, "rev": s.edits - 1, "n": "drop-2"}  # drawn before the drop
+    at.session_state["build-stack"] = {"event": stale}
+    at.run()
+    assert "ReLU" not in types(at)
+    at.session_state["build-stack"] = {"event": {**stale, "type": "NoSuchLayer", "rev": s.edits, "n": "drop-3"}}
+    at.run()
+    assert "ReLU" not in types(at) and len(types(at)) == 6 and not at.exception
+    add(at, "GELU", "c1")
+    add(at, "GELU", "c1")  # the same click seen again adds nothing
+    assert types(at).count("GELU") == 1
+    add(at, "GELU", "c2")
+    assert types(at).count("GELU") == 2

@@ -117,8 +117,9 @@ def test_backprop_by_hand_for_a_small_mlp(pool):
     tab(at, 2)
     assert any("matches PyTorch's autograd" in s.value for s in at.success)
     frames = at.dataframe
-    assert len(frames) >= 8  # input, forward per layer, probabilities, backward per layer, updates
-    update = frames[-1].value
+    assert len(frames) >= 9  # input, forward per layer, probabilities, backward per layer, updates, check
+    assert set(frames[-1].value["matches"]) == {"yes"}
+    update = frames[-2].value
     assert list(update.columns)[-1] == "new value"
     lr = float(at.number_input(key="bp-lr").value)
     assert np.allclose(update["value"] - lr * update["gradient"], update["new value"], atol=1e-4)

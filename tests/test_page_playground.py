@@ -170,12 +170,12 @@ def test_learning_rate_and_regularisation_go_on_other_changes_reset_the_run():
     n = len(first.metrics)
     wait_until(lambda: len(first.metrics) > n + 1)
     assert first.metrics[-1]["lr"] == 0.1
-    # anything else (here the activation) is a new network: a fresh run at epoch 0
+    # anything else (here the activation) is a new network: a fresh run from epoch 0, playing on
     widget(at, "selectbox", "Activation").set_value("ReLU").run()
     second = job(at)
     assert second is not first and first.state == "stopped"
-    wait_until(lambda: second.state == "paused")
-    assert second.metrics == [] and second.spec["train"]["optimizer"]["lr"] == 0.1
+    wait_until(lambda: len(second.metrics) >= 1)
+    assert second.metrics[0]["epoch"] == 1 and second.spec["train"]["optimizer"]["lr"] == 0.1
     click(at, "pg2d-reset")
     assert job(at) is not second and second.finished
 
@@ -212,3 +212,62 @@ def test_unusual_values_never_raise(edit):
         sl.set_value(sl.max).run()
     assert not at.exception
     from_dict(spec(at))
+
+
+def test_widgets_keep_their_keys_and_follow_a_spec_changed_elsewhere():
+    at = open_page(tfplay.default_spec())
+    key = widget(at, "slider", "Noise").key
+    widget(at, "slider", "Noise").set_value(20).run()
+    assert spec(at)["data"]["noise"] == 0.2
+    assert widget(at, "slider", "Noise").key == key  # the same widget: it keeps keyboard focus in the browser
+    s = at.session_state["pg"]  # an undo (from another page): the spec goes back, the widgets follow it
+    s.spec, s.edits = s.history.pop(), s.edits + 1
+    at.run()
+    assert widget(at, "slider", "Noise").value == 0 and spec(at)["data"]["noise"] == 0
+
+
+def test_the_view_options_are_in_the_link():
+    at = open_page(tfplay.default_spec())
+    assert "view" not in at.query_params
+    widget(at, "toggle", "Show test data").set_value(True).run()
+    assert at.query_params["view"] == "test"  # Copy link copies the address: it now carries the option
+    widget(at, "toggle", "Discretise output").set_value(True).run()
+    assert at.query_params["view"] == "test,discrete"
+    link = dict(at.query_params)
+    other = AppTest.from_file(APP, default_timeout=60)  # someone else opens that link
+    for k, v in link.items():
+        other.query_params[k] = v
+    other.run()
+    other.switch_page("pages/playground2d.py").run()
+    assert widget(other, "toggle", "Show test data").value and widget(other, "toggle", "Discretise output").value
+    widget(other, "toggle", "Show test data").set_value(False).run()
+    assert other.query_params["view"] == "discrete"
+
+
+def test_a_link_without_view_options_or_with_strange_ones_opens():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["s"] = encode(from_dict(tfplay.default_spec()))
+    at.query_params["view"] = "nonsense,<b>," + "x" * 5000
+    at.run()
+    at.switch_page("pages/playground2d.py").run()
+    assert not at.exception
+    assert not widget(at, "toggle", "Show test data").value and not widget(at, "toggle", "Discretise output").value
+
+
+def test_a_new_network_while_playing_goes_on_playing_and_says_so():
+    at = open_page(tfplay.default_spec())
+    first = job(at)
+    click(at, "pg2d-play")
+    wait_until(lambda: len(first.metrics) >= 1)
+    widget(at, "slider", "Noise").set_value(10).run()  # new data: a new run from epoch 0 …
+    second = job(at)
+    assert second is not first and first.finished
+    wait_until(lambda: len(second.metrics) >= 1)  # … that trains on without another Play
+    assert at.button(key="pg2d-play").label == "Pause"
+    assert any("epoch 0, still playing" in t.value for t in at.toast)
+    click(at, "pg2d-play")  # paused, a change says that the new run waits for Play
+    wait_until(lambda: second.state == "paused")
+    widget(at, "slider", "Noise").set_value(20).run()
+    third = job(at)
+    assert third is not second and third.start_paused and any("Press Play" in t.value for t in at.toast)
+    wait_until(lambda: third.state == "paused")  # it waits at epoch 0 for Play

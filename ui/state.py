@@ -28,6 +28,7 @@ URL_KEY = "s"
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
+_UNSEEN = object()  # bind: no value shown yet
 
 
 @dataclass
@@ -42,7 +43,8 @@ class Session:
     runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
-    edits: int = 0  # bumped on every spec change; widget keys include it so widgets follow undo
+    edits: int = 0  # bumped on every spec change
+    bound: dict[str, object] = field(default_factory=dict)  # widget key -> the spec value it last showed (bind)
     browser: str = ""  # this browser's secret (its cookie's value, or a new one the cookie is given)
     browser_known: bool = False  # the cookie came with this session: it needs no setting
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
@@ -203,6 +205,19 @@ def sync_url() -> None:
     text = link_text()
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
+
+
+def bind(key: str, value) -> str:
+    """`key` for a widget that shows `value`, a spec value. The widget's state is set to `value` when the
+    spec value changed since the widget last showed it (undo, a link, another widget) and the widget does not
+    already hold it; otherwise it is left alone, so a change the user just made is read, not overwritten. The
+    key never changes, so the widget keeps its identity and keyboard focus while it is edited. Create the
+    widget without a `value`/`index`/`default`: its state is the value."""
+    s = get()
+    if key not in st.session_state or (s.bound.get(key, _UNSEEN) != value and st.session_state[key] != value):
+        st.session_state[key] = value  # (only when needed: a write resets the widget in the browser)
+    s.bound[key] = value
+    return key
 
 
 def show_notices() -> None:

@@ -1,15 +1,19 @@
 """The layer stack as a drag-and-drop list: a components-v2 element (inline HTML/CSS/JS, no iframe, no npm).
 
 Rows are dragged with the mouse anywhere on the row, or by the ⠿ handle with a finger or pen (pointer
-events, so touch works too). A click (or Enter) selects a row; Alt+↑/↓ moves the focused row. Each action
-comes back as one `event` value: `{"kind": "order", "order": [old indices in new order], "moved": i}` or
-`{"kind": "select", "index": i}`, with `rev` (the spec revision the rows were drawn from) and a nonce `n`
-so that the same action twice still counts. User text is put in with textContent only.
+events, so touch works too). A click (or Enter) selects a row; Alt+↑/↓ moves the focused row. A layer
+dragged from the palette (ui/components/palette.py) is inserted where it is dropped. Each action comes back
+as one `event` value: `{"kind": "order", "order": [old indices in new order], "moved": i}`,
+`{"kind": "select", "index": i}` or `{"kind": "insert", "type": name, "at": i}`, with `rev` (the spec
+revision the rows were drawn from) and a nonce `n` so that the same action twice still counts. User text
+is put in with textContent only.
 """
 
 from __future__ import annotations
 
 import streamlit as st
+
+from ui.components.palette import DRAG_TYPE
 
 _HTML = """
 <div class="stack" data-testid="layer-stack">
@@ -41,12 +45,16 @@ li.row.selected { border: 2px solid var(--st-primary-color, #ff4b4b); padding: 5
 li.row.error { border-left: 4px solid var(--st-red-color, #d62728); padding-left: 5px;
                background: var(--st-red-background-color, rgba(255,43,43,.09)); }
 li.row.dragging { opacity: .85; box-shadow: 0 4px 14px rgba(0,0,0,.25); cursor: grabbing; }
+li.row.drop-before { box-shadow: 0 -3px 0 var(--st-primary-color, #0072B2); }
+ol.rows.drop-end { box-shadow: 0 3px 0 var(--st-primary-color, #0072B2); }
+.stack.drop-over { outline: 1px dashed var(--st-primary-color, #0072B2); outline-offset: 4px; }
 .handle { color: rgba(128,128,128,.9); cursor: grab; touch-action: none; font-size: 16px; line-height: 1; }
 .num, .shape, .params { font-variant-numeric: tabular-nums; }
 .num { opacity: .7; }
 .type { font-weight: 600; }
-.args { opacity: .7; font-size: 12.5px; margin-left: 6px; }
-.label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.type { margin-right: 6px; }
+.args { opacity: .7; font-size: 12.5px; display: inline-block; overflow-wrap: anywhere; }
+.label { min-width: 0; }  /* arguments wrap below the type in a narrow column: never cut short */
 .shape { font-family: var(--st-code-font, monospace); font-size: 12.5px; white-space: nowrap; }
 .msg { grid-column: 2 / -1; color: var(--st-red-text-color, #bd4043); font-size: 13px; margin-top: 4px;
        white-space: normal; }
@@ -82,7 +90,7 @@ export default function ({ parentElement, data, setStateValue }) {
       li.dataset.index = String(i); li.dataset.type = it.type; li.dataset.args = it.args; li.tabIndex = 0;
       li.setAttribute("role", "option"); li.setAttribute("aria-selected", it.selected ? "true" : "false");
       const label = cell("label", "");
-      label.append(cell("type", it.type), cell("args", it.args ? ` ${it.args}` : ""));
+      label.append(cell("type", it.type), cell("args", it.args || ""));
       label.title = it.args ? `${it.type}(${it.args})` : it.type;
       li.append(cell("handle", "⠿"), cell("num", String(i + 1)), label, cell("shape", it.shape),
                 cell("params", it.params));
@@ -127,6 +135,34 @@ export default function ({ parentElement, data, setStateValue }) {
     if (list.__stale) render();
   };
   list.onpointercancel = () => { list.__drag = null; render(); };
+
+  // A layer type dragged from the palette: show where it would go, insert it there on the drop.
+  const stack = root.querySelector(".stack");
+  const fromPalette = (e) => [...(e.dataTransfer ? e.dataTransfer.types : [])].includes(data.mime);
+  function dropIndex(y) {
+    const rows = [...list.querySelectorAll("li.row")];
+    const i = rows.findIndex((li) => { const r = li.getBoundingClientRect(); return y < r.top + r.height / 2; });
+    return i < 0 ? rows.length : i;
+  }
+  function unmark() {
+    stack.classList.remove("drop-over"); list.classList.remove("drop-end");
+    list.querySelectorAll(".drop-before").forEach((li) => li.classList.remove("drop-before"));
+  }
+  stack.ondragover = (e) => {
+    if (!fromPalette(e)) return;
+    e.preventDefault(); e.dataTransfer.dropEffect = "copy";
+    const i = dropIndex(e.clientY), rows = list.querySelectorAll("li.row");
+    unmark(); stack.classList.add("drop-over");
+    if (rows[i]) rows[i].classList.add("drop-before"); else list.classList.add("drop-end");
+  };
+  stack.ondragleave = (e) => { if (!stack.contains(e.relatedTarget)) unmark(); };
+  stack.ondrop = (e) => {
+    if (!fromPalette(e)) return;
+    e.preventDefault();
+    const type = e.dataTransfer.getData(data.mime), at = dropIndex(e.clientY);
+    unmark();
+    if (type) send({ kind: "insert", type, at });
+  };
   list.onkeydown = (e) => {
     const li = e.target.closest("li.row");
     if (!li) return;
@@ -153,17 +189,19 @@ _component = st.components.v2.component("playground.sortable", html=_HTML, css=_
 
 def sortable(items: list[dict], rev: int, input_shape: str = "", total: str = "", key: str = "build-stack"):
     """Draw the layer rows; returns the latest event (or None). `items`: type, args, shape, params, selected, error."""
-    data = {"items": items, "rev": rev, "input": input_shape, "total": total}
+    data = {"items": items, "rev": rev, "input": input_shape, "total": total, "mime": DRAG_TYPE}
     res = _component(data=data, key=key, default={"event": None}, on_event_change=_ignore)
     return res.event
 
 
-def pending_event(key: str, rev: int) -> dict | None:
-    """The component's newest event if it was drawn from spec revision `rev` and not handled yet (then marked)."""
+def pending_event(key: str, rev: int | None) -> dict | None:
+    """A component's newest event if it was not handled yet (then marked), and, unless `rev` is None, only if it
+    was drawn from spec revision `rev` (an action on rows drawn before an edit would hit the wrong rows)."""
     value = st.session_state.get(key)
     ev = value.get("event") if hasattr(value, "get") else None
     seen = f"{key}-seen"
-    if not isinstance(ev, dict) or ev.get("rev") != rev or ev.get("n") == st.session_state.get(seen):
+    if not isinstance(ev, dict) or (rev is not None and ev.get("rev") != rev) \
+            or ev.get("n") == st.session_state.get(seen):
         return None
     st.session_state[seen] = ev.get("n")
     return ev

@@ -83,9 +83,8 @@ def data_settings() -> None:
     name = data.get("name")
     # a dataset read from the user's file is offered once one is uploaded (the uploader below)
     names = datasets.builtin() + ([name] if name in DATASETS and DATASETS.get(name).user_file else [])
-    key = f"build-data-{s.edits}"
-    st.selectbox("Dataset", names, index=names.index(name) if name in names else None, key=key,
-                 on_change=_dataset, args=(key,), placeholder="Choose a dataset…",
+    key = state.bind("build-data", name if name in names else None)
+    st.selectbox("Dataset", names, key=key, on_change=_dataset, args=(key,), placeholder="Choose a dataset…",
                  format_func=lambda n: f"your {n.upper()}" if DATASETS.get(n).user_file else
                  f"{n} ({DATASETS.get(n).task}, {DATASETS.get(n).modality})")
     if name in DATASETS and DATASETS.get(name).user_file:
@@ -259,11 +258,9 @@ def _choose(key: str, path: tuple, make) -> None:
 
 
 def _registry_select(label: str, registry, value: str | None, path: tuple, make, none: str | None = None) -> None:
-    s = state.get()
-    key = f"build-{'-'.join(path)}-{s.edits}"
     options = ([none] if none else []) + registry.names()
-    index = options.index(value) if value in options else (0 if none else None)
-    st.selectbox(label, options, index=index, key=key, on_change=_choose, args=(key, path, make),
+    key = state.bind(f"build-{'-'.join(path)}", value if value in options else none)
+    st.selectbox(label, options, key=key, on_change=_choose, args=(key, path, make),
                  help=" · ".join(f"{n}: {e.description}" for n, e in registry.items()))
     if value in registry:
         st.caption(registry.get(value).description)
@@ -355,8 +352,8 @@ def toolbar(result: Check) -> None:
     """Name, undo and redo, open (a file or a preset), and download as JSON or Python."""
     s = state.get()
     row = st.columns([3, 1, 1, 1.1, 1.1, 1.2], vertical_alignment="bottom", gap="small")
-    key = f"build-name-{s.edits}"
-    row[0].text_input("Name", value=short(s.spec.get("name", ""), 120), key=key, max_chars=120,
+    key = state.bind("build-name", short(s.spec.get("name", ""), 120))
+    row[0].text_input("Name", key=key, max_chars=120,
                       on_change=lambda: apply(edit.set_path(state.get().spec, ("name",),
                                                             st.session_state.get(key) or "Untitled")))
     row[1].button("Undo", key="build-undo", icon=":material/undo:", disabled=not s.history, on_click=state.undo,

@@ -1,7 +1,8 @@
 """The Build page's model editor: the palette, the layer stack, the layer settings, and widgets made from Params.
 
 Every change goes through `state.set_spec` (undo, URL) inside a widget callback, so a page run always draws
-the spec after the change. Widget keys carry `state.get().edits`, so undo shows the restored values.
+the spec after the change. Widgets keep one key and take their values from the spec through `state.bind`, so
+undo shows the restored values and a widget being edited keeps its keyboard focus.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from playground.registry import Param, PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
 from ui import state
+from ui.components.palette import palette as palette_component
 from ui.components.sortable import pending_event, sortable
 from ui.text import MESSAGE, plain, short
 
@@ -93,9 +95,13 @@ def _selected(spec: dict) -> int | None:
     return sel if sel is not None and 0 <= sel < n else None
 
 
-def handle_events(key: str = "build-stack") -> None:
-    """Apply a drag-and-drop reorder or a row click that the stack component sent since the last run."""
+def handle_events(key: str = "build-stack", palette_key: str = "build-palette") -> None:
+    """Apply what the stack and the palette components sent since the last run: a drag-and-drop reorder, a row
+    click, a layer dropped from the palette (inserted there), a palette click (added as the Insert choice says)."""
     s = state.get()
+    added = pending_event(palette_key, None)  # a click on a chip: any revision (two quick clicks add two)
+    if added is not None and added.get("kind") == "add" and added.get("type") in LAYERS:
+        _add(added["type"])
     ev = pending_event(key, s.edits)
     if ev is None:
         return
@@ -106,6 +112,9 @@ def handle_events(key: str = "build-stack") -> None:
             order = [int(i) for i in ev["order"]]
             moved = ev.get("moved", s.selected)
             apply(edit.reorder(s.spec, order), select=order.index(moved) if moved in order else s.selected)
+        elif ev.get("kind") == "insert" and ev.get("type") in LAYERS:
+            at = max(0, min(int(ev["at"]), len(s.spec["model"]["layers"])))
+            apply(edit.insert_layer(s.spec, at, edit.new_layer(ev["type"])), select=at)
     except (PlaygroundError, TypeError, ValueError, KeyError):
         pass  # a stale or malformed event: the rows are redrawn from the spec anyway
 
@@ -189,44 +198,56 @@ def _on_change(p: Param, key: str, path: tuple, where: str, text: bool) -> None:
     apply(edit.set_path(state.get().spec, path, value))
 
 
+def _widget_value(kind: str, shown):
+    """What a widget of `kind` holds for the spec value `shown`."""
+    if kind == "text":
+        return _text(shown)
+    if kind == "bool":
+        return bool(shown)
+    if kind == "strs":
+        return list(shown or [])
+    if kind in ("int", "slider", "float") and shown is not None:
+        return int(shown) if kind == "int" else float(shown)
+    return shown
+
+
 def param_widget(p: Param, value, path: tuple, where: str, label: str | None = None,
                  slider: bool | None = None) -> None:
     """A labelled widget for `p` showing `value`; a change is checked with `p.check` and written at `path`."""
-    s = state.get()
-    key = "build-p-" + "-".join(str(x) for x in (s.edits, *path))
     label = label or p.name
     shown = value if value is not None or p.optional else p.default
     try:  # a value the widget cannot show (out of range, wrong type: an imported file) gets a text field
         fits = shown is None or p.check(shown, where) == shown
     except PlaygroundError:
         fits = False
-    kw = {"key": key, "help": param_help(p)}
     text = not fits or p.kind in ("str", "size", "ints") or (p.kind == "strs" and not p.choices)
-    kw.update(on_change=_on_change, args=(p, key, path, where, text))
-    if text:
-        st.text_input(label, value=_text(shown), placeholder="default" if p.optional else "", **kw)
+    kind = ("text" if text else p.kind if p.kind in ("bool", "choice", "strs", "int")
+            else "slider" if (slider if slider is not None else _slider(p, shown)) else "float")
+    # a stable key (the widget keeps keyboard focus while it is edited), one per kind of widget at a path
+    key = "build-p-" + "-".join(str(x) for x in (kind, *path))
+    state.bind(key, _widget_value(kind, shown))
+    kw = {"key": key, "help": param_help(p), "on_change": _on_change, "args": (p, key, path, where, text)}
+    if kind == "text":
+        st.text_input(label, placeholder="default" if p.optional else "", **kw)
         if not fits:
             try:
                 p.check(shown, where)
             except PlaygroundError as e:
                 st.error(plain(e.message, MESSAGE), icon=":material/error:")
-    elif p.kind == "bool":
-        st.checkbox(label, value=bool(shown), **kw)
-    elif p.kind == "choice":
-        options = list(p.choices)
-        st.selectbox(label, options, index=options.index(shown), **kw)
-    elif p.kind == "strs":
-        st.multiselect(label, list(p.choices), default=list(shown or []), **kw)
-    elif p.kind == "int":
+    elif kind == "bool":
+        st.checkbox(label, **kw)
+    elif kind == "choice":
+        st.selectbox(label, list(p.choices), **kw)
+    elif kind == "strs":
+        st.multiselect(label, list(p.choices), **kw)
+    elif kind == "int":
         st.number_input(label, min_value=None if p.min is None else int(p.min),
-                        max_value=None if p.max is None else int(p.max),
-                        value=None if shown is None else int(shown), step=1, **kw)
-    elif slider if slider is not None else _slider(p, shown):
-        st.slider(label, float(p.min), float(p.max), float(shown), step=0.01, **kw)
+                        max_value=None if p.max is None else int(p.max), step=1, **kw)
+    elif kind == "slider":
+        st.slider(label, float(p.min), float(p.max), step=0.01, **kw)
     else:
         st.number_input(label, min_value=None if p.min is None else float(p.min),
-                        max_value=None if p.max is None else float(p.max),
-                        value=None if shown is None else float(shown), step=_step(shown or p.default),
+                        max_value=None if p.max is None else float(p.max), step=_step(shown or p.default),
                         format="%g", placeholder="off" if p.optional else None, **kw)
     message = st.session_state.get(FIELD_ERRORS, {}).get(key)
     if message:
@@ -244,26 +265,23 @@ def _add(type_name: str) -> None:
 
 
 def palette() -> None:
-    """Every layer type of the registry, grouped by category; the description is the tooltip."""
-    st.markdown("**Add a layer**")
+    """Every layer type of the registry, grouped by category, to click or drag; the description is the tooltip."""
+    st.markdown("**Add a layer** · click or drag")
     # the choice is kept outside the widget too, so it survives the Model tab being closed
     st.selectbox("Insert", list(INSERT_AT), format_func=INSERT_AT.get, key="build-insert",
                  index=list(INSERT_AT).index(st.session_state.get("build-insert-at", "after")),
                  help="Where a new layer goes. It starts with the registry's defaults and is selected.",
                  on_change=lambda: st.session_state.update({"build-insert-at": st.session_state["build-insert"]}))
-    for cat in CATEGORIES:
-        kinds = [k for k in LAYERS.entries.values() if k.category == cat]
-        if not kinds:
-            continue
-        st.caption(cat.capitalize())
-        cols = st.columns(2, gap="small")
-        for j, kind in enumerate(kinds):
-            cols[j % 2].button(kind.name, key=f"build-add-{kind.name}", help=kind.description, width="stretch",
-                               on_click=_add, args=(kind.name,))
-        if cat == "regularisation":
-            st.button("Dropout after each hidden layer", key="build-dropout", width="stretch", type="tertiary",
-                      icon=":material/blur_on:", help="Insert Dropout(p=0.5) after every hidden activation.",
-                      on_click=lambda: apply(edit.add_dropout(state.get().spec)))
+    palette_component(palette_groups())
+    st.button("Dropout after hidden layers", key="build-dropout", type="tertiary", icon=":material/blur_on:",
+              help="Insert Dropout(p=0.5) after every hidden activation (where there is none yet).",
+              on_click=lambda: apply(edit.add_dropout(state.get().spec)))
+
+
+def palette_groups() -> list[dict]:
+    """The registry's layer types by category, in the registry's order, with their descriptions."""
+    return [{"name": cat.capitalize(), "items": [{"name": k.name, "help": k.description} for k in kinds]}
+            for cat in CATEGORIES if (kinds := [k for k in LAYERS.entries.values() if k.category == cat])]
 
 
 # ---- the stack ---------------------------------------------------------------------------------
@@ -308,7 +326,7 @@ def stack_buttons() -> None:
     """Move up / down / duplicate / delete the selected layer: the keyboard and touch path."""
     spec = state.get().spec
     sel, n = _selected(spec), len(spec["model"]["layers"])
-    row = st.container(horizontal=True, gap="small")
+    row = st.container(horizontal=True, gap="xsmall")  # one row in the narrow column of a 1024-pixel screen
     none = sel is None
     row.button("Up", key="build-up", icon=":material/arrow_upward:", disabled=none or sel == 0,
                on_click=_move, args=(-1,), help="Move the selected layer up")
@@ -320,22 +338,41 @@ def stack_buttons() -> None:
 
 def _fix(fix: dict) -> None:
     spec = state.get().spec
-    apply(edit.apply_fix(spec, fix), select=fix.get("at"))
+    at = fix.get("at") if fix.get("action") != "delete" else None  # a deleted layer cannot stay selected
+    apply(edit.apply_fix(spec, fix), select=at if isinstance(at, int) else "keep")
+
+
+def _select_layer(i: int) -> None:
+    state.get().selected = i
+
+
+TABS_OF = {"train": "the Training tab", "data": "the Data tab"}  # where a non-layer field is changed
 
 
 def error_box(result: Check) -> None:
-    """The builder's error, naming the layer, with a one-click fix when there is an obvious one."""
+    """The builder's error, naming the layer, with a button for each obvious repair; without one, where to
+    change it (the layer's settings, or the tab of the field)."""
     err = result.error
     if err is None:
         return
     st.error(plain(err.message, MESSAGE), icon=":material/error:")
     spec = state.get().spec
-    if err.fix and isinstance(err.fix.get("at"), int):
-        st.button(plain(edit.describe_fix(spec, err.fix), MESSAGE), key="build-fix", type="primary",
-                  icon=":material/build:", on_click=_fix, args=(err.fix,),
-                  help="Apply the suggested repair (undo takes it back)")
-    elif err.layer is not None:
-        st.caption(f"Select layer {err.layer + 1} to change it, or undo the last edit.")
+    for k, fix in enumerate(err.fixes):
+        st.button(plain(edit.describe_fix(spec, fix), MESSAGE), key="build-fix" if k == 0 else f"build-fix-{k + 1}",
+                  type="primary" if k == 0 else "secondary", icon=":material/build:", on_click=_fix, args=(fix,),
+                  help="Apply this repair (Undo takes it back)")
+    if err.fixes:
+        return
+    layers = spec.get("model", {}).get("layers", [])
+    if err.layer is not None and 0 <= err.layer < len(layers):
+        name = plain(f"layer {err.layer + 1} ({layers[err.layer].get('type', '?')})")
+        if _selected(spec) == err.layer:
+            st.caption(f"Change {name} under Configure, on the right, as the message says, or delete it.")
+        else:
+            st.button(f"Select {name} to change it", key="build-fix-select", icon=":material/ads_click:",
+                      on_click=_select_layer, args=(err.layer,))
+    elif (err.path or "").split(".")[0] in TABS_OF:
+        st.caption(f"Change {plain(err.path)} on {TABS_OF[err.path.split('.')[0]]}.")
 
 
 # ---- configure the selected layer ---------------------------------------------------------------

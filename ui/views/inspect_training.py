@@ -5,6 +5,7 @@ statistics), gradient health with plain-language hints, and one back-propagation
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pandas as pd
@@ -95,8 +96,11 @@ def gradient_health(m: Loaded, key: str = "gh") -> None:
         return
     g = d["gradients"]
     left, right = st.columns([1.3, 1])
-    fig = go.Figure(go.Bar(x=[r["name"] for r in g], y=[max(r["norm"], 1e-30) for r in g], marker_color=SAFE[0],
+    norms = [max(r["norm"], 1e-30) for r in g]
+    fig = go.Figure(go.Bar(x=[r["name"] for r in g], y=norms, marker_color=SAFE[0],
                            hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
+    # whole decades from below the smallest bar: bars of similar size look similar, a 1000× drop looks like one
+    fig.update_yaxes(range=[math.floor(math.log10(min(norms))) - 0.5, math.ceil(math.log10(max(norms)))])
     left.plotly_chart(_layout(fig, f"Gradient norm per layer now (loss on {min(HEALTH_SAMPLES, len(m.data.x_val))} "
                                    "validation samples)", "layer (input side → output side)", "gradient norm (log)",
                               log=True, height=320), width="stretch", key=f"{key}-bars")
@@ -196,7 +200,7 @@ def backprop_by_hand(m: Loaded, inp: Input, key: str = "bp") -> None:
         return
     features = m.info.feature_names if len(m.info.feature_names) == inp.x.shape[1] else None
     _steps(r, features, names)
-    _check(m, inp.x, y, loss, r)
+    _check(m, inp.x, y, r)
 
 
 def _labels(n: int, prefix: str, names: list[str] | None = None) -> list[str]:
@@ -253,14 +257,23 @@ def _steps(r: dict, features: list[str] | None, classes: list[str]) -> None:
                                  "new value": new}, idx, "parameter"), height=min(400, 38 + 35 * len(idx)), **table)
 
 
-def _check(m: Loaded, x: torch.Tensor, y: torch.Tensor, loss: str, r: dict) -> None:
-    """Compare the hand-made gradients with PyTorch's autograd, and say so."""
-    from playground.train import LOSSES
-    model = copy.deepcopy(m.model).double()
-    LOSSES.get(loss).fn(model(x.double()), y.double() if y.is_floating_point() else y).backward()
-    diff = 0.0
-    for s, layer in zip(r["steps"], model, strict=True):
-        if isinstance(layer, nn.Linear):
-            diff = max(diff, float(np.abs(layer.weight.grad.numpy() - s["grad_weight"]).max()))
-    st.success(f"Every gradient above matches PyTorch's autograd (largest difference {diff:.1e}).",
-               icon=":material/verified:")
+def _check(m: Loaded, x: torch.Tensor, y: torch.Tensor, r: dict) -> None:
+    """Compare every hand-made weight and bias gradient with PyTorch's autograd: the largest difference per
+    layer, and an error naming each layer where one is beyond the tolerance."""
+    rows = backprop.autograd_check(m.model, x, y, r)
+    st.markdown("#### 5 · Check against PyTorch's autograd")
+    st.dataframe(pd.DataFrame({"layer": [row["layer"] for row in rows],
+                               "largest difference, weights": [f"{row['weight']:.1e}" for row in rows],
+                               "largest difference, biases": ["no bias" if row["bias"] is None else
+                                                              f"{row['bias']:.1e}" for row in rows],
+                               "matches": ["yes" if row["ok"] else "NO" for row in rows]}),
+                 hide_index=True, width="content")
+    bad = [row["layer"] for row in rows if not row["ok"]]
+    if bad:
+        st.error(f"The gradients worked out by hand differ from PyTorch's autograd in {', '.join(bad)} (beyond "
+                 f"{backprop.TOLERANCE:g} relative to the gradient's size): the steps above are wrong there.",
+                 icon=":material/error:")
+    else:
+        largest = max((v for row in rows for v in (row["weight"], row["bias"]) if v is not None), default=0.0)
+        st.success(f"Every weight and bias gradient above matches PyTorch's autograd (largest difference "
+                   f"{largest:.1e}, tolerance {backprop.TOLERANCE:g}).", icon=":material/verified:")

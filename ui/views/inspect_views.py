@@ -66,7 +66,8 @@ def layers(m: Loaded, inp: Input, records: list[probe.LayerOutput] | None = None
                 st.caption("output " + "×".join(str(d) for d in rec.shape))
                 v = rec.values
                 stats = rec.stats or {"min": float(v.min()), "max": float(v.max()), "mean": float(v.mean())}
-                st.caption(f"min {stats['min']:.3g} · mean {stats['mean']:.3g} · max {stats['max']:.3g}")
+                # a name and its value never part across lines (no-break spaces)
+                st.caption(" · ".join(f"{k}\u00a0{stats[k]:.3g}" for k in ("min", "mean", "max")))
             with body:
                 layer_view(m, rec, words, final=rec.index == last, key=f"{key}-{rec.index}")
                 if rec.truncated:

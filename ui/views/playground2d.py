@@ -28,7 +28,9 @@ from ui.views import live
 RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",
                   "sin(x2)": "sin x₂"}
-RUNNING = ("running",)
+BUTTON = 100  # pixels: the toolbar's buttons and boxes have fixed widths, so its row wraps on a narrow screen
+VIEW_KEY = "view"  # the page's view options in the link, beside the spec: ?s=…&view=test,discrete
+VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> PageState field
 
 
 @dataclass
@@ -41,15 +43,37 @@ class PageState:
     converted_at: int | None = None  # Session.edits right after "Start from a 2-D setup" (offers a way back)
 
 
+def playing(job: Job | None) -> bool:
+    """Whether `job` trains or is about to (started unpaused, its worker setting it up)."""
+    return job is not None and (job.state == "running" or (job.state == "starting" and not job.start_paused))
+
+
 def page_state() -> PageState:
+    """The page's state; on first use, its view options come from the link (?view=…) when it has them."""
     if "pg2d" not in st.session_state:
-        st.session_state.pg2d = PageState(job_id=state.get().pg2d_job)  # a reload takes its run back
+        st.session_state.pg2d = PageState(job_id=state.get().pg2d_job,  # a reload takes its run back
+                                          **view_from_link(st.query_params.get(VIEW_KEY)))
     return st.session_state.pg2d
 
 
-def _k(name: str) -> str:
-    """A widget key that changes with every spec edit, so widgets follow undo and links."""
-    return f"pg2d-{name}-{state.get().edits}"
+def view_from_link(text: str | None) -> dict:
+    """PageState fields from a link's `view` value (a stranger's text: known words only, the rest ignored)."""
+    words = set(str(text or "")[:100].split(","))
+    return {field: True for word, field in VIEW_FLAGS.items() if word in words}
+
+
+def view_to_link(ps: PageState) -> None:
+    """Keep ?view=… equal to the view options shown, so that Copy link carries them too."""
+    text = ",".join(word for word, field in VIEW_FLAGS.items() if getattr(ps, field))
+    if text and st.query_params.get(VIEW_KEY) != text:
+        st.query_params[VIEW_KEY] = text
+    elif not text and VIEW_KEY in st.query_params:
+        del st.query_params[VIEW_KEY]
+
+
+def _k(name: str, value) -> str:
+    """The widget's stable key, its state set to `value` (from the spec) whenever the spec changed (state.bind)."""
+    return state.bind(f"pg2d-{name}", value)
 
 
 _CSS = """<style>
@@ -106,7 +130,8 @@ def _submit(paused: bool) -> Job | None:
 
 def ensure_job() -> Job | None:
     """The page's run for the current spec: kept while the spec is unchanged or only its learning rate or
-    regularisation moved (as in TensorFlow Playground), else a fresh one at epoch 0."""
+    regularisation moved (as in TensorFlow Playground), else a fresh one at epoch 0 that goes on playing
+    when the old one was playing (and says so)."""
     job = current_job()
     try:
         want = run_spec(state.get().spec)
@@ -119,14 +144,19 @@ def ensure_job() -> Job | None:
     if changes:  # only the learning rate or regularisation moved: the run goes on from where it is
         job.tune(**changes)
         return job
-    return _submit(paused=True)
+    was_playing = playing(job)
+    new = _submit(paused=not was_playing)
+    if job is not None and new is not None:
+        st.toast("New data or network: the run starts again from epoch 0" + (", still playing." if was_playing else
+                 ". Press Play to train it."), icon=":material/restart_alt:")
+    return new
 
 
 def play_pause() -> None:
     job = current_job()
     if job is None or job.finished:
         _submit(paused=False)
-    elif job.state in RUNNING:
+    elif playing(job):
         job.pause()
         job.wait_for(lambda: job.state != "running", 2)
     else:
@@ -166,44 +196,44 @@ def _choices(values: tuple, current) -> list:
 
 
 def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
-    """Play/pause, step, reset and the training settings, in one row as in TensorFlow Playground."""
-    running = job is not None and job.state in RUNNING
-    c = st.columns([1.0, 0.85, 0.9, 1.05, 1.05, 1.05, 1.0, 1.15, 1.05, 0.9], vertical_alignment="bottom")
-    c[0].button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
-                type="primary", key="pg2d-play", on_click=play_pause, width="stretch",
-                help="Train until paused" if not running else "Pause training")
-    c[1].button("Step", icon=":material/skip_next:", key="pg2d-step", on_click=step, disabled=running,
-                width="stretch", help="Train one epoch, then pause")
-    c[2].button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width="stretch",
-                help="New run from epoch 0 (same seed, same initial weights)")
+    """Play/pause, step, reset and the training settings, in one row as in TensorFlow Playground; on a narrow
+    screen (a projector's 1024 pixels) the row wraps instead of cutting names short."""
+    running = playing(job)
+    bar = st.container(horizontal=True, gap="small", vertical_alignment="bottom", key="pg2d-toolbar")
+    bar.button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
+               type="primary", key="pg2d-play", on_click=play_pause, width=BUTTON,
+               help="Train until paused" if not running else "Pause training")
+    bar.button("Step", icon=":material/skip_next:", key="pg2d-step", on_click=step, disabled=running,
+               width=BUTTON, help="Train one epoch, then pause")
+    bar.button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width=BUTTON,
+               help="New run from epoch 0 (same seed, same initial weights)")
     new = cfg
-    lr = c[3].selectbox("Learning rate", _choices(tfplay.LEARNING_RATES, cfg.lr), key=_k("lr"),
-                        index=_choices(tfplay.LEARNING_RATES, cfg.lr).index(cfg.lr), format_func=lambda v: f"{v:g}")
+    lrs = _choices(tfplay.LEARNING_RATES, cfg.lr)
+    lr = bar.selectbox("Learning rate", lrs, key=_k("lr", cfg.lr), format_func=lambda v: f"{v:g}", width=110)
     new = replace(new, lr=lr)
     acts = set(cfg.activations)
     shown = cfg.activations[0] if len(acts) == 1 else None
-    act = c[4].selectbox("Activation", tfplay.ACTIVATIONS, format_func=tfplay.label, key=_k("act"),
-                         index=tfplay.ACTIVATIONS.index(shown) if shown else None, placeholder="per layer",
-                         help="Every hidden layer's activation (each layer can also have its own, below)")
+    act = bar.selectbox("Activation", tfplay.ACTIVATIONS, format_func=tfplay.label, key=_k("act", shown),
+                        placeholder="per layer", width=130,
+                        help="Every hidden layer's activation (each layer can also have its own, below)")
     if act is not None and act != shown:
         new = tfplay.set_activation(new, act)
-    reg = c[5].selectbox("Regularisation", tfplay.REGULARIZATIONS, key=_k("reg"),
-                         index=tfplay.REGULARIZATIONS.index(cfg.regularization),
-                         help="L1 adds rate·Σ|w| to the loss; L2 is weight decay (rate·w each step)")
+    reg = bar.selectbox("Regularisation", tfplay.REGULARIZATIONS, key=_k("reg", cfg.regularization), width=140,
+                        help="L1 adds rate·Σ|w| to the loss; L2 is weight decay (rate·w each step)")
     rates = _choices(tfplay.REG_RATES, cfg.reg_rate)
-    rate = c[6].selectbox("Reg. rate", rates, index=rates.index(cfg.reg_rate), key=_k("rate"),
-                          format_func=lambda v: f"{v:g}", disabled=reg == "none")
+    rate = bar.selectbox("Reg. rate", rates, key=_k("rate", cfg.reg_rate), format_func=lambda v: f"{v:g}",
+                         disabled=reg == "none", width=95)
     if reg != cfg.regularization or rate != cfg.reg_rate:
         new = replace(new, regularization=reg, reg_rate=(rate or 0.003) if reg != "none" else 0.0)
-    problem = c[7].selectbox("Problem type", ("classification", "regression"), key=_k("problem"),
-                             index=0 if cfg.problem == "classification" else 1)
+    problem = bar.selectbox("Problem type", ("classification", "regression"), key=_k("problem", cfg.problem),
+                            width=145)
     new = tfplay.with_problem(new, problem)
-    opt = c[8].selectbox("Optimizer", tfplay.OPTIMIZERS, index=tfplay.OPTIMIZERS.index(cfg.optimizer),
-                         key=_k("opt"), help="SGD+momentum: momentum 0.9; SGD+nesterov: Nesterov momentum 0.9")
+    opt = bar.selectbox("Optimizer", tfplay.OPTIMIZERS, key=_k("opt", cfg.optimizer), width=150,
+                        help="SGD+momentum: momentum 0.9; SGD+nesterov: Nesterov momentum 0.9")
     new = replace(new, optimizer=opt)
     drops = _choices(tfplay.DROPOUTS, cfg.dropout)
-    drop = c[9].selectbox("Dropout", drops, index=drops.index(cfg.dropout), key=_k("drop"),
-                          format_func=lambda v: f"{v:g}" if v else "off", help="After every hidden layer, in training")
+    drop = bar.selectbox("Dropout", drops, key=_k("drop", cfg.dropout), width=95,
+                         format_func=lambda v: f"{v:g}" if v else "off", help="After every hidden layer, in training")
     apply(replace(new, dropout=drop), cfg)
 
 
@@ -211,18 +241,18 @@ def data_panel(cfg: tfplay.Settings) -> None:
     """Which dataset, how many classes, the split, the noise, the batch size; regenerate."""
     st.markdown("**Data**")
     names = tfplay.CLASSIFICATION if cfg.problem == "classification" else tfplay.REGRESSION
-    name = st.radio("Dataset", names, index=names.index(cfg.dataset), key=_k("data"), horizontal=True,
-                    label_visibility="collapsed")
+    name = st.radio("Dataset", names, key=_k("data", cfg.dataset), horizontal=True, label_visibility="collapsed")
     new = replace(cfg, dataset=name or cfg.dataset)
     if new.dataset in tfplay.WITH_CLASSES:
         new = replace(new, classes=st.select_slider("Classes", list(range(2, tfplay.MAX_CLASSES + 1)),
-                                                    value=cfg.classes, key=_k("classes")))
-    ratio = st.slider("Training data", 10, 90, min(90, max(10, cfg.train_ratio)), 5, format="%d%%", key=_k("ratio"),
+                                                    key=_k("classes", cfg.classes)))
+    shown_ratio, shown_noise = min(90, max(10, cfg.train_ratio)), min(50, cfg.noise)  # a spec may hold others
+    ratio = st.slider("Training data", 10, 90, step=5, format="%d%%", key=_k("ratio", shown_ratio),
                       help="Share of the points used for training; the rest are the test points")
-    noise = st.slider("Noise", 0, 50, min(50, cfg.noise), 1, key=_k("noise"))
-    batch = st.slider("Batch size", 1, max(tfplay.MAX_BATCH, cfg.batch_size), cfg.batch_size, key=_k("batch"))
-    new = replace(new, train_ratio=ratio if ratio != min(90, max(10, cfg.train_ratio)) else cfg.train_ratio,
-                  noise=noise if noise != min(50, cfg.noise) else cfg.noise, batch_size=batch)
+    noise = st.slider("Noise", 0, 50, step=1, key=_k("noise", shown_noise))
+    batch = st.slider("Batch size", 1, max(tfplay.MAX_BATCH, cfg.batch_size), key=_k("batch", cfg.batch_size))
+    new = replace(new, train_ratio=ratio if ratio != shown_ratio else cfg.train_ratio,
+                  noise=noise if noise != shown_noise else cfg.noise, batch_size=batch)
     if st.button("Regenerate", icon=":material/refresh:", key="pg2d-regen", width="stretch",
                  help="Draw new points (a new data seed)"):
         new = replace(new, seed=cfg.seed + 1)
@@ -235,7 +265,7 @@ def feature_panel(cfg: tfplay.Settings) -> None:
     cols = st.columns(2, gap="xsmall")
     new = cfg
     for i, f in enumerate(FEATURES):
-        on = cols[i % 2].checkbox(FEATURE_LABELS[f], value=f in cfg.features, key=_k(f"f-{f}"),
+        on = cols[i % 2].checkbox(FEATURE_LABELS[f], key=_k(f"f-{f}", f in cfg.features),
                                   disabled=cfg.features == (f,))
         new = tfplay.toggle_feature(new, f, on)
     apply(new, cfg)
@@ -266,13 +296,13 @@ def layer_controls(cfg: tfplay.Settings) -> None:
                              disabled=cfg.hidden[i] >= tfplay.MAX_NEURONS, help=f"One more neuron in layer {i + 1}"):
                     new = tfplay.resize(new, i, +1)
             act = st.selectbox(f"Activation of layer {i + 1}", tfplay.ACTIVATIONS, format_func=tfplay.label,
-                               index=tfplay.ACTIVATIONS.index(cfg.activations[i]), key=_k(f"lact-{i}"),
-                               label_visibility="collapsed")
+                               key=_k(f"lact-{i}", cfg.activations[i]), label_visibility="collapsed")
             new = tfplay.set_activation(new, act, i)
     ps = page_state()
     with row[-1]:
         ps.show_test = st.toggle("Show test data", value=ps.show_test, key="pg2d-show-test")
         ps.discretize = st.toggle("Discretise output", value=ps.discretize, key="pg2d-discretize")
+    view_to_link(ps)
     apply(new, cfg)
 
 
@@ -353,7 +383,7 @@ def surface_image(view: dict, discretize: bool, scale: int = 4) -> np.ndarray:
 
 
 def polled_view(job: Job | None, discretize: bool) -> None:
-    every = 0.5 if job is not None and job.state in RUNNING else None
+    every = 0.5 if playing(job) else None
 
     @st.fragment(run_every=every)
     def fragment():
