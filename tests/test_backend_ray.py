@@ -15,7 +15,7 @@ import raycluster  # first: it sets the environment Ray reads when it is importe
 from helpers import ROOT, wait_until
 
 import playground as pg
-from playground import backends
+from playground import backends, presets
 from playground.backends.ray_cluster import RayBackend
 from playground.jobs import JobPool, JobRefused
 from playground.runs import load_run
@@ -160,6 +160,42 @@ def test_the_app_pool_follows_the_environment(head, monkeypatch):
         assert job.wait(TIMEOUT) and job.state == "done" and pool.stats()["backend"] == "ray"
     finally:
         pool.shutdown()
+
+
+def app_runs(monkeypatch, env: dict, epochs: int) -> dict[str, list[dict]]:
+    """Every preset as the Train page starts it (the app's pool from the environment, the page's tracking), each
+    its own session's, for `epochs` epochs: the metrics of each, stopped on failure."""
+    from ui import server
+    from ui.views.runner import TRACK
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(server._STATE, "pool", None)
+    pool = server.pool()
+    try:
+        jobs = {name: pool.submit(presets.get(name), owner=f"session-{name}", epochs=epochs, track=TRACK)
+                for name in presets.names()}
+        for name, job in jobs.items():
+            assert job.wait(TIMEOUT * 3) and job.state == "done", f"{name}: {job.state} {job.message}"
+        return {name: strip(job.metrics) for name, job in jobs.items()}
+    finally:
+        pool.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # fourteen runs on each backend, on a 2-core machine that others share
+def test_every_preset_trains_from_the_app_on_ray_as_on_local(head, monkeypatch):
+    """PLAYGROUND_BACKEND=ray (through Ray Client) and local: every preset's first two epochs, started as the Train
+    page starts a run, give the same metrics on the same seed. Seven runs an actor (a setting of DEPLOY.md): a
+    trainer actor takes seconds to start on a busy 2-core machine, and one per run would take most of the test."""
+    address, _ = head
+    ray = app_runs(monkeypatch, {"PLAYGROUND_BACKEND": "ray", "RAY_ADDRESS": address, "PLAYGROUND_RAY_GPUS": "0",
+                                 "PLAYGROUND_RAY_JOBS_PER_ACTOR": "7"}, 2)
+    local = app_runs(monkeypatch, {"PLAYGROUND_BACKEND": "local", "PLAYGROUND_WORKERS": "2"}, 2)
+    assert sorted(ray) == sorted(presets.names()) and len(ray) >= 14
+    for name in local:
+        assert len(ray[name]) == len(local[name]) == 2, name
+        for there, here in zip(ray[name], local[name], strict=True):
+            assert there == pytest.approx(here, rel=1e-6, abs=1e-9), name
 
 
 def test_the_command_line_trains_on_the_cluster_with_the_same_lines(head, tmp_path, capsys):
