@@ -8,6 +8,9 @@ Ray connection), as the app would: a JobPool whose backend is `local` (worker pr
 cluster this process starts, as with PLAYGROUND_BACKEND=ray and no RAY_ADDRESS) or `ray-client` (a head node
 started here with `ray start --head` on 127.0.0.1 and reached through Ray Client, as from Streamlit Cloud).
 
+Trainers (local workers and Ray actors alike) run at normal priority here, not niced as the app's are: on a host
+that other work loads, niced trainers get whatever is left, and the figures would measure the other work.
+
 - first point: a warm pool (its workers or a spare actor ready), the default preset (spiral-mlp): submit → the
   first epoch's metrics in the app process; the median of `--rounds`.
 - one job: its steps/s over `--seconds`, and updates/s: how often its handle changes as the stream route sees it
@@ -33,6 +36,7 @@ import time
 from common import ROOT, pss_mb, ray_env, ray_head, rss_mb
 
 PRESET = "spiral-mlp"
+NICE = 0  # trainers not niced (the app nices them by 10): on a host that others load, niced trainers crawl
 
 
 # ---- one scenario, in a process of its own ----------------------------------------------------------------
@@ -60,10 +64,10 @@ def _children(pid: int) -> list[int]:
 def make_pool(backend: str, address: str | None, spare: int, per_actor: int):
     from playground.jobs import JobPool
     if backend == "local":
-        return JobPool()
+        return JobPool(nice=NICE)
     from playground.backends.ray_cluster import RayBackend
     b = RayBackend(address, spare=spare, jobs_per_actor=per_actor)
-    pool = JobPool(backend=b)
+    pool = JobPool(backend=b, nice=NICE)
     if not b.connected(300):
         raise SystemExit(f"ray: {b.lost}")
     return pool

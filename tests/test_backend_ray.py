@@ -16,7 +16,7 @@ from helpers import ROOT, wait_until
 
 import playground as pg
 from playground import backends, presets
-from playground.backends.ray_cluster import RayBackend
+from playground.backends.ray_cluster import RayBackend, init
 from playground.jobs import JobPool, JobRefused
 from playground.runs import load_run
 
@@ -38,7 +38,7 @@ def head(tmp_path_factory):
     """A head node with 2 CPUs and one (declared) GPU; this process connects to it once for the module."""
     ray = raycluster.need_ray()
     with raycluster.head_node(tmp_path_factory.mktemp("ray-head"), num_cpus=2, num_gpus=1) as (address, proc):
-        ray.init(address, log_to_driver=False)
+        init(ray, address, log_to_driver=False)
         try:
             yield address, proc
         finally:
@@ -67,10 +67,38 @@ def test_settings_come_from_the_environment():
         assert e.value.message.startswith(message)
 
 
+class FlakyRay:
+    """A stand-in for the ray module whose init fails as Ray Client's does: `failures` times, with `error`."""
+
+    def __init__(self, failures: int, error: Exception) -> None:
+        self.failures, self.error, self.calls = failures, error, []
+
+    def init(self, address, **kwargs) -> None:
+        self.calls.append("init")
+        if len(self.calls) // 2 < self.failures:
+            raise self.error
+
+    def shutdown(self) -> None:
+        self.calls.append("shutdown")
+
+
+def test_connecting_tries_again_when_the_client_server_dies_as_it_starts():
+    died = ConnectionAbortedError("Initialization failure from server: Starting Ray client server failed.")
+    ray = FlakyRay(2, died)
+    init(ray, "ray://gpu-box:10001", log_to_driver=False)
+    assert ray.calls == ["init", "shutdown", "init", "shutdown", "init"]
+    with pytest.raises(ConnectionAbortedError):  # not for ever
+        init(FlakyRay(3, died), "ray://gpu-box:10001")
+    silent = FlakyRay(1, ConnectionError("ray client connection timeout"))
+    with pytest.raises(ConnectionError):  # nothing answers: no second wait
+        init(silent, "ray://gpu-box:10001")
+    assert silent.calls == ["init"]
+
+
 UNREACHABLE = """
 import raycluster
 from playground.backends.local import LocalBackend
-from playground.backends.ray_cluster import RayBackend
+from playground.backends.ray_cluster import RayBackend, init
 from playground.jobs import JobPool, JobRefused
 
 if __name__ == "__main__":
@@ -221,7 +249,7 @@ def test_the_command_line_trains_on_the_cluster_with_the_same_lines(head, tmp_pa
 ENVIRONMENT = """
 import os
 
-from playground.backends.ray_cluster import RayBackend
+from playground.backends.ray_cluster import RayBackend, init
 from playground.jobs import JobPool
 
 if __name__ == "__main__":

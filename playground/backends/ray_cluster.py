@@ -24,6 +24,7 @@ from .ray_actors import EventHub, TrainerActor
 DEAD_ACTOR = "the trainer on the Ray cluster stopped unexpectedly ({why}); start the run again"
 LOST = "lost the connection to the training cluster ({why}); start the run again"
 REFUSED = "the training cluster cannot be reached ({why}); try again later"
+TRIES = 3  # connecting through Ray Client (see init)
 
 
 @dataclass
@@ -112,7 +113,7 @@ class RayBackend(Backend):
                 if self.address is None:
                     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **kwargs)
                 else:
-                    ray.init(self.address, **kwargs)
+                    init(ray, self.address, **kwargs)
                 self._owns = True
             self.total_gpus = float(ray.cluster_resources().get("GPU", 0))
             self.has_gpu = self.total_gpus > 0 and self.gpus > 0
@@ -300,6 +301,23 @@ class RayBackend(Backend):
                 ids = set(actor.jobs)
                 self._top_up()
             self.pool._fail(ids, DEAD_ACTOR.format(why=why))
+
+
+def init(ray, address: str, tries: int = TRIES, **kwargs) -> None:
+    """`ray.init(address)`, tried again when Ray Client reached the cluster but the server it starts for each client
+    died as it started (ray-project/ray#63202, a few percent of connections); an address that does not answer
+    fails at once."""
+    for attempt in range(tries):
+        try:
+            ray.init(address, **kwargs)
+            return
+        except Exception as e:
+            if attempt == tries - 1 or not address.startswith("ray://") or "connection timeout" in str(e):
+                raise
+            try:
+                ray.shutdown()
+            except Exception:  # nothing was connected
+                pass
 
 
 def _why(e: BaseException) -> str:
