@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
-from . import Backend
+from .base import Backend
 
 
 @dataclass

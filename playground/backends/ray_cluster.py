@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import Backend
+from .base import Backend
 from .ray_actors import EventHub, TrainerActor
 
 DEAD_ACTOR = "the trainer on the Ray cluster stopped unexpectedly ({why}); start the run again"
