@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import sys
 import threading
+import types
 
 import pytest
 
-from playground.backends.ray_actors import EventHub, Inbox, Outbox
+from playground.backends import ray_actors
+from playground.backends.ray_actors import EventHub, Inbox, Outbox, TrainerActor
 
 
 def test_the_inbox_hands_commands_out_in_the_order_they_were_numbered():
@@ -85,3 +88,37 @@ def test_the_hub_returns_every_trainers_batches_in_arrival_order():
     assert [(k, [e["type"] for e in evs]) for k, evs in first] == [("a1", ["metrics"]), ("a2", ["state"]),
                                                                    ("a1", ["progress"])]
     assert second == [("a2", [ev("j2", "state", state="done")])]
+
+
+def test_a_slow_push_does_not_lengthen_the_interval_between_batches(monkeypatch):
+    """The flusher on a clock of its own: each push to the hub takes 0.5 s (a slow link), the interval is 0.1 s.
+    The next batch is due 0.1 s after the previous one was taken, so pushes follow each other back to back
+    (a push each 0.5 s) instead of one each 0.6 s."""
+    clock = [100.0]
+    monkeypatch.setattr(ray_actors, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    fake_ray = types.ModuleType("ray")
+
+    def get(ref):
+        clock[0] += 0.5
+        return ref
+    fake_ray.get = get
+    monkeypatch.setitem(sys.modules, "ray", fake_ray)
+    hub = types.SimpleNamespace(push=types.SimpleNamespace(remote=lambda key, items, urgent: None))
+    actor = TrainerActor.__new__(TrainerActor)  # without __init__: no flusher thread; this test runs _flush
+    actor.key, actor.hub, actor.interval = "a1", hub, 0.1
+    asked: list[float] = []
+    batches = iter([[ev("a", "progress", steps=i)] for i in range(3)])
+
+    class Outbox:
+        closed = False
+
+        def take(self, not_before, timeout=1.0):
+            asked.append(round(not_before - clock[0], 6))  # how long after now the next batch may leave
+            batch = next(batches, None)
+            if batch is None:
+                self.closed = True
+                return [], False
+            return batch, False
+    actor.outbox = Outbox()
+    actor._flush()
+    assert asked[1:] == [-0.4, -0.4, -0.4]  # due 0.4 s ago when asked: no wait after a 0.5 s push

@@ -140,12 +140,14 @@ class TrainerActor:
         while True:
             items, urgent = self.outbox.take(last + self.interval)
             if items:
+                # The next batch is due one interval after this one was taken, not after its push returns: a
+                # push's round trip (tens of ms to a remote cluster) would otherwise add to every interval.
+                last = time.monotonic()
                 try:  # waits for the hub: one batch at a time, in order
                     ray.get(self.hub.push.remote(self.key, items, urgent))
                 except Exception:  # the hub is gone: the app sees that too, and fails this actor's jobs
                     traceback.print_exc()
                     return
-                last = time.monotonic()
             elif self.outbox.closed:
                 return
 
