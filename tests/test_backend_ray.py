@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import types
 
 import pytest
 import raycluster  # first: it sets the environment Ray reads when it is imported
@@ -93,6 +95,57 @@ def test_connecting_tries_again_when_the_client_server_dies_as_it_starts():
     with pytest.raises(ConnectionError):  # nothing answers: no second wait
         init(silent, "ray://gpu-box:10001")
     assert silent.calls == ["init"]
+
+
+class SlowRay:
+    """A stand-in for the ray module whose `get` times out `slow` times before the hub's batch comes."""
+
+    class exceptions:  # noqa: N801 (as ray.exceptions)
+        class GetTimeoutError(Exception):
+            pass
+
+    def __init__(self, slow: int, backend) -> None:
+        self.slow, self.backend, self.gets = slow, backend, 0
+
+    def get(self, ref, timeout=None):
+        self.gets += 1
+        if self.gets <= self.slow:
+            raise self.exceptions.GetTimeoutError("Get timed out: some object(s) not ready.")
+        self.backend._closed = True  # one batch, then the reader ends
+        return [("a1", [{"job": "j1", "type": "progress", "steps": 1}])]
+
+
+class Pool:
+    """The pool's side of what the reader calls."""
+
+    def __init__(self) -> None:
+        self._lock, self.delivered, self.failed = threading.RLock(), [], []
+
+    def _deliver(self, events) -> None:
+        self.delivered += events
+
+    def _fail(self, ids, message) -> None:
+        self.failed.append((ids, message))
+
+
+def slow_backend(slow: int) -> tuple[RayBackend, SlowRay]:
+    backend = RayBackend("ray://gpu-box:10001", timeout=0.01)
+    backend.pool = Pool()
+    backend._lock = backend.pool._lock
+    backend.ray = SlowRay(slow, backend)
+    backend.hub = types.SimpleNamespace(pull=types.SimpleNamespace(remote=lambda wait, interval: "ref"))
+    return backend, backend.ray
+
+
+def test_a_slow_pull_is_waited_for_and_only_a_long_silence_loses_the_cluster():
+    from playground.backends.ray_cluster import SLOW_PULLS
+    backend, ray = slow_backend(SLOW_PULLS - 1)  # slow, but answers in the end: nothing is lost
+    backend._read()
+    assert backend.lost is None and backend.pool.delivered == [{"job": "j1", "type": "progress", "steps": 1}]
+    backend, ray = slow_backend(SLOW_PULLS)  # silent for that long: lost, with the reason
+    backend._read()
+    assert backend.lost == "the training cluster cannot be reached (Get timed out: some object(s) not ready.); " \
+                           "try again later" and ray.gets == SLOW_PULLS
 
 
 UNREACHABLE = """

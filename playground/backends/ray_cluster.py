@@ -25,6 +25,7 @@ DEAD_ACTOR = "the trainer on the Ray cluster stopped unexpectedly ({why}); start
 LOST = "lost the connection to the training cluster ({why}); start the run again"
 REFUSED = "the training cluster cannot be reached ({why}); try again later"
 TRIES = 3  # connecting through Ray Client (see init)
+SLOW_PULLS = 5  # timeouts a pull of the hub may take before the cluster counts as lost (see RayBackend._pull)
 
 
 @dataclass
@@ -253,11 +254,10 @@ class RayBackend(Backend):
 
     def _read(self) -> None:
         # One pull for every trainer's events (blocks up to a second), then a look at which actors have died.
-        ray = self.ray
         checked = 0.0
         while not self._closed:
             try:
-                batches = ray.get(self.hub.pull.remote(1.0, self.interval), timeout=self.timeout)
+                batches = self._pull()
             except Exception as e:
                 if not self._closed:
                     with self._lock:
@@ -274,6 +274,18 @@ class RayBackend(Backend):
             if time.monotonic() - checked > 0.5:
                 checked = time.monotonic()
                 self._check_actors()
+
+    def _pull(self) -> list:
+        """One pull of the hub. A pull that is slow to answer (a loaded cluster or link) is waited for, up to
+        SLOW_PULLS timeouts in all: only a broken connection, or that long a silence, means the cluster is lost."""
+        ref = self.hub.pull.remote(1.0, self.interval)
+        for waited in range(1, SLOW_PULLS + 1):
+            try:
+                return self.ray.get(ref, timeout=self.timeout)
+            except self.ray.exceptions.GetTimeoutError:
+                if waited == SLOW_PULLS or self._closed:
+                    raise
+        return []
 
     def _check_actors(self) -> None:
         ray = self.ray
