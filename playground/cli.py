@@ -88,6 +88,8 @@ def cmd_train(args) -> int:
         from .spec import from_dict
         spec = from_dict(d)
     checked(spec)
+    if args.backend == "ray":
+        return _train_on_ray(spec, args)
     trainer = make_trainer(spec, data=load(spec.data))  # the task's trainer (a GAN has its own)
     bar = _Progress(spec.train.epochs) if sys.stderr.isatty() else None
     metrics: list[dict] = []
@@ -108,6 +110,55 @@ def cmd_train(args) -> int:
     if bar:
         bar.close()
     return EXIT_OK
+
+
+def _train_on_ray(spec: Spec, args) -> int:
+    """`train --backend ray`: the same run as a job on a Ray cluster (the app's job path, backends/ray_cluster.py);
+    the same JSON lines, printed as each epoch's metrics come back. A CSV path is read here and travels as bytes."""
+    from . import backends, runs
+    from .jobs import JobPool, Limits
+    from .memory import MB
+    cfg = backends.settings()
+    d = spec.to_dict()
+    store = uploads.Store()
+    if d["data"].get("file") is not None:  # the cluster cannot read this machine's files: send the bytes
+        raw, name = uploads.current().file(d["data"]["file"])
+        d["data"] = {k: v for k, v in d["data"].items() if k != "file"} | {"upload": store.put(raw, "cli", name)}
+    caps = memory.caps()
+    limits = Limits(max_params=1 << 62, max_epochs=spec.train.epochs, max_seconds=float("inf"), jobs_per_owner=1,
+                    max_memory_mb=caps.job_bytes / MB if caps.job_bytes else float("inf"),
+                    max_data_mb=caps.data_bytes / MB if caps.data_bytes else float("inf"))
+    from .backends.ray_cluster import RayBackend
+    backend = RayBackend(args.address or cfg.address, gpus=cfg.gpus, spare=0)
+    pool = JobPool(limits=limits, store=store, backend=backend, nice=0)
+    bar = _Progress(spec.train.epochs) if sys.stderr.isatty() else None
+    try:
+        if not backend.connected():
+            print(f"error: {backend.lost}", file=sys.stderr)
+            return EXIT_FAILED
+        job = pool.submit(d, owner="cli", final_weights=bool(args.out))
+        cursor = 0
+        while True:
+            job.wait_for(lambda seen=cursor: len(job.metrics) > seen or job.finished, 1.0)
+            finished = job.finished  # read before the metrics: none can come after the end
+            metrics, cursor = job.events_since(cursor)
+            for m in metrics:
+                print(json.dumps(m), flush=True)
+                if bar:
+                    bar.update(m)
+            if finished:
+                break
+        if bar:
+            bar.close()
+        if args.out:
+            runs.save(args.out, spec, job.snapshot(timeout=0) if job.state == "done" else None, job.metrics)
+        if job.state != "done":
+            print(f"training failed: {job.message}", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
+    finally:
+        pool.shutdown()
+        store.forget("cli")  # its temporary copy of a CSV
 
 
 def cmd_export(args) -> int:
@@ -165,6 +216,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="override train.seed")
     s.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override train.device")
     s.add_argument("--out", help="write spec.json, model.safetensors and metrics.jsonl to this directory")
+    s.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="local: train in this process (default); ray: train as a job on a Ray cluster (pip install "
+                        "'playground[ray]'), the same path as the app's PLAYGROUND_BACKEND=ray")
+    s.add_argument("--address", help="with --backend ray: the cluster (ray://host:10001, or auto on a cluster node); "
+                                     "default RAY_ADDRESS, else a cluster started for this run")
     _no_limits(s)
     s.set_defaults(fn=cmd_train)
     s = sub.add_parser("export", help="write the model as a standalone Python script, a Jupyter notebook or an "

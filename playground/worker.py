@@ -42,20 +42,25 @@ class _Run:
     steps_per_s: float = 0.0
     tracker: object = None  # health.Tracker when the job asked for tracking; None costs nothing
     view_interval: float = 0.1  # seconds between its live views
+    final: bool = False  # send the final weights (a snapshot) when it is done
 
 
 def main(commands, events, cfg: dict) -> None:
-    """Entry point of a worker process (spawned by JobPool)."""
+    """Entry point of a worker process (spawned by backends.local.LocalBackend)."""
     if cfg.get("nice"):
         try:
             os.nice(cfg["nice"])  # pages stay responsive while training saturates the cores
         except OSError:
             pass
-    torch.set_num_threads(1)  # one core per worker; the pool has one worker per core
-    # Pay one-off costs now, not on a learner's first click: the first optimizer a process builds
-    # imports torch._dynamo (1.5–3 s on these machines).
-    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    warm_up()
     Worker(commands, events, cfg).run()
+
+
+def warm_up() -> None:
+    """One thread for torch in this thread (one core per worker), and the one-off costs paid now, not on a
+    learner's first click: the first optimizer a process builds imports torch._dynamo (1.5–3 s here)."""
+    torch.set_num_threads(1)
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 
 
 class Worker:
@@ -135,13 +140,14 @@ class Worker:
         except Exception as e:
             self.emit(job_id, "state", state="failed", message=f"{type(e).__name__}: {e}")
 
-    def start(self, job_id, spec_dict, epochs, paused, views, group=None, track=None, inputs=None) -> None:
+    def start(self, job_id, spec_dict, epochs, paused, views, group=None, track=None, inputs=None,
+              final=False) -> None:
         """Build the job's trainer and report what it is (device, size, batches)."""
         spec = from_dict(spec_dict)
         # `inputs`: the job's uploads, read by the app for the job's owner (the spec carries only their ids)
         data = load_cached(spec.data, Resolved(inputs), max_bytes=self.max_data_mb * 2**20)
         tr = make_trainer(spec, data=data)
-        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group)
+        run = _Run(job_id, tr, epochs, "paused" if paused else "running", views or {}, group, final=final)
         # a view may ask for a faster rate than the pool's (`"every": seconds`), down to MIN_VIEW_INTERVAL
         asked = [float(o["every"]) for o in run.views.values() if isinstance(o.get("every"), (int, float))]
         run.view_interval = max(MIN_VIEW_INTERVAL, min([self.view_interval, *asked]))
@@ -270,6 +276,8 @@ class Worker:
             run.tracker.finish(run.trainer)
             self.emit(run.id, "checkpoints", checkpoints=run.tracker.checkpoints)
         if state == "done":
+            if run.final:  # before the state too: a done job that asked for them has its final weights
+                self._on_snapshot(run)
             try:
                 self.emit(run.id, "report", report=probe.report(run.trainer))
             except Exception as e:  # a report is a nicety; the run itself succeeded

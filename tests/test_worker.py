@@ -51,8 +51,8 @@ def run(*commands: tuple, cfg: dict | None = None, eager: bool = False) -> tuple
     return events, worker
 
 
-def start(job="j", epochs=3, paused=False, views=None, group=None, track=None) -> tuple:
-    return ("start", job, SPEC, epochs, paused, views, group, track)
+def start(job="j", epochs=3, paused=False, views=None, group=None, track=None, final=False) -> tuple:
+    return ("start", job, SPEC, epochs, paused, views, group, track, None, final)
 
 
 def test_a_run_goes_to_done_and_the_config_is_left_alone():
@@ -140,3 +140,17 @@ def test_a_job_sends_a_command_by_name_and_keeps_the_notice():
         job.command("x" * 41)
     job._apply({"type": "notice", "message": "this run does not take the command 'x'"})
     assert job.notice == "this run does not take the command 'x'" and job.version == 1
+
+
+def test_a_run_that_asks_for_its_final_weights_sends_them_before_it_is_done():
+    import torch
+
+    import playground as pg
+    events, _ = run(start(epochs=2, final=True), start("k", epochs=2), eager=True)
+    kinds = [e["type"] for e in events if e["job"] == "j"]
+    assert kinds.index("snapshot") < kinds.index("report") < len(kinds) - 1 and kinds[-1] == "state"
+    assert "snapshot" not in [e["type"] for e in events if e["job"] == "k"]  # only when asked
+    trainer = pg.Trainer(pg.from_dict(SPEC))
+    list(trainer.fit(2))
+    weights = events.of("snapshot")[0]["weights"]
+    assert all(torch.equal(torch.from_numpy(weights[k]), v) for k, v in trainer.model.state_dict().items())
