@@ -1,0 +1,380 @@
+"""Runs of one shape trained as one stacked model: every Linear layer is one batched matrix product over the runs'
+weights (`torch.baddbmm` over (runs, out, in)), one loss and one backward pass serve all the runs, and one
+optimizer update (stack/optim.py) moves every run's weights with its own learning rate.
+
+Each run keeps its own `Trainer` (its data order, seed, spec, live views, snapshots, report): while it is stacked,
+the trainer's parameters are views of its row of the stack, so whatever reads the trainer's model sees the weights
+as they train. A run leaves with its weights and optimizer state copied back into its trainer, which then trains
+on alone exactly as it would have. Per-run pause and step are masks: a masked row takes part in the pass, but its
+weights, optimizer state, data position and counters stay as they were.
+
+Why by hand and not `torch.func` (stack_module_state + functional_call + vmap): on these tiny networks the cost is
+the number of operations per step, not arithmetic, and the hand-batched step has fewer: one matrix product per
+layer and one update for all the weights of all the runs (benchmarks/stacking.py measures both).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from .optim import Hyper, StackedOptimizer, signature
+
+# The stacked weights are views of one (runs, weights) tensor, and so are their gradients: torch warns that such
+# a layout is not the one it would choose; it is the one we want (one optimizer update over every weight).
+warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
+
+
+def _parameter_free_elementwise(m: nn.Module) -> bool:
+    from ..layers import activation
+    a = activation(type(m).__name__)
+    return a is not None and a.elementwise and next(m.parameters(), None) is None
+
+
+def key(trainer, group: str | None = None) -> tuple | None:
+    """What runs must share to train as one stack (model, data shapes, batch size, loss, optimizer and its fixed
+    options, device, lock-step group); None when this run cannot be stacked: a layer other than Linear and
+    activations that act on each value alone, inputs that are not feature vectors, a learning-rate schedule, an
+    optimizer the stack does not implement, or weights that are not float32."""
+    layers = list(trainer.model.children())
+    if not layers or trainer.scheduler is not None:
+        return None
+    if not all(isinstance(m, nn.Linear) or _parameter_free_elementwise(m) for m in layers):
+        return None
+    if any(p.dtype != torch.float32 for p in trainer.model.parameters()):
+        return None
+    x, xv = trainer.x_train, trainer.x_val
+    if x.dim() != 2 or not x.is_floating_point() or len(xv) == 0:
+        return None
+    opt = signature(trainer.opt)
+    if opt is None:
+        return None
+    return (tuple(repr(m) for m in layers), tuple(x.shape), tuple(xv.shape), tuple(trainer.y_train.shape),
+            trainer.y_train.dtype, trainer.batch_size, trainer.loss_type.name, trainer.classify, opt,
+            str(trainer.device), group)
+
+
+class Stack:
+    """Runs of one `key` trained together; `step()` trains every active run on one batch of its own data."""
+
+    def __init__(self, members: list[tuple[str, object]]) -> None:
+        first = members[0][1]
+        self.key = key(first)
+        self.device = first.device
+        self.layers = list(first.model.children())
+        self.loss_type, self.loss_fn, self.classify = first.loss_type, first.loss_fn, first.classify
+        self.n, self.batch_size = first.n, first.batch_size
+        self.shapes = [tuple(p.shape) for p in first.model.parameters()]
+        ends = np.cumsum([0] + [math.prod(s) for s in self.shapes])
+        self.spans = list(zip(ends[:-1].tolist(), ends[1:].tolist(), strict=True))
+        self.width = int(ends[-1])
+        self.weight_slots = [j for j, (name, _) in enumerate(first.model.named_parameters()) if name.endswith("weight")]
+        g = first.opt.param_groups[0]
+        self.opt = StackedOptimizer(type(first.opt).__name__, g, 0, self.width, self.device)
+        self.fused = bool(g.get("fused"))
+        self.ids: list[str] = []
+        self.trainers: list = []
+        self.P = torch.zeros(0, self.width, device=self.device)
+        self._host = {k: np.zeros(0, dt) for k, dt in (("pos", np.int64), ("steps", np.int64), ("opt_steps", np.float64),
+                                                         ("count", np.int64), ("active", bool), ("t0", np.float64))}
+        self.orders = torch.zeros(0, self.n, dtype=torch.long, device=self.device)
+        self.loss_sum = torch.zeros(0, device=self.device)
+        self.correct = torch.zeros(0, dtype=torch.long, device=self.device)
+        for run_id, tr in members:
+            self._append(run_id, tr)
+        self._rebuild()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getattr__(self, name: str):  # pos, steps, opt_steps, count, active, t0: the per-run host arrays
+        host = self.__dict__.get("_host")
+        if host is not None and name in host:
+            return host[name]
+        raise AttributeError(name)
+
+    # -- members --
+    def add(self, run_id: str, trainer) -> None:
+        """Take in a run that is between epochs (a new one, or one at an epoch's end)."""
+        self._append(run_id, trainer)
+        self._rebuild()
+
+    def _append(self, run_id: str, tr) -> None:
+        assert tr._pos >= tr.n, "a run joins a stack between epochs"
+        params = list(tr.model.parameters())
+        row = torch.cat([p.detach().reshape(-1) for p in params])
+        states = [tr.opt.state.get(p, {}) for p in params]
+        rows = {}
+        for k in self.opt.state:
+            parts = [s.get(k) for s in states]
+            if all(isinstance(t, torch.Tensor) for t in parts):
+                rows[k] = torch.cat([t.detach().reshape(-1) for t in parts]).to(self.device)
+        opt_steps = float(states[0]["step"]) if "step" in states[0] else float(tr.step)
+        self.opt.append(rows)
+        self.P = torch.cat([self.P.detach(), row.unsqueeze(0)])
+        self.ids.append(run_id)
+        self.trainers.append(tr)
+        for k, v in (("pos", tr.n), ("steps", tr.step), ("opt_steps", opt_steps), ("count", 0), ("active", False),
+                     ("t0", time.perf_counter())):
+            self._host[k] = np.append(self._host[k], v)
+        self.orders = torch.cat([self.orders, torch.zeros(1, self.n, dtype=torch.long, device=self.device)])
+        self.loss_sum = torch.cat([self.loss_sum, self.loss_sum.new_zeros(1)])
+        self.correct = torch.cat([self.correct, self.correct.new_zeros(1)])
+
+    def remove(self, run_id: str) -> None:
+        """Take a run out: its trainer gets its own copy of its weights and optimizer state and its counters, and
+        trains on alone as it would have; the other runs go on untouched."""
+        k = self.ids.index(run_id)
+        self._release(k)
+        keep = torch.tensor([i != k for i in range(len(self.ids))], device=self.device)
+        self.P = self.P.detach()[keep]
+        self.opt.take(keep)
+        self.orders, self.loss_sum, self.correct = self.orders[keep], self.loss_sum[keep], self.correct[keep]
+        for name in self._host:
+            self._host[name] = np.delete(self._host[name], k)
+        del self.ids[k], self.trainers[k]
+        self._rebuild()
+
+    def _release(self, k: int) -> None:
+        tr = self.trainers[k]
+        self.sync(k)
+        fresh = int(self.opt_steps[k]) == 0
+        for j, p in enumerate(tr.model.parameters()):
+            a, b = self.spans[j]
+            p.data = self.P[k, a:b].detach().reshape(self.shapes[j]).clone()
+            p.grad = None
+            if fresh:
+                continue
+            st = tr.opt.state[p]
+            for name, t in self.opt.state.items():
+                if name == "momentum_buffer" and not self.opt.group["momentum"]:
+                    continue
+                st[name] = t[k, a:b].reshape(self.shapes[j]).clone()
+            if self.opt.kind != "SGD":
+                old = st.get("step")
+                st["step"] = torch.tensor(self.opt_steps[k], dtype=torch.float32,
+                                          device=old.device if old is not None else
+                                          (p.device if self.fused else torch.device("cpu")))
+        if self.pos[k] < self.n:  # mid-epoch (the worker takes a run out mid-epoch only when it ends): its order
+            # and the epoch's mean loss so far go with it; its outputs for the epoch's accuracy are not kept
+            tr._order = self.orders[k].clone()
+            tr._losses = [self.loss_sum[k] / max(1, int(self.count[k]))] * int(self.count[k])
+            tr._outs = []
+
+    def _rebuild(self) -> None:
+        """Views of the stack's rows as (runs, *shape) weights, their gradients in one tensor, and each trainer's
+        parameters as views of its own row."""
+        K = len(self.ids)
+        self.P = self.P.detach().contiguous()
+        self.G = torch.zeros_like(self.P)
+        self.params = []
+        for j, (a, b) in enumerate(self.spans):
+            w = self.P[:, a:b].view(K, *self.shapes[j]).requires_grad_()
+            w.grad = self.G[:, a:b].view(K, *self.shapes[j])
+            self.params.append(w)
+        for k, tr in enumerate(self.trainers):
+            for j, p in enumerate(tr.model.parameters()):
+                a, b = self.spans[j]
+                p.data = self.P[k, a:b].view(self.shapes[j])
+        self.rows = torch.arange(K, device=self.device).unsqueeze(1)
+        first = self.trainers[0] if self.trainers else None
+        self.shared = first is not None and all(
+            t.x_train is first.x_train and t.y_train is first.y_train and t.x_val is first.x_val
+            and t.y_val is first.y_val for t in self.trainers)
+        if first is not None:
+            pick = (lambda name: getattr(first, name)) if self.shared else \
+                (lambda name: torch.stack([getattr(t, name) for t in self.trainers]))
+            self.data = {name: pick(name) for name in ("x_train", "y_train", "labels_train", "x_val", "y_val",
+                                                       "labels_val")}
+        self.retune()
+
+    # -- per-run settings --
+    def retune(self) -> None:
+        """Read every run's learning rate, weight decay, L1 rate and gradient clip from its trainer (after a
+        `Trainer.tune`), and the masks from `active`."""
+        dev = self.device
+        groups = [tr.opt.param_groups[0] for tr in self.trainers]
+        self.lr_host = np.array([g["lr"] for g in groups], np.float64)
+        wd = np.array([g["weight_decay"] for g in groups], np.float32)
+        l1 = np.array([tr._l1 for tr in self.trainers], np.float32)
+        clip = np.array([tr._clip or 0.0 for tr in self.trainers], np.float32)
+        col = lambda a: torch.from_numpy(np.asarray(a, np.float32)).to(dev).unsqueeze(1)  # noqa: E731
+        self.all_active = bool(self.active.all())
+        self.active_col = torch.from_numpy(self.active.copy()).to(dev).unsqueeze(1)
+        self.lr_col = col(np.where(self.active, self.lr_host, 0.0))
+        self.wd_col = col(wd) if wd.any() else None
+        self.l1 = torch.from_numpy(l1).to(dev) if l1.any() else None
+        self.clip = col(np.where(clip > 0, clip, np.inf)) if clip.any() else None
+
+    def set_active(self, run_id: str, on: bool) -> None:
+        """Train this run with the others (True) or leave it as it is while they train (False)."""
+        k = self.ids.index(run_id)
+        if bool(self.active[k]) != on:
+            self.active[k] = on
+            self.retune()
+
+    @property
+    def any_active(self) -> bool:
+        return bool(self.active.any())
+
+    # -- training --
+    def step(self) -> list[str]:
+        """One batch for every active run (masked rows stay as they are); the ids of the runs whose epoch this
+        step ended (their `end_epoch` is due)."""
+        act, n, B = self.active, self.n, self.batch_size
+        for k in np.flatnonzero(act & (self.pos >= n)):
+            self._start_epoch(k)
+        pos = self.pos
+        end = np.minimum(pos + B, n)
+        if B > 1:
+            end = np.where(n - end == 1, n, end)  # a last batch of one joins the one before, as in the Trainer
+        width = np.where(act, end - pos, 0)
+        if self.all_active and pos.min() == pos.max():
+            p, w = int(pos[0]), int(width[0])
+            idx, weights = self.orders[:, p:p + w], None
+        else:
+            W = int(width.max())
+            cols = np.minimum(pos[:, None] + np.arange(W), n - 1)
+            idx = self.orders.gather(1, torch.from_numpy(cols).to(self.device))
+            valid = np.arange(W) < width[:, None]
+            weights = torch.from_numpy((valid / np.maximum(width, 1)[:, None]).astype(np.float32)).to(self.device)
+        x, y = self._take("x_train", idx), self._take("y_train", idx)
+        out = self.forward(x)
+        per = self._per_sample(out, y)
+        loss = per.mean(1) if weights is None else (per * weights).sum(1)
+        total = loss.sum()
+        if self.l1 is not None:
+            total = total + (self.l1 * sum(self.params[j].abs().sum((1, 2)) for j in self.weight_slots)).sum()
+        self.G.zero_()
+        total.backward()
+        with torch.no_grad():
+            if self.clip is not None:  # clip_grad_norm_ per run: the norm of all of its gradients
+                self.G.mul_((self.clip / (self.G.norm(dim=1, keepdim=True) + 1e-6)).clamp_(max=1.0))
+            self.opt_steps[act] += 1
+            self.opt.step(self.P, self.G, Hyper(self.lr_col, self.wd_col, self.active_col, self.all_active,
+                                                self.opt_steps))
+            done = loss.detach()
+            self.loss_sum += done if self.all_active else torch.where(self.active_col[:, 0], done, 0.0)
+            if self.classify:
+                hit = self.loss_type.labels(out.detach().flatten(0, 1)).view(idx.shape) == self._take("labels_train",
+                                                                                                      idx)
+                if weights is not None:
+                    hit &= weights > 0
+                self.correct += hit.sum(1)
+        self.pos[:] = pos + width
+        self.steps[act] += 1
+        self.count[act] += 1
+        ended = act & (self.pos >= n)
+        return [self.ids[k] for k in np.flatnonzero(ended)] if ended.any() else []
+
+    def _start_epoch(self, k: int) -> None:
+        tr = self.trainers[k]
+        self.orders[k] = torch.randperm(self.n, generator=tr.generator).to(self.device)  # the trainer's own order
+        self.pos[k] = 0
+        self.count[k] = 0
+        self.loss_sum[k] = 0.0
+        self.correct[k] = 0
+        self.t0[k] = time.perf_counter()
+
+    def _take(self, name: str, idx: torch.Tensor) -> torch.Tensor:
+        """Rows `idx` (runs, width) of each run's `name` data."""
+        t = self.data[name]
+        return t[idx] if self.shared else t[self.rows, idx]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Every run's model on its own inputs: (runs, batch, features) → (runs, batch, outputs)."""
+        j = 0
+        for m in self.layers:
+            if isinstance(m, nn.Linear):
+                w = self.params[j]
+                if m.bias is not None:
+                    x = torch.baddbmm(self.params[j + 1].unsqueeze(1), x, w.mT)
+                    j += 2
+                else:
+                    x = torch.bmm(x, w.mT)
+                    j += 1
+            else:
+                x = m(x)
+        return x
+
+    def _per_sample(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(runs, batch) loss of each sample (averaged over its outputs, as the mean reduction does)."""
+        K, W = out.shape[:2]
+        per = self.loss_fn(out.flatten(0, 1), y.flatten(0, 1), reduction="none")
+        return per.view(K, W) if per.dim() == 1 else per.view(K, W, -1).mean(2)
+
+    # -- epochs and reports --
+    @torch.no_grad()
+    def end_epoch(self, ids: list[str]) -> dict[str, dict | Exception]:
+        """Close the epoch of runs `ids` (as `Trainer.end_epoch` does): their metrics, or the error that ends one."""
+        from ..train import TrainingError
+        if not ids:
+            return {}
+        ks = [self.ids.index(i) for i in ids]
+        val = self.evaluate()
+        losses = self.loss_sum.tolist()
+        correct = self.correct.tolist() if self.classify else None
+        out = {}
+        for k in ks:
+            tr = self.trainers[k]
+            tr.epoch += 1
+            tr.step = int(self.steps[k])
+            tr._pos = int(self.pos[k])
+            train_loss = losses[k] / max(1, int(self.count[k]))
+            lr = float(self.lr_host[k])
+            if not math.isfinite(train_loss):
+                out[self.ids[k]] = TrainingError(
+                    f"epoch {tr.epoch}: the training loss became {train_loss}; lower the learning rate "
+                    f"(now {lr:g}), add gradient clipping (train.grad_clip) or use a smaller init", path="train")
+                continue
+            m = {"epoch": tr.epoch, "train_loss": train_loss}
+            if self.classify:
+                m["train_accuracy"] = correct[k] / self.n
+            m.update({f"val_{name}": v[k] for name, v in val.items()})
+            tr.seconds += time.perf_counter() - self.t0[k]
+            m.update(lr=lr, seconds=round(tr.seconds, 4), steps=tr.step)
+            out[self.ids[k]] = m
+        return out
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, list[float]]:
+        """Every run's mean validation loss (and accuracy), as `Trainer.evaluate` computes it for one."""
+        x, y, labels = self.data["x_val"], self.data["y_val"], self.data["labels_val"]
+        K, n = len(self.ids), x.shape[-2]
+        chunk = max(64, 4096 // max(1, K))
+        loss = torch.zeros(K, device=self.device)
+        correct = torch.zeros(K, dtype=torch.long, device=self.device)
+        for i in range(0, n, chunk):
+            xs, ys = (x[i:i + chunk].expand(K, -1, -1), y[i:i + chunk].expand(K, *y[i:i + chunk].shape)) \
+                if self.shared else (x[:, i:i + chunk], y[:, i:i + chunk])
+            out = self.forward(xs)
+            loss += self._per_sample(out, ys).sum(1)
+            if self.classify:
+                ls = labels[i:i + chunk] if self.shared else labels[:, i:i + chunk]
+                correct += (self.loss_type.labels(out.flatten(0, 1)).view(K, -1) == ls).sum(1)
+        m = {"loss": (loss / n).tolist()}
+        if self.classify:
+            m["accuracy"] = [c / n for c in correct.tolist()]
+        return m
+
+    def sync(self, k: int) -> None:
+        """Bring run k's trainer up to date for whatever reads it (counters; the last step's gradients, as views)."""
+        tr = self.trainers[k]
+        tr.step = int(self.steps[k])
+        tr._pos = int(self.pos[k])
+        for j, p in enumerate(tr.model.parameters()):
+            a, b = self.spans[j]
+            p.grad = self.G[k, a:b].view(self.shapes[j])
+
+    def progress(self, run_id: str) -> dict:
+        """Run `run_id`'s epoch, batch, steps, running loss and learning rate now (what the worker reports)."""
+        k = self.ids.index(run_id)
+        tr, count, mid = self.trainers[k], int(self.count[k]), self.pos[k] < self.n
+        return {"epoch": tr.epoch, "batch": count if mid else 0, "steps": int(self.steps[k]),
+                "running_loss": self.loss_sum[k].item() / count if count and mid else None,
+                "lr": float(self.lr_host[k])}
