@@ -76,7 +76,7 @@ def test_each_run_of_a_stack_equals_its_run_alone(opt, options):
     # per-run learning rates, weight decay and seeds; uneven batches (64 samples in batches of 10)
     specs = [spec(seed=i, lr=0.02 * (i + 1), opt=opt, wd=[0.0, 0.01, 0.1][i], options=options) for i in range(3)]
     got, trainers = stacked(specs)
-    for s, g, tr in zip(specs, got, trainers, strict=True):
+    for s, g in zip(specs, got, strict=True):
         same(g, alone(s))
     # the trainers hold the stacked weights: the final model of each equals the one trained alone
     ref = Trainer(specs[2])
@@ -185,12 +185,12 @@ def test_what_can_be_stacked_and_with_what():
     assert key(Trainer(spec(opt="SGD"))) != base
     assert key(Trainer(spec(options={"beta1": 0.8}))) != base
     assert key(Trainer(spec()), group="g") != base
-    for layers in ([{"type": "Linear", "out_features": 8}, {"type": "Dropout"}, {"type": "Linear", "out_features": 2}],
-                   [{"type": "Linear", "out_features": 8}, {"type": "BatchNorm1d"}, {"type": "Linear", "out_features": 2}],
-                   [{"type": "Linear", "out_features": 8}, {"type": "Softmax"}, {"type": "Linear", "out_features": 2}]):
-        assert key(Trainer(spec(layers=layers))) is None, layers
+    for between in ("Dropout", "BatchNorm1d", "Softmax"):
+        layers = [{"type": "Linear", "out_features": 8}, {"type": between}, {"type": "Linear", "out_features": 2}]
+        assert key(Trainer(spec(layers=layers))) is None, between
     assert key(Trainer(spec(scheduler={"type": "StepLR"}))) is None
     digits = from_dict({"data": {"name": "digits"}, "model": {"layers": [
-        {"type": "Conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "Flatten"}, {"type": "Linear", "out_features": 10}]},
+        {"type": "Conv2d", "out_channels": 2, "kernel_size": 3}, {"type": "Flatten"},
+        {"type": "Linear", "out_features": 10}]},
         "train": {"device": "cpu"}})
     assert key(Trainer(digits)) is None

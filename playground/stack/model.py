@@ -80,8 +80,9 @@ class Stack:
         self.ids: list[str] = []
         self.trainers: list = []
         self.P = torch.zeros(0, self.width, device=self.device)
-        self._host = {k: np.zeros(0, dt) for k, dt in (("pos", np.int64), ("steps", np.int64), ("opt_steps", np.float64),
-                                                         ("count", np.int64), ("active", bool), ("t0", np.float64))}
+        kinds = {"pos": np.int64, "steps": np.int64, "opt_steps": np.float64, "count": np.int64, "active": bool,
+                 "t0": np.float64}
+        self._host = {k: np.zeros(0, dt) for k, dt in kinds.items()}
         self.orders = torch.zeros(0, self.n, dtype=torch.long, device=self.device)
         self.loss_sum = torch.zeros(0, device=self.device)
         self.correct = torch.zeros(0, dtype=torch.long, device=self.device)
