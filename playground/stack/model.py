@@ -80,6 +80,7 @@ class Stack:
         self.ids: list[str] = []
         self.trainers: list = []
         self.P = torch.zeros(0, self.width, device=self.device)
+        self.G = torch.zeros(0, self.width, device=self.device)  # the last step's gradients (statistics read them)
         kinds = {"pos": np.int64, "steps": np.int64, "opt_steps": np.float64, "count": np.int64, "active": bool,
                  "t0": np.float64}
         self._host = {k: np.zeros(0, dt) for k, dt in kinds.items()}
@@ -118,6 +119,7 @@ class Stack:
         opt_steps = float(states[0]["step"]) if "step" in states[0] else float(tr.step)
         self.opt.append(rows)
         self.P = torch.cat([self.P.detach(), row.unsqueeze(0)])
+        self.G = torch.cat([self.G, torch.zeros_like(row).unsqueeze(0)])
         self.ids.append(run_id)
         self.trainers.append(tr)
         for k, v in (("pos", tr.n), ("steps", tr.step), ("opt_steps", opt_steps), ("count", 0), ("active", False),
@@ -133,7 +135,7 @@ class Stack:
         k = self.ids.index(run_id)
         self._release(k)
         keep = torch.tensor([i != k for i in range(len(self.ids))], device=self.device)
-        self.P = self.P.detach()[keep]
+        self.P, self.G = self.P.detach()[keep], self.G[keep]
         self.opt.take(keep)
         self.orders, self.loss_sum, self.correct = self.orders[keep], self.loss_sum[keep], self.correct[keep]
         for name in self._host:
@@ -171,8 +173,7 @@ class Stack:
         """Views of the stack's rows as (runs, *shape) weights, their gradients in one tensor, and each trainer's
         parameters as views of its own row."""
         K = len(self.ids)
-        self.P = self.P.detach().contiguous()
-        self.G = torch.zeros_like(self.P)
+        self.P, self.G = self.P.detach().contiguous(), self.G.contiguous()
         self.params = []
         for j, (a, b) in enumerate(self.spans):
             w = self.P[:, a:b].view(K, *self.shapes[j]).requires_grad_()
