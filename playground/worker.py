@@ -346,10 +346,7 @@ class Worker:
         if not force and now - run.last_progress < self.progress_interval:
             return
         tr = run.trainer
-        # a host sync for the running loss, at a bounded rate
-        p = run.stack.progress(run.id) if run.stack is not None else {
-            "epoch": tr.epoch, "batch": tr.batch, "steps": tr.step, "running_loss": tr.running_loss(),
-            "lr": tr.opt.param_groups[0]["lr"]}
+        p = self.progress_of(run)  # a host sync for the running loss, at a bounded rate
         if now - run.rate_t > 0.5:
             run.steps_per_s = (p["steps"] - run.rate_steps) / (now - run.rate_t)
             run.rate_t, run.rate_steps = now, p["steps"]
@@ -358,6 +355,15 @@ class Worker:
             "running_loss": p["running_loss"], "steps_per_s": round(run.steps_per_s, 1),
             "seconds": round(run.seconds, 2), "lr": p["lr"], "stacked": len(run.stack) if run.stack else 0})
         run.last_progress = now
+
+    @staticmethod
+    def progress_of(run: _Run) -> dict:
+        """Where `run` is: epoch, batch in the epoch, steps, running loss and learning rate."""
+        if run.stack is not None:
+            return run.stack.progress(run.id)
+        tr = run.trainer
+        return {"epoch": tr.epoch, "batch": tr.batch, "steps": tr.step, "running_loss": tr.running_loss(),
+                "lr": tr.opt.param_groups[0]["lr"]}
 
     def send_views(self, run: _Run, force: bool = False) -> None:
         """The live views the job asked for, at most every view_interval unless `force`."""

@@ -25,6 +25,7 @@ from torch import nn
 
 from .optim import Hyper, StackedOptimizer, signature
 
+HOST = ("pos", "steps", "opt_steps", "count", "active", "t0")  # the per-run arrays kept on the host
 # The stacked weights are views of one (runs, weights) tensor, and so are their gradients: torch warns that such
 # a layout is not the one it would choose; it is the one we want (one optimizer update over every weight).
 warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
@@ -81,9 +82,9 @@ class Stack:
         self.trainers: list = []
         self.P = torch.zeros(0, self.width, device=self.device)
         self.G = torch.zeros(0, self.width, device=self.device)  # the last step's gradients (statistics read them)
-        kinds = {"pos": np.int64, "steps": np.int64, "opt_steps": np.float64, "count": np.int64, "active": bool,
-                 "t0": np.float64}
-        self._host = {k: np.zeros(0, dt) for k, dt in kinds.items()}
+        # per run, on the host: place in its data, steps, optimizer steps, batches this epoch, mask, epoch start
+        self.pos, self.steps, self.count = (np.zeros(0, np.int64) for _ in range(3))
+        self.opt_steps, self.t0, self.active = np.zeros(0), np.zeros(0), np.zeros(0, bool)
         self.orders = torch.zeros(0, self.n, dtype=torch.long, device=self.device)
         self.loss_sum = torch.zeros(0, device=self.device)
         self.correct = torch.zeros(0, dtype=torch.long, device=self.device)
@@ -93,12 +94,6 @@ class Stack:
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    def __getattr__(self, name: str):  # pos, steps, opt_steps, count, active, t0: the per-run host arrays
-        host = self.__dict__.get("_host")
-        if host is not None and name in host:
-            return host[name]
-        raise AttributeError(name)
 
     # -- members --
     def add(self, run_id: str, trainer) -> None:
@@ -124,7 +119,7 @@ class Stack:
         self.trainers.append(tr)
         for k, v in (("pos", tr.n), ("steps", tr.step), ("opt_steps", opt_steps), ("count", 0), ("active", False),
                      ("t0", time.perf_counter())):
-            self._host[k] = np.append(self._host[k], v)
+            setattr(self, k, np.append(getattr(self, k), v))
         self.orders = torch.cat([self.orders, torch.zeros(1, self.n, dtype=torch.long, device=self.device)])
         self.loss_sum = torch.cat([self.loss_sum, self.loss_sum.new_zeros(1)])
         self.correct = torch.cat([self.correct, self.correct.new_zeros(1)])
@@ -138,8 +133,8 @@ class Stack:
         self.P, self.G = self.P.detach()[keep], self.G[keep]
         self.opt.take(keep)
         self.orders, self.loss_sum, self.correct = self.orders[keep], self.loss_sum[keep], self.correct[keep]
-        for name in self._host:
-            self._host[name] = np.delete(self._host[name], k)
+        for name in HOST:
+            setattr(self, name, np.delete(getattr(self, name), k))
         del self.ids[k], self.trainers[k]
         self._rebuild()
 
@@ -176,8 +171,9 @@ class Stack:
         self.P, self.G = self.P.detach().contiguous(), self.G.contiguous()
         self.params = []
         for j, (a, b) in enumerate(self.spans):
-            w = self.P[:, a:b].view(K, *self.shapes[j]).requires_grad_()
-            w.grad = self.G[:, a:b].view(K, *self.shapes[j])
+            # in the form the batched product takes: weights (runs, in, out), biases (runs, 1, out)
+            w = self._batched(self.P[:, a:b], j).requires_grad_()
+            w.grad = self._batched(self.G[:, a:b], j)
             self.params.append(w)
         for k, tr in enumerate(self.trainers):
             for j, p in enumerate(tr.model.parameters()):
@@ -195,6 +191,10 @@ class Stack:
                                                        "labels_val")}
         self.retune()
 
+    def _batched(self, t: torch.Tensor, j: int) -> torch.Tensor:
+        shape = self.shapes[j]
+        return t.view(len(t), *shape).mT if len(shape) == 2 else t.view(len(t), 1, *shape)
+
     # -- per-run settings --
     def retune(self) -> None:
         """Read every run's learning rate, weight decay, L1 rate and gradient clip from its trainer (after a
@@ -207,6 +207,8 @@ class Stack:
         clip = np.array([tr._clip or 0.0 for tr in self.trainers], np.float32)
         col = lambda a: torch.from_numpy(np.asarray(a, np.float32)).to(dev).unsqueeze(1)  # noqa: E731
         self.all_active = bool(self.active.all())
+        self.aligned = len(self.ids) > 0 and bool(self.pos.min() == self.pos.max())
+        self.same_steps = len(self.ids) > 0 and bool(self.opt_steps.min() == self.opt_steps.max())
         self.active_col = torch.from_numpy(self.active.copy()).to(dev).unsqueeze(1)
         self.lr_col = col(np.where(self.active, self.lr_host, 0.0))
         self.wd_col = col(wd) if wd.any() else None
@@ -228,23 +230,10 @@ class Stack:
     def step(self) -> list[str]:
         """One batch for every active run (masked rows stay as they are); the ids of the runs whose epoch this
         step ended (their `end_epoch` is due)."""
-        act, n, B = self.active, self.n, self.batch_size
-        for k in np.flatnonzero(act & (self.pos >= n)):
-            self._start_epoch(k)
-        pos = self.pos
-        end = np.minimum(pos + B, n)
-        if B > 1:
-            end = np.where(n - end == 1, n, end)  # a last batch of one joins the one before, as in the Trainer
-        width = np.where(act, end - pos, 0)
-        if self.all_active and pos.min() == pos.max():
-            p, w = int(pos[0]), int(width[0])
-            idx, weights = self.orders[:, p:p + w], None
+        if self.all_active and self.aligned:  # the usual case: every run at the same place in its data
+            idx, weights, width = self._batch_aligned()
         else:
-            W = int(width.max())
-            cols = np.minimum(pos[:, None] + np.arange(W), n - 1)
-            idx = self.orders.gather(1, torch.from_numpy(cols).to(self.device))
-            valid = np.arange(W) < width[:, None]
-            weights = torch.from_numpy((valid / np.maximum(width, 1)[:, None]).astype(np.float32)).to(self.device)
+            idx, weights, width = self._batch_masked()
         x, y = self._take("x_train", idx), self._take("y_train", idx)
         out = self.forward(x)
         per = self._per_sample(out, y)
@@ -254,34 +243,76 @@ class Stack:
             total = total + (self.l1 * sum(self.params[j].abs().sum((1, 2)) for j in self.weight_slots)).sum()
         self.G.zero_()
         total.backward()
+        act = self.active
         with torch.no_grad():
             if self.clip is not None:  # clip_grad_norm_ per run: the norm of all of its gradients
                 self.G.mul_((self.clip / (self.G.norm(dim=1, keepdim=True) + 1e-6)).clamp_(max=1.0))
-            self.opt_steps[act] += 1
+            if self.all_active:
+                self.opt_steps += 1
+            else:
+                self.opt_steps[act] += 1
+                self.same_steps = bool(self.opt_steps.min() == self.opt_steps.max())
+            same = float(self.opt_steps[0]) if self.same_steps else None
             self.opt.step(self.P, self.G, Hyper(self.lr_col, self.wd_col, self.active_col, self.all_active,
-                                                self.opt_steps))
+                                                self.opt_steps, same))
             done = loss.detach()
             self.loss_sum += done if self.all_active else torch.where(self.active_col[:, 0], done, 0.0)
             if self.classify:
-                hit = self.loss_type.labels(out.detach().flatten(0, 1)).view(idx.shape) == self._take("labels_train",
-                                                                                                      idx)
+                # class indices: y itself for cross_entropy, else the labels
+                labels = y if self.data["labels_train"] is self.data["y_train"] else self._take("labels_train", idx)
+                hit = self.loss_type.labels(out.detach().flatten(0, 1)).view(idx.shape) == labels
                 if weights is not None:
                     hit &= weights > 0
                 self.correct += hit.sum(1)
-        self.pos[:] = pos + width
+        if width is None:  # aligned: every run moved alike
+            self.steps += 1
+            self.count += 1
+            return list(self.ids) if self.pos[0] >= self.n else []
         self.steps[act] += 1
         self.count[act] += 1
-        ended = act & (self.pos >= n)
+        self.aligned = bool(self.pos.min() == self.pos.max())
+        ended = act & (self.pos >= self.n)
         return [self.ids[k] for k in np.flatnonzero(ended)] if ended.any() else []
 
-    def _start_epoch(self, k: int) -> None:
-        tr = self.trainers[k]
-        self.orders[k] = torch.randperm(self.n, generator=tr.generator).to(self.device)  # the trainer's own order
-        self.pos[k] = 0
-        self.count[k] = 0
-        self.loss_sum[k] = 0.0
-        self.correct[k] = 0
-        self.t0[k] = time.perf_counter()
+    def _width(self, pos):
+        """The batch that starts at `pos` ends here (a last batch of one joins the one before, as in the Trainer)."""
+        end = np.minimum(pos + self.batch_size, self.n)
+        return np.where(self.n - end == 1, self.n, end) if self.batch_size > 1 else end
+
+    def _batch_aligned(self):
+        if self.pos[0] >= self.n:
+            self._start_epoch(np.arange(len(self.ids)))
+        p = int(self.pos[0])
+        w = int(self._width(p)) - p
+        self.pos += w
+        return self.orders[:, p:p + w], None, None
+
+    def _batch_masked(self):
+        """Rows at different places in their data, or masked: each takes its own batch, padded to the widest
+        (padding and masked rows weigh nothing in the loss)."""
+        act, n, pos = self.active, self.n, self.pos
+        starting = np.flatnonzero(act & (pos >= n))
+        if len(starting):
+            self._start_epoch(starting)
+        width = np.where(act, self._width(pos) - pos, 0)
+        W = int(width.max())
+        cols = np.minimum(pos[:, None] + np.arange(W), n - 1)
+        idx = self.orders.gather(1, torch.from_numpy(cols).to(self.device))
+        valid = np.arange(W) < width[:, None]
+        weights = torch.from_numpy((valid / np.maximum(width, 1)[:, None]).astype(np.float32)).to(self.device)
+        self.pos += width
+        return idx, weights, width
+
+    def _start_epoch(self, ks: np.ndarray) -> None:
+        """Runs `ks` start an epoch: each draws its order from its own trainer's generator (as it would alone)."""
+        rows = torch.from_numpy(ks).to(self.device)
+        self.orders[rows] = torch.stack([torch.randperm(self.n, generator=self.trainers[k].generator)
+                                         for k in ks]).to(self.device)
+        self.pos[ks] = 0
+        self.count[ks] = 0
+        self.loss_sum[rows] = 0.0
+        self.correct[rows] = 0
+        self.t0[ks] = time.perf_counter()
 
     def _take(self, name: str, idx: torch.Tensor) -> torch.Tensor:
         """Rows `idx` (runs, width) of each run's `name` data."""
@@ -293,12 +324,11 @@ class Stack:
         j = 0
         for m in self.layers:
             if isinstance(m, nn.Linear):
-                w = self.params[j]
                 if m.bias is not None:
-                    x = torch.baddbmm(self.params[j + 1].unsqueeze(1), x, w.mT)
+                    x = torch.baddbmm(self.params[j + 1], x, self.params[j])
                     j += 2
                 else:
-                    x = torch.bmm(x, w.mT)
+                    x = torch.bmm(x, self.params[j])
                     j += 1
             else:
                 x = m(x)

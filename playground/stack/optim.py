@@ -8,6 +8,7 @@ are (runs, 1) columns that broadcast along the row.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ class Hyper:
     active: torch.Tensor  # bool: rows that step
     all_active: bool
     steps: np.ndarray  # float64 (runs,): optimizer steps taken, this one included for active rows
+    same: float | None = None  # the step count when every row has the same one (then the corrections are numbers)
 
 
 class StackedOptimizer:
@@ -82,11 +84,14 @@ class StackedOptimizer:
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
         m.lerp_(g, (1 - b1) if h.all_active else torch.where(h.active, 1 - b1, 0.0))
         v.mul_(self._keep(b2, h)).addcmul_(g, g, value=1 - b2)
+        if h.same is not None:  # bias corrections as torch.optim computes them, in double precision
+            bc1, bc2_sqrt = 1 - b1 ** h.same, math.sqrt(1 - b2 ** h.same)
+            p.addcdiv_(m * -h.lr, v.sqrt().div_(bc2_sqrt).add_(self.group["eps"]), value=1 / bc1)
+            return
         steps = np.maximum(h.steps, 1.0)  # a row that never stepped has lr 0 here: any correction will do
         bc1 = 1 - b1 ** steps
         bc2_sqrt = np.sqrt(1 - b2 ** steps)
-        col = _column(bc2_sqrt, p)
-        denom = v.sqrt().div_(col).add_(self.group["eps"])
+        denom = v.sqrt().div_(_column(bc2_sqrt, p)).add_(self.group["eps"])
         p.addcdiv_(m * (-h.lr / _column(bc1, p)), denom)
 
     _adamw = _adam
