@@ -194,3 +194,19 @@ def test_what_can_be_stacked_and_with_what():
         {"type": "Linear", "out_features": 10}]},
         "train": {"device": "cpu"}})
     assert key(Trainer(digits)) is None
+
+
+def test_images_flattened_first_and_outputs_unflattened_last_are_stacked():
+    # digits-mlp's and digits-autoencoder's shapes: Flatten of each image, Linear layers, Unflatten of the output
+    data = {"name": "digits", "n_samples": 150}
+    mlp = [{"type": "Flatten"}, {"type": "Linear", "out_features": 6}, {"type": "ReLU"},
+           {"type": "Linear", "out_features": 10}]
+    auto = [{"type": "Flatten"}, {"type": "Linear", "out_features": 5}, {"type": "ReLU"},
+            {"type": "Linear", "out_features": 64}, {"type": "Sigmoid"}, {"type": "Unflatten", "dim": 1,
+                                                                            "unflattened_size": [1, 8, 8]}]
+    for layers, extra in ((mlp, {}), (auto, {"data": {**data, "target": "input"}, "loss": "mse"})):
+        specs = [spec(seed=i, lr=0.01, layers=layers, **{"data": data, **extra}) for i in range(2)]
+        assert key(Trainer(specs[0])) is not None
+        got, _ = stacked(specs, epochs=2)
+        for s, g in zip(specs, got, strict=True):
+            same(g, alone(s, 2))

@@ -37,20 +37,39 @@ def _parameter_free_elementwise(m: nn.Module) -> bool:
     return a is not None and a.elementwise and next(m.parameters(), None) is None
 
 
+def _per_sample_reshape(m: nn.Module) -> bool:
+    """Flatten or Unflatten of each sample as a whole (batch dimension untouched)."""
+    if isinstance(m, nn.Flatten):
+        return m.start_dim == 1 and m.end_dim == -1
+    return isinstance(m, nn.Unflatten) and m.dim == 1
+
+
+def _fits(trainer) -> bool:
+    """Every Linear layer takes feature vectors (one sample through the model: (1, features) at each)."""
+    x = trainer.x_train[:1]
+    with torch.no_grad():
+        for m in trainer.model.children():
+            if isinstance(m, nn.Linear) and x.dim() != 2:
+                return False
+            x = m(x)
+    return True
+
+
 def key(trainer, group: str | None = None) -> tuple | None:
     """What runs must share to train as one stack (model, data shapes, batch size, loss, optimizer and its fixed
-    options, device, lock-step group); None when this run cannot be stacked: a layer other than Linear and
-    activations that act on each value alone, inputs that are not feature vectors, a learning-rate schedule, an
-    optimizer the stack does not implement, or weights that are not float32."""
+    options, device, lock-step group); None when this run cannot be stacked: a layer other than Linear, activations
+    that act on each value alone and Flatten/Unflatten of whole samples, a Linear on anything but feature vectors, a
+    learning-rate schedule, an optimizer the stack does not implement, or weights that are not float32."""
     layers = list(trainer.model.children())
     if not layers or trainer.scheduler is not None:
         return None
-    if not all(isinstance(m, nn.Linear) or _parameter_free_elementwise(m) for m in layers):
+    if not all(isinstance(m, nn.Linear) or _parameter_free_elementwise(m) or _per_sample_reshape(m)
+               for m in layers):
         return None
     if any(p.dtype != torch.float32 for p in trainer.model.parameters()):
         return None
     x, xv = trainer.x_train, trainer.x_val
-    if x.dim() != 2 or not x.is_floating_point() or len(xv) == 0:
+    if not x.is_floating_point() or len(xv) == 0 or not _fits(trainer):
         return None
     opt = signature(trainer.opt)
     if opt is None:
@@ -330,6 +349,10 @@ class Stack:
                 else:
                     x = torch.bmm(x, self.params[j])
                     j += 1
+            elif isinstance(m, nn.Flatten):  # each sample: (runs, batch, ...) → (runs, batch, features)
+                x = x.flatten(2)
+            elif isinstance(m, nn.Unflatten):
+                x = x.unflatten(2, m.unflattened_size)
             else:
                 x = m(x)
         return x
@@ -377,18 +400,18 @@ class Stack:
     def evaluate(self) -> dict[str, list[float]]:
         """Every run's mean validation loss (and accuracy), as `Trainer.evaluate` computes it for one."""
         x, y, labels = self.data["x_val"], self.data["y_val"], self.data["labels_val"]
-        K, n = len(self.ids), x.shape[-2]
+        K, n = len(self.ids), len(x) if self.shared else x.shape[1]
         chunk = max(64, 4096 // max(1, K))
         loss = torch.zeros(K, device=self.device)
         correct = torch.zeros(K, dtype=torch.long, device=self.device)
+        part = (lambda t, i: t[i:i + chunk].expand(K, *t[i:i + chunk].shape)) if self.shared else \
+            (lambda t, i: t[:, i:i + chunk])
         for i in range(0, n, chunk):
-            xs, ys = (x[i:i + chunk].expand(K, -1, -1), y[i:i + chunk].expand(K, *y[i:i + chunk].shape)) \
-                if self.shared else (x[:, i:i + chunk], y[:, i:i + chunk])
+            xs, ys = part(x, i), part(y, i)
             out = self.forward(xs)
             loss += self._per_sample(out, ys).sum(1)
             if self.classify:
-                ls = labels[i:i + chunk] if self.shared else labels[:, i:i + chunk]
-                correct += (self.loss_type.labels(out.flatten(0, 1)).view(K, -1) == ls).sum(1)
+                correct += (self.loss_type.labels(out.flatten(0, 1)).view(K, -1) == part(labels, i)).sum(1)
         m = {"loss": (loss / n).tolist()}
         if self.classify:
             m["accuracy"] = [c / n for c in correct.tolist()]

@@ -29,15 +29,20 @@ class Stacking:
             return False
         stack = self.stacks.get(run.key)
         if stack is None:
-            if not any(r is not run and r.key == run.key and r.stack is None for r in self.runs.values()):
+            partners = [r for r in self.runs.values() if r is not run and r.key == run.key and r.stack is None]
+            if not partners:
                 return False
-            stack = self.stacks[run.key] = Stack([(run.id, tr)])
+            # those between epochs too (runs started together) join now; the others at their epoch's end
+            joining = [run] + [r for r in partners if r.trainer._pos >= r.trainer.n][:MAX_RUNS - 1]
+            stack = self.stacks[run.key] = Stack([(r.id, r.trainer) for r in joining])
         elif len(stack) >= MAX_RUNS:
             return False
         else:
             stack.add(run.id, tr)
-        run.stack = stack
-        stack.set_active(run.id, run.mode != "paused")
+            joining = [run]
+        for r in joining:
+            r.stack = stack
+            stack.set_active(r.id, r.mode != "paused")
         return True
 
     def leave(self, run) -> None:
