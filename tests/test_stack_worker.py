@@ -94,8 +94,9 @@ def test_a_class_in_one_worker_trains_stacked_with_the_results_of_runs_alone():
 
 
 def test_pausing_stepping_tuning_and_stopping_one_stacked_job_leave_the_others_alone():
-    jobs = {f"s{i}": variant(i, 0.01 * (i + 1)) for i in range(3)}
-    items = [(None, start(j, s, epochs=5)) for j, s in jobs.items()] + [
+    # each command comes within a time slice of its condition: a slice may train a few epochs, so the runs are long
+    jobs, epochs = {f"s{i}": variant(i, 0.01 * (i + 1)) for i in range(3)}, 100
+    items = [(None, start(j, s, epochs=epochs)) for j, s in jobs.items()] + [
         (has_epoch("s0", 1), ("pause", "s1")),
         (has_epoch("s0", 2), ("stop", "s2")),
         (has_epoch("s0", 2), ("step", "s1", "batch")),
@@ -103,7 +104,7 @@ def test_pausing_stepping_tuning_and_stopping_one_stacked_job_leave_the_others_a
         (has_epoch("s0", 3), ("resume", "s1"))]
     events = drive(*items)
     # the same, alone and without any pause: a pause changes no result, and s2's epochs before its stop agree
-    alone = drive(*[(None, start(j, s, epochs=5)) for j, s in jobs.items()], stack=False)
+    alone = drive(*[(None, start(j, s, epochs=epochs)) for j, s in jobs.items()], stack=False)
     metrics_close(epochs_of(events, "s1"), epochs_of(alone, "s1"))
     stopped = epochs_of(events, "s2")
     metrics_close(stopped, epochs_of(alone, "s2")[:len(stopped)])
@@ -111,7 +112,7 @@ def test_pausing_stepping_tuning_and_stopping_one_stacked_job_leave_the_others_a
     # s0 was tuned: its epochs before the change agree, the later ones use the new rate
     tuned = epochs_of(events, "s0")
     metrics_close(tuned[:3], epochs_of(alone, "s0")[:3])
-    assert tuned[-1]["lr"] == 0.05 and len(tuned) == 5
+    assert tuned[-1]["lr"] == 0.05 and len(tuned) == epochs
     # s1 paused, then took exactly one batch when asked
     paused = [e["progress"]["steps"] for e in events if e["job"] == "s1" and e["type"] == "progress"]
     states = [e["state"] for e in events if e["job"] == "s1" and e["type"] == "state"]
@@ -119,4 +120,4 @@ def test_pausing_stepping_tuning_and_stopping_one_stacked_job_leave_the_others_a
     pauses = [i for i, e in enumerate(events) if e["job"] == "s1" and e["type"] == "state" and e["state"] == "paused"]
     at = [[e for e in events[:i] if e["job"] == "s1" and e["type"] == "progress"][-1]["progress"]["steps"]
           for i in pauses]
-    assert at[1] == at[0] + 1 and max(paused) == 5 * 3  # 48 samples in batches of 16, 5 epochs
+    assert at[1] == at[0] + 1 and max(paused) == epochs * 3  # 48 samples in batches of 16
