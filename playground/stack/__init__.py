@@ -1,6 +1,7 @@
-"""A class's runs of one shape trained as one batched (stacked) model: `model.Stack`, `model.key` decides which
+"""A class's runs of one shape trained as one batched (stacked) model: `model.Stack`, `key.key` decides which
 runs may share one, `optim` updates their weights, and `policy.Stacking` is how a worker forms and dissolves them."""
 
-from .model import Stack, key
+from .key import key
+from .model import Stack
 
 __all__ = ["Stack", "key"]

@@ -4,7 +4,8 @@ training (a stack of one is slower than the run alone)."""
 
 from __future__ import annotations
 
-from .model import Stack, key
+from .key import key
+from .model import Stack
 
 MAX_RUNS = 64  # runs in one stack: beyond this a step's batch would be larger than a worker should hold
 
