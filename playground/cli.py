@@ -173,8 +173,15 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.klass is not None:
+        if not 1 <= args.klass <= 256:
+            raise PlaygroundError(f"--class {args.klass}: use 1 to 256 jobs")
+        from .bench import run_class
+        presets.get(args.preset)  # an unknown name is refused with a suggestion
+        run_class(args.klass, args.preset, args.device, args.rounds if args.rounds is not None else 4)
+        return EXIT_OK
     from .bench import run
-    run(device=args.device, rounds=args.rounds)
+    run(device=args.device, rounds=args.rounds if args.rounds is not None else 8)
     return EXIT_OK
 
 
@@ -230,9 +237,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", required=True, metavar="FILE", help="output file")
     _no_limits(s)
     s.set_defaults(fn=cmd_export)
-    s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio")
+    s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio; with "
+                                    "--class N: N jobs of one preset trained stacked in one worker ÷ one job alone")
     s.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
-    s.add_argument("--rounds", type=int, default=8, help="alternating rounds per benchmark")
+    s.add_argument("--rounds", type=int, help="alternating rounds per benchmark (default 8; 4 with --class)")
+    s.add_argument("--class", dest="klass", type=int, metavar="N",
+                   help="a class of N jobs of --preset (learning rates spread over 16x, seeds 0..N-1): total "
+                        "job-steps/s stacked, and one by one, ÷ one job alone; prints class_ratio=R last")
+    s.add_argument("--preset", default="spiral-mlp", help="with --class: the preset (default spiral-mlp)")
     s.set_defaults(fn=cmd_bench)
     return p
 

@@ -247,9 +247,11 @@ class JobPool:
 
     def __init__(self, workers: int | None = None, limits: Limits | None = None, nice: int = 10,
                  slice_seconds: float = 0.01, store: uploads.Store | None = None, backend=None,
-                 fallback: Callable[[], object] | None = None) -> None:
+                 fallback: Callable[[], object] | None = None, stack: bool | None = None) -> None:
         from .backends.local import LocalBackend
         self.limits = limits or Limits()
+        # runs of one shape train as one stacked model in a worker (playground/stack/); PLAYGROUND_STACK=0 turns it off
+        self.stack = stack if stack is not None else os.environ.get("PLAYGROUND_STACK", "1").strip() != "0"
         self.store = store or uploads.store()  # where owners' uploads are resolved when a job starts
         self.nice, self.slice_seconds = nice, slice_seconds
         self.fallback = fallback
@@ -264,7 +266,7 @@ class JobPool:
 
     def worker_config(self) -> dict:
         """What a backend's trainer loop reads (worker.Worker): the time slice, the nice level and the limits."""
-        return {"nice": self.nice, "slice": self.slice_seconds, **asdict(self.limits)}
+        return {"nice": self.nice, "slice": self.slice_seconds, "stack": self.stack, **asdict(self.limits)}
 
     # -- the public calls --
     def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,

@@ -146,11 +146,14 @@ def test_a_run_that_asks_for_its_final_weights_sends_them_before_it_is_done():
     import torch
 
     import playground as pg
-    events, _ = run(start(epochs=2, final=True), start("k", epochs=2), eager=True)
-    kinds = [e["type"] for e in events if e["job"] == "j"]
-    assert kinds.index("snapshot") < kinds.index("report") < len(kinds) - 1 and kinds[-1] == "state"
-    assert "snapshot" not in [e["type"] for e in events if e["job"] == "k"]  # only when asked
     trainer = pg.Trainer(pg.from_dict(SPEC))
     list(trainer.fit(2))
-    weights = events.of("snapshot")[0]["weights"]
-    assert all(torch.equal(torch.from_numpy(weights[k]), v) for k, v in trainer.model.state_dict().items())
+    # alone, the very weights; stacked with k (runs of one shape: playground/stack/), the same within 1e-5
+    for stack, close in ((False, torch.equal), (True, lambda a, b: torch.allclose(a, b, atol=1e-5))):
+        events, _ = run(start(epochs=2, final=True), start("k", epochs=2), cfg=config(stack=stack), eager=True)
+        kinds = [e["type"] for e in events if e["job"] == "j"]
+        assert kinds.index("snapshot") < kinds.index("report") < len(kinds) - 1 and kinds[-1] == "state"
+        assert "snapshot" not in [e["type"] for e in events if e["job"] == "k"]  # only when asked
+        weights = events.of("snapshot")[0]["weights"]
+        assert all(close(torch.from_numpy(weights[k]), v) for k, v in trainer.model.state_dict().items())
+        assert max(e["progress"]["stacked"] for e in events.of("progress")) == (2 if stack else 0)
