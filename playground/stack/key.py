@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..train import Trainer
 from .optim import signature
 
 
@@ -37,6 +38,8 @@ def key(trainer, group: str | None = None) -> tuple | None:
     options, device, lock-step group); None when this run cannot be stacked: a layer other than Linear, activations
     that act on each value alone and Flatten/Unflatten of whole samples, a Linear on anything but feature vectors, a
     learning-rate schedule, an optimizer the stack does not implement, or weights that are not float32."""
+    if type(trainer) is not Trainer:  # a task's own trainer (a GAN's two networks) trains alone
+        return None
     layers = list(trainer.model.children())
     if not layers or trainer.scheduler is not None:
         return None
