@@ -50,7 +50,8 @@ class Session:
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
     pg2d_job: str | None = None  # the 2-D Playground's run taken over from a session that ended (a reload)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
-    lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
+    lesson: str | None = None  # the started lesson's name (playground.lessons), shown on the page it opens
+    checks: dict = field(default_factory=dict)  # lesson name -> its latest "Check the claim" (lessons.Check)
 
 
 class Owner:
@@ -110,7 +111,7 @@ def _take_over(s: Session, owner_id: str) -> None:
     if not server.started():
         return
     jobs = server.pool().jobs(owner_id)
-    train = [j for j in jobs if j.group is None and "grid2d" not in j.wanted_views]
+    train = [j for j in jobs if j.group is None and not {"grid2d", "lesson"} & set(j.wanted_views)]
     grid = [j for j in jobs if "grid2d" in j.wanted_views]
     grouped = [j for j in jobs if j.group is not None]  # oldest first: the last group is the latest A/B pair
     pair = [j for j in grouped if j.group == grouped[-1].group] if grouped else []
