@@ -132,3 +132,16 @@ def test_the_cli_exits_1_when_the_claim_does_not_hold(capsys, monkeypatch):
 def test_the_claim_holds(lesson, one_torch_thread):
     result = lessons.run_here(lesson, TEST_SEED)
     assert result["holds"], json.dumps(result, indent=1)
+
+
+def test_a_probe_that_fails_gives_its_message_and_the_claim_does_not_hold():
+    from playground import presets
+    from playground.train import Trainer
+    tr = Trainer(presets.get("plane-regression"), device="cpu")
+    out = measures.view(tr, end={"k": {"metric": "knn_code", "options": {"layer": 1}},
+                                 "z": {"metric": "knn_code", "options": {"layer": "x"}}}, epochs=0)
+    assert "class labels; plane has none" in out["end"]["k"]["error"] and "TypeError" in out["end"]["z"]["error"]
+    lesson = _lesson(measures={"x": {"label": "X", "variant": "a", "metric": "knn_code"},
+                               "y": {"label": "Y", "variant": "b", "metric": "last"}})
+    r = verdict(lesson, {"a": Run(probes={"end": {"x": out["end"]["k"]}}), "b": Run(metrics=[{"train_loss": 1}])}, 0)
+    assert not r["holds"] and r["measured"]["x"] is None and "has none" in r["errors"]["x"]

@@ -88,7 +88,7 @@ def verdict(lesson: Lesson, runs: dict[str, Run], seed: int, seconds: float = 0.
         rv = measured.get(right) if isinstance(right, str) else right
         checks.append({"condition": f"{left} {op} {right}", "left": lv, "right": rv, "holds": compare(lv, op, rv)})
     result = {"lesson": lesson.name, "seed": seed, "claim": lesson.claim,
-              "measured": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in measured.items()},
+              "measured": {k: (float(f"{v:.6g}") if isinstance(v, float) else v) for k, v in measured.items()},
               "labels": {k: m.label for k, m in e.measures.items()},
               "checks": checks, "holds": all(c["holds"] for c in checks) and not errors,
               "seconds": round(seconds, 1)}

@@ -94,9 +94,10 @@ def _labels(trainer) -> tuple[np.ndarray, np.ndarray]:
     info = trainer.data.info
     if info.classification:
         return trainer.data.y_train.numpy(), trainer.data.y_val.numpy()
-    labelled = _sibling(trainer, target="label")  # same seed, same split: the labels of the same samples
-    if not labelled.info.classification:
+    from ..data import DATASETS
+    if DATASETS.get(info.name).task not in ("binary", "multiclass"):
         raise PlaygroundError(f"knn needs a dataset with class labels; {info.name} has none")
+    labelled = _sibling(trainer, target="label")  # same seed, same split: the labels of the same samples
     return labelled.y_train.numpy(), labelled.y_val.numpy()
 
 
@@ -183,11 +184,15 @@ def view(trainer, start: dict | None = None, end: dict | None = None, epochs: in
     return {"start": memo["start"], "end": memo["end"], "epoch": trainer.epoch}
 
 
-def _run(trainer, p: dict) -> float:
+def _run(trainer, p: dict) -> float | dict:
+    # A probe that fails gives its message in place of a number (the verdict then does not hold): in a
+    # worker this view runs outside the job's own error handling, and must never take the worker down.
     try:
         return PROBES.get(p["metric"])(trainer, **p.get("options", {}))
     except PlaygroundError as e:
-        return {"error": e.message}  # shown next to the claim instead of a number
+        return {"error": e.message}
+    except Exception as e:  # noqa: BLE001
+        return {"error": f"{p['metric']}: {type(e).__name__}: {e}"}
 
 
 # ---- numbers from the per-epoch metrics -----------------------------------------------------------
