@@ -109,7 +109,7 @@ def test_start_from_scratch_opens_build_with_no_layers_and_a_fix():
 def test_a_lesson_shows_its_text_on_the_page_it_opens_until_it_ends():
     from playground import lessons
     conv = lessons.get("convolution")
-    at = app()
+    at = AppTest.from_file(APP, default_timeout=180).run()  # five pages in a row: patient on a busy machine
     at.button(key="lesson-convolution").click().run()  # Build
     assert any(conv.text in m.value for m in at.markdown)
     assert any(m.value == f"**Try this:** {conv.try_this}" for m in at.markdown)
