@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from playground import lessons as playground_lessons
 from playground import presets
 from playground.data import DATASETS, builtin
 from ui import keys, state
@@ -23,13 +24,15 @@ def cards(n: int, per_row: int):
 
 
 st.subheader("Lessons")
-for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.LESSONS, strict=True)):
+st.caption("One idea a lesson, in course order. Each opens a setup to play with; its claim can be checked live on "
+           "the Lessons page.")
+course = playground_lessons.course()
+for card, lesson in zip(cards(len(course), 4), course, strict=True):
     with card:
-        st.markdown(f"**{lesson['title']}**")
-        st.caption(lesson["text"])
-        if st.button("Start", key=keys.LESSON(i), width="stretch", icon=":material/school:"):
-            lessons.start(i)
-            st.switch_page(lesson["page"])
+        st.markdown(f"**{lesson.order} · {lesson.title}**")
+        st.caption(lesson.claim)
+        if st.button("Start", key=keys.LESSON(lesson.name), width="stretch", icon=":material/school:"):
+            st.switch_page(lessons.start(lesson.name))
 
 st.subheader("Presets")
 specs = {name: presets.get(name) for name in presets.names()}

@@ -185,6 +185,21 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
+def cmd_lessons(args) -> int:
+    from . import lessons
+    for lesson in lessons.course():
+        print(f"{lesson.name}\t{lesson.claim}")
+    return EXIT_OK
+
+
+def cmd_lesson(args) -> int:
+    from . import lessons
+    lesson = lessons.get(args.name)
+    result = lessons.run_here(lesson, args.seed)
+    print(json.dumps(result))
+    return EXIT_OK if result["holds"] else EXIT_FAILED
+
+
 class _Progress:
     """A one-line progress bar on stderr (only when stderr is a terminal: stdout stays pure JSONL)."""
 
@@ -237,6 +252,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", required=True, metavar="FILE", help="output file")
     _no_limits(s)
     s.set_defaults(fn=cmd_export)
+    sub.add_parser("lessons", help="list lessons in course order: name<TAB>claim").set_defaults(fn=cmd_lessons)
+    s = sub.add_parser("lesson", help="run a lesson's experiment; print one JSON object with claim, measured, holds")
+    s.add_argument("name", help="lesson name (see `lessons`)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the runs and of the data (default 0)")
+    s.set_defaults(fn=cmd_lesson)
     s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio; with "
                                     "--class N: N jobs of one preset trained stacked in one worker ÷ one job alone")
     s.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])

@@ -239,11 +239,17 @@ register("breast_cancer", "binary", "tabular", "569 tumours, 30 measurements, ma
 
 
 @register("digits", "multiclass", "image", "1,797 hand-written digits as 8×8 grey images.",
+          Param("shifted", "bool", False, help="Paste each digit at a random place on a 16×16 canvas."),
           n_samples=1797, max_samples=1797, targets=("label", "input"))
-def _digits(n, noise, rng):
+def _digits(n, noise, rng, shifted=False):
     import sklearn.datasets as skd
     d = skd.load_digits()
     x = (d.images / 16.0).astype(np.float32)[:, None]  # (n, 1, 8, 8) in [0, 1]
+    if shifted:  # where the digit lies no longer tells anything: what convolution and pooling are for
+        canvas = np.zeros((len(x), 1, 16, 16), np.float32)
+        for i, (r, c) in enumerate(rng.integers(0, 9, (len(x), 2))):
+            canvas[i, 0, r:r + 8, c:c + 8] = x[i, 0]
+        x = canvas
     x = np.clip(x + rng.normal(0, 1, x.shape) * noise, 0, 1).astype(np.float32)
     return Samples(x, d.target.astype(np.int64),
                    info={"class_names": [str(k) for k in range(10)], "n_classes": 10})
@@ -294,6 +300,35 @@ def _sine(n, noise, rng, seq_len):
     x = s[idx][..., None].astype(np.float32)  # (n, T, 1)
     return Samples(x, s[np.arange(n) + seq_len][:, None].astype(np.float32),
                    info={"feature_names": ["value"]})
+
+
+@register("adding", "regression", "sequence",
+          "The adding problem: two of T random values are marked; predict their sum (a test of memory).",
+          Param("seq_len", "int", 50, 4, 200, help="Steps T the model reads."),
+          n_samples=8000, max_samples=20000)
+def _adding(n, noise, rng, seq_len):
+    values = rng.uniform(0, 1, (n, seq_len))
+    half = seq_len // 2
+    first, second = rng.integers(0, half, n), rng.integers(half, seq_len, n)  # one mark in each half
+    marks = np.zeros((n, seq_len))
+    marks[np.arange(n), first] = marks[np.arange(n), second] = 1
+    y = (values * marks).sum(1, keepdims=True) + rng.normal(0, 1, (n, 1)) * noise
+    return Samples(np.stack([values, marks], -1).astype(np.float32), y.astype(np.float32),
+                   info={"feature_names": ["value", "marker"]})
+
+
+@register("reverse", "segmentation", "text",
+          "Sequences of random tokens; the target at each position is the token at the mirrored position "
+          "(one-hot), so the model must learn to read the sequence backwards.",
+          Param("seq_len", "int", 8, 2, 64, help="Tokens per sequence."),
+          Param("vocab", "int", 10, 2, 100, help="Different tokens."),
+          n_samples=16000, max_samples=20000)
+def _reverse(n, noise, rng, seq_len, vocab):
+    x = rng.integers(0, vocab, (n, seq_len))
+    target = np.where(rng.random((n, seq_len)) < noise, rng.integers(0, vocab, (n, seq_len)), x[:, ::-1])
+    # per-position labels as 0/1 targets (like a mask): the loss then needs no sequence-aware variant
+    y = np.eye(vocab, dtype=np.float32)[target]  # (n, seq_len, vocab); noise: that share of targets random
+    return Samples(x.astype(np.int64), y, info={"vocab": [str(t) for t in range(vocab)]})
 
 
 POSITIVE = ["good", "great", "excellent", "wonderful", "love", "fun", "brilliant", "enjoyable", "superb", "nice"]

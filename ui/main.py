@@ -14,6 +14,7 @@ from ui.views.share import share_button
 
 PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/home.py", "Home", ":material/home:", "home"),
+    ("pages/lessons.py", "Lessons", ":material/school:", "lessons"),
     ("pages/build.py", "Build", ":material/construction:", "build"),
     ("pages/train.py", "Train", ":material/play_circle:", "train"),
     ("pages/inspection.py", "Inspect", ":material/biotech:", "inspect"),

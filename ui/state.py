@@ -120,7 +120,8 @@ class Session:
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
     gan_job: str | None = None  # the GAN lab's run (kept here: a reload takes it over like the others)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
-    lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
+    lesson: str | None = None  # the started lesson's name (playground.lessons), shown on the page it opens
+    checks: dict = field(default_factory=dict)  # lesson name -> its latest "Check the claim" (lessons.Check)
     run_message: tuple[str, str] | None = None  # (level, text) of a run the Train button could not start
     ended: set[str] = field(default_factory=set)  # runs whose end a polled chart has redrawn the page for
     seen_events: dict[str, object] = field(default_factory=dict)  # component key -> its newest event handled
@@ -194,7 +195,7 @@ def _take_over(s: Session, owner_id: str) -> None:
         return
     jobs = server.pool().jobs(owner_id)
     lab = [j for j in jobs if {"gan2d", "gan_images"} & set(j.wanted_views)]  # the GAN lab's
-    train = [j for j in jobs if j.group is None and "grid2d" not in j.wanted_views and j not in lab]
+    train = [j for j in jobs if j.group is None and not {"grid2d", "lesson"} & set(j.wanted_views) and j not in lab]
     grid = [j for j in jobs if "grid2d" in j.wanted_views]
     grouped = [j for j in jobs if j.group is not None]  # oldest first: the last group is the latest A/B pair
     pair = [j for j in grouped if j.group == grouped[-1].group] if grouped else []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground import lessons as course
 from playground.classroom import Board, ClassInfo, main_metric
 from ui import keys, state
 from ui.text import plain
@@ -73,22 +74,21 @@ def follow(cls: ClassInfo | None) -> None:
 def lesson() -> None:
     """One lesson card at a time, with Previous and Next."""
     s = state.get()
-    s.slide = min(max(s.slide, 0), len(lessons.LESSONS) - 1)
-    card = lessons.LESSONS[s.slide]
+    s.slide = min(max(s.slide, 0), len(course.course()) - 1)
+    card = course.course()[s.slide]
     with st.container(border=True, key=keys.PRESENTER("lesson")):
-        st.markdown(f"## {card['title']}")
-        st.markdown(card["text"])
-        st.markdown(f"**Try it:** {card['next']}")
+        st.markdown(f"## {card.title}")  # the package's own lesson text (Markdown by design)
+        st.markdown(card.text)
+        st.markdown(f"**Try it:** {card.try_this}")
     with st.container(horizontal=True, vertical_alignment="center", key=keys.PRESENTER("nav")):
         st.button("Previous", icon=":material/arrow_back:", key=keys.PRESENTER("prev"), disabled=s.slide == 0,
                   on_click=_move, args=(-1,))
-        st.markdown(f"Lesson {s.slide + 1} of {len(lessons.LESSONS)}", width="content")
+        st.markdown(f"Lesson {s.slide + 1} of {len(course.course())}", width="content")
         st.button("Next", icon=":material/arrow_forward:", key=keys.PRESENTER("next"),
-                  disabled=s.slide == len(lessons.LESSONS) - 1, on_click=_move, args=(1,))
+                  disabled=s.slide == len(course.course()) - 1, on_click=_move, args=(1,))
         if st.button("Start it here", icon=":material/play_arrow:", key=keys.PRESENTER("start"),
                      help="Opens the lesson's setup on its page, in this tab"):
-            lessons.start(s.slide)
-            st.switch_page(card["page"])
+            st.switch_page(lessons.start(card.name))
 
 
 def join(cls: ClassInfo | None) -> None:
@@ -151,4 +151,4 @@ def share() -> None:
 
 def _move(step: int) -> None:
     s = state.get()
-    s.slide = min(max(s.slide + step, 0), len(lessons.LESSONS) - 1)
+    s.slide = min(max(s.slide + step, 0), len(course.course()) - 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import presets
+from playground import lessons as course
 from playground.classroom import (
     Board,
     BoardError,
@@ -18,7 +18,6 @@ from playground.classroom import (
 from ui import keys, state
 from ui.text import plain
 from ui.views import board_chart as chart
-from ui.views import lessons
 from ui.views.board_store import app_link
 
 NO_LESSON = -1  # the Lesson box's "No lesson"
@@ -126,14 +125,13 @@ def live(b: Board) -> None:
 
 def lesson_index(title: str | None) -> int | None:
     """The index of the lesson called `title` (None: no lesson, or one this app no longer has)."""
-    titles = [card["title"] for card in lessons.LESSONS]
+    titles = [card.title for card in course.course()]
     return titles.index(title) if title in titles else None
 
 
 def lesson_metric(i: int) -> str:
     """The metric lesson `i`'s runs are ranked by: the one it names, else its setup's (accuracy or loss)."""
-    card = lessons.LESSONS[i]
-    return card.get("metric") or setup_metric(presets.get(card["preset"]))
+    return setup_metric(course.opening_spec(course.course()[i]))
 
 
 def lesson_picker(b: Board, cls: ClassInfo) -> None:
@@ -141,8 +139,8 @@ def lesson_picker(b: Board, cls: ClassInfo) -> None:
     index = lesson_index(cls.lesson)  # the database says (another tab may change it)
     state.set_widget(keys.BOARD("lesson"), NO_LESSON if index is None else index)
     # (NO_LESSON, not None: a selectbox shows None as "Choose an option", not as an option of its own)
-    st.selectbox("Lesson", [NO_LESSON, *range(len(lessons.LESSONS))], key=keys.BOARD("lesson"),
-                 format_func=lambda i: "No lesson" if i == NO_LESSON else lessons.LESSONS[i]["title"], on_change=_act,
+    st.selectbox("Lesson", [NO_LESSON, *range(len(course.course()))], key=keys.BOARD("lesson"),
+                 format_func=lambda i: "No lesson" if i == NO_LESSON else course.course()[i].title, on_change=_act,
                  args=(_set_lesson(b),),
                  help="The lesson the class is on: the board ranks by its metric, and the presenter view opens "
                       "at it")
@@ -154,7 +152,7 @@ def _set_lesson(b: Board):
         if i == NO_LESSON:
             b.set_lesson(key, None, None)
         else:
-            b.set_lesson(key, lessons.LESSONS[i]["title"], lesson_metric(i))
+            b.set_lesson(key, course.course()[i].title, lesson_metric(i))
     return go
 
 
