@@ -22,7 +22,7 @@ def cards(n: int, per_row: int):
             yield cols[i - row].container(border=True, height="stretch", vertical_alignment="distribute")
 
 
-st.subheader("Lessons")
+st.header("Lessons")
 for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.LESSONS, strict=True)):
     with card:
         st.markdown(f"**{lesson['title']}**")
@@ -31,7 +31,7 @@ for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.L
             lessons.start(i)
             st.switch_page(lesson["page"])
 
-st.subheader("Presets")
+st.header("Presets")
 specs = {name: presets.get(name) for name in presets.names()}
 for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
     with card:
@@ -42,7 +42,7 @@ for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
             lessons.end()
             st.switch_page("pages/train.py")
 
-st.subheader("Start from scratch")
+st.header("Start from scratch")
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 data = left.selectbox("Dataset", builtin(), index=builtin().index("spiral"), key="home-scratch-data",
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")

@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from ui import state
+from ui import a11y, state
 from ui.text import plain
 from ui.views import lessons
 from ui.views.share import share_button
@@ -27,6 +27,7 @@ log = logging.getLogger("playground.pages")
 def run() -> None:
     """Set up the page, restore the session's state, and run the chosen page."""
     st.set_page_config(page_title="playground", page_icon=ICON, layout="wide")
+    a11y.styles()
     try:
         state.get()
         pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
