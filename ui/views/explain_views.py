@@ -17,6 +17,7 @@ from playground.attribution import attribute as run_method
 from playground.registry import PlaygroundError
 from ui.text import message, short
 from ui.views import images
+from ui.views.described import described
 from ui.views.input_picker import Input, pin, seed, tokens
 from ui.views.model_source import Loaded, memo
 
@@ -202,6 +203,7 @@ def _images(m: Loaded, inp: Input, results, key: str, show_input: bool) -> None:
                 label = "attribution (blue: for the class, orange: against)" if cmap == images.DIVERGING \
                     else "attribution (darker: more)"
                 st.markdown(images.colorbar(cmap, lo, hi, label), unsafe_allow_html=True)
+                described(v, f"{meth.title} attribution", key=f"{key}-{name}-alt")
                 if a.delta is not None:
                     st.caption(note(m, inp, a))
 
@@ -276,6 +278,7 @@ def _features(m: Loaded, inp: Input, results, key: str) -> None:
     for name, meth, a in _in_columns(results, 3):
         st.plotly_chart(_bars(names, a.values.reshape(-1).numpy(), meth.title), width="stretch",
                         key=f"{key}-{name}", config={"displayModeBar": False})
+        described(a.values.reshape(-1).numpy(), f"{meth.title} attribution", key=f"{key}-{name}-alt", names=names)
         if a.delta is not None:
             st.caption(note(m, inp, a))
     if len(names) > TOP_FEATURES:
