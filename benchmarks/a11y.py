@@ -5,7 +5,7 @@ headless Chromium against `streamlit run app.py`.
 
 Walks every page of ui/main.py's PAGES when idle, then the states a student sees: Train while training, paused,
 finished, with an error shown and with A/B open; Build with an error shown; Inspect (every tab) and Explain
-with a finished run's results; the 2-D Playground playing and paused. Prints serious+critical and moderate
+with a finished run's results (a 2-D set's and a digits CNN's); the 2-D Playground playing and paused. Prints serious+critical and moderate
 counts per page and state (and, with --details, every violation with the elements it names). The browser
 tests (tests/test_browser_a11y.py) walk the same states and assert zero serious or critical.
 """
@@ -150,6 +150,22 @@ def walk(browser, server: str) -> Iterator[tuple[str, str, object]]:
     page.get_by_text("Predicted:", exact=False).first.wait_for(timeout=60_000)
     settle(page)
     yield "Explain", "results", page
+    page.close()
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # pictures: an image model's results
+    page.goto(link(server, "train", "digits-cnn", 1))
+    settle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    wait(lambda: chart(page).get("state") == "done", 120, "the digits run to end")
+    settle(page)
+    goto(page, "Inspect")
+    page.get_by_text("feature maps of 8×8").first.wait_for(timeout=60_000)
+    settle(page)
+    yield "Inspect", "results (images)", page
+    goto(page, "Explain")
+    page.get_by_text("Grad-CAM", exact=True).first.wait_for(timeout=60_000)
+    settle(page)
+    yield "Explain", "results (images)", page
     page.close()
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # a setup that cannot train

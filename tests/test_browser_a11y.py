@@ -28,8 +28,18 @@ FOCUS = f"""() => {{ const e = ({ACTIVE})(); if (!e || e === document.body) retu
     return {{tag: e.tagName, text: (e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 80),
              cls: String(e.className), type: e.dataset ? (e.dataset.type || '') : '', role: e.getAttribute('role'),
              label: e.getAttribute('aria-label') || '', index: e.dataset ? e.dataset.index : null,
+             kind: e.type || '', checked: !!e.checked,
              ring: (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== 'none',
              visible: r.width > 0 && r.height > 0}}; }}"""
+MOVING = """() => { const roots = [document, ...[...document.querySelectorAll('*')].filter(e => e.shadowRoot)
+        .map(e => e.shadowRoot)];
+    const slow = (v) => v.split(',').some(t => parseFloat(t) * (t.includes('ms') ? 1 : 1000) > 1);
+    const out = [];
+    for (const root of roots) for (const e of root.querySelectorAll('*')) { const cs = getComputedStyle(e);
+        if ((cs.animationName !== 'none' && slow(cs.animationDuration)) ||
+            (cs.transitionProperty !== 'none' && slow(cs.transitionDuration)))
+            out.push(e.tagName + '.' + String(e.className).slice(0, 40)); }
+    return out; }"""  # elements that animate or transition for longer than 1 ms
 STACK = """() => { for (const el of document.querySelectorAll('*')) { const l = el.shadowRoot &&
     el.shadowRoot.querySelectorAll('li.row'); if (l && l.length) return [...l].map(li => li.dataset.type +
     (li.dataset.args ? '(' + li.dataset.args + ')' : '')); } return []; }"""
@@ -86,7 +96,7 @@ def test_no_serious_or_critical_axe_violation_on_any_page_in_any_state(server, b
         if serious:
             failures.append(f"{title} / {state}:\n{a11y.report([v for v in found if v['impact'] in a11y.SERIOUS])}")
     assert {(t, "idle") for t, _ in a11y.pages()} <= set(seen), seen  # every page of the navigation
-    assert len(seen) >= len(a11y.pages()) + 12, seen  # and the states the issue lists
+    assert len(seen) >= len(a11y.pages()) + 14, seen  # and the states the issue lists
     assert not failures, "\n".join(failures)
 
 
@@ -226,10 +236,46 @@ def test_two_attribution_methods_and_copy_the_link_with_the_keyboard_only(server
     page.close()
 
 
+def test_draw_a_digit_on_the_pad_with_the_keyboard_only(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(link(server, "train", "digits-cnn", 1))
+    a11y.settle(page)
+    kb = Keyboard(page)
+    kb.press_on("Train")
+    wait_until(lambda: a11y.chart(page).get("state") == "done", 120, "the run's end")
+    kb.settle()
+    kb.tab_to(lambda f: f["tag"] == "A" and f["text"].endswith("Inspect"), back=True)
+    page.keyboard.press("Enter")
+    page.get_by_text("feature maps of 8×8").first.wait_for(timeout=60_000)
+    kb.settle()
+    # the input picker's radio group: Tab into it, arrow keys to "drawing"
+    kb.tab_to(lambda f: f["kind"] == "radio" and f["checked"])
+    for _ in range(4):
+        if page.locator("canvas.pad").count():
+            break
+        page.keyboard.press("ArrowDown")
+        kb.settle()
+    page.locator("canvas.pad").wait_for(timeout=30_000)
+    pad = kb.tab_to(lambda f: f["tag"] == "CANVAS" and "Drawing pad" in f["label"])
+    assert pad["ring"], pad
+    # a 1: pen down at the top, six pixels down, pen up (which sends the drawing)
+    for key in ["ArrowUp"] * 3 + ["Space"] + ["ArrowDown"] * 6 + ["Space"]:
+        page.keyboard.press(key)
+    page.get_by_text("your drawing").first.wait_for(timeout=30_000)
+    kb.settle()
+    assert page.get_by_text("Predicted:").count() >= 1
+    assert page.locator("[data-testid='stException']").count() == 0
+    shot(page, "a11y-keyboard-drawing")
+    assert not kb.unringed, f"focus not visible on: {kb.unringed}"
+    page.close()
+
+
 def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # this student also asked the system for less motion: nothing but the training itself moves
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, reduced_motion="reduce")
     page.goto(link(server, "train", "moons-mlp", 300))
     a11y.settle(page)
+    assert page.evaluate(MOVING) == []
     page.get_by_role("button", name="Train", exact=True).click()
     said = re.compile(r"Training: epoch (\d+) of 300, training loss [\d.]+, validation loss [\d.]+, "
                       r"validation accuracy \d+ %")
@@ -244,6 +290,7 @@ def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server,
     wait_until(lambda: max(reads() or [0]) > first, 40, "the figures said again, later")  # calm: every 10 s
     page.get_by_role("button", name="Stop").click()
     wait_until(lambda: "Stopped: epoch" in chart.aria_snapshot(), 60, "the stop said at once")
+    assert page.evaluate(MOVING) == []
     page.close()
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

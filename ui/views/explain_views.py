@@ -187,7 +187,7 @@ def _images(m: Loaded, inp: Input, results, key: str, show_input: bool) -> None:
             with col:
                 if cell is None:
                     st.markdown("**Input**")
-                    st.image(images.picture(x2), caption=inp.what)
+                    st.image(images.picture(x2), caption=inp.what, alt=f"the input: {short(inp.what)}")
                     continue
                 name, a = cell
                 meth = METHODS.get(name)
@@ -199,7 +199,7 @@ def _images(m: Loaded, inp: Input, results, key: str, show_input: bool) -> None:
                 v = v.sum(0) if v.ndim == 3 else v  # (C, H, W) → (H, W)
                 cmap = _cmap(v)
                 lo, hi = images.limits(v, cmap)
-                st.image(images.overlay(x2, v, cmap, lo, hi))
+                st.image(images.overlay(x2, v, cmap, lo, hi), alt=f"{meth.title} attribution over the input")
                 label = "attribution (blue: for the class, orange: against)" if cmap == images.DIVERGING \
                     else "attribution (darker: more)"
                 st.markdown(images.colorbar(cmap, lo, hi, label), unsafe_allow_html=True)

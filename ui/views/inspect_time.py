@@ -100,7 +100,8 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, stri
                 continue
             v = a.values[0].numpy().sum(0)
             cmap = explain_views._cmap(v)
-            col.image(images.overlay(x2, v, cmap, target=96), caption=f"epoch {mm.epoch}")
+            col.image(images.overlay(x2, v, cmap, target=96), caption=f"epoch {mm.epoch}",
+                      alt=f"the attribution at epoch {mm.epoch}")
     elif cm.info.tokens:
         words = explain_views.tokens(cm, inp.x)
         for mm, a in zip(models, results, strict=True):

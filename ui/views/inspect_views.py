@@ -117,7 +117,8 @@ def maps(v: np.ndarray, key: str) -> None:
     cols = 8 if c > 4 else c
     tile = 72 if c > 4 else 120
     st.image(images.grid(v, images.DIVERGING, lo, hi, cols=cols, tile=tile),
-             caption=f"{c} feature maps of {h}×{w}, left to right, top to bottom")
+             caption=f"{c} feature maps of {h}×{w}, left to right, top to bottom",
+             alt=f"{c} feature maps of {h}×{w}; their values are summed up below, and listed by Show as table")
     st.markdown(images.colorbar(images.DIVERGING, lo, hi, "activation (blue +, orange −, white 0)", width=260),
                 unsafe_allow_html=True)
     described(v, f"{c} feature maps of {h}×{w}", key=f"{key}-maps")
@@ -131,7 +132,8 @@ def kernels(k: np.ndarray, key: str) -> None:
     more = "" if (o, i) == k.shape[:2] else f" (the first {o} × {i} of {k.shape[0]} × {k.shape[1]})"
     with st.expander(f"Learned kernels: {k.shape[0]} filters of {k.shape[1]}×{k.shape[2]}×{k.shape[3]}"):
         st.image(images.grid(tiles, images.DIVERGING, lo, hi, cols=i, tile=36 if i > 1 else 60, pad=2),
-                 caption=f"row: the output map it makes; column: the input channel it reads{more}")
+                 caption=f"row: the output map it makes; column: the input channel it reads{more}",
+                 alt="the learned kernels as small pictures; their weights are listed by Show as table")
         st.markdown(images.colorbar(images.DIVERGING, lo, hi, "weight", width=260), unsafe_allow_html=True)
         described(k[:o, :i], "Kernel weights (output map, input channel, row, column)", key=f"{key}-kernels")
 

@@ -395,7 +395,8 @@ def polled_view(job: Job | None, discretize: bool) -> None:
         st.caption(message(status_text(job)))
         view = job.views.get("grid2d") if job is not None else None
         if view is not None:
-            st.image(surface_image(view, discretize), caption="The output over the plane (x₁ across, x₂ up)")
+            st.image(surface_image(view, discretize), caption="The output over the plane (x₁ across, x₂ up)",
+                     alt="the network's output over the plane")
     fragment()
 
 

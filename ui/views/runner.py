@@ -267,4 +267,5 @@ def reconstructions(r: dict) -> None:
     """Validation images (top) and what the network rebuilt from them (below), same grey scale."""
     st.markdown(f"**Reconstructions** (validation, MSE {r['mse']:.4g})")
     st.image(images.grey_rows([r["inputs"], r["outputs"]]),
-             caption="Top: validation images. Below each: what the network rebuilt from it.")
+             caption="Top: validation images. Below each: what the network rebuilt from it.",
+             alt="validation images above the network's reconstructions of them")
