@@ -29,6 +29,8 @@ FOCUS = f"""() => {{ const e = ({ACTIVE})(); if (!e || e === document.body) retu
              cls: String(e.className), type: e.dataset ? (e.dataset.type || '') : '', role: e.getAttribute('role'),
              label: e.getAttribute('aria-label') || '', index: e.dataset ? e.dataset.index : null,
              kind: e.type || '', checked: !!e.checked,
+             group: (e.closest && e.closest('[role=radiogroup]') &&
+                     e.closest('[role=radiogroup]').getAttribute('aria-label')) || '',
              ring: (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== 'none',
              visible: r.width > 0 && r.height > 0}}; }}"""
 MOVING = """() => { const roots = [document, ...[...document.querySelectorAll('*')].filter(e => e.shadowRoot)
@@ -84,6 +86,8 @@ class Keyboard:
         self.page.wait_for_selector(READY, timeout=60_000)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # 22 page states, each audited whole; ~2 minutes on an idle 2-core machine
 def test_no_serious_or_critical_axe_violation_on_any_page_in_any_state(server, browser):
     seen, failures = [], []
     for title, state, page in a11y.walk(browser, server):
@@ -105,11 +109,21 @@ def test_build_from_the_palette_with_the_keyboard_only(server, browser):
     page.goto(link(server, "build", "moons-mlp", 5))
     a11y.settle(page)
     kb = Keyboard(page)
+    wait_until(lambda: len(page.evaluate(STACK)) > 0, 60, "the layer stack")
+    kb.settle()
     before = page.evaluate(STACK)
-    # add: a palette chip, then Enter
-    kb.tab_to(lambda f: f["tag"] == "BUTTON" and f["type"] == "Tanh")
-    page.keyboard.press("Enter")
-    wait_until(lambda: len(page.evaluate(STACK)) == len(before) + 1, 60, "the added layer")
+    # add: a palette chip, then Enter. A press that lands while the page is still redrawing after the link was
+    # read finds no chip under the focus any more: then the student tabs to it again (once).
+    is_chip = lambda f: f is not None and f["tag"] == "BUTTON" and f["type"] == "Tanh"  # noqa: E731
+    for attempt in (1, 2):
+        kb.tab_to(is_chip)
+        page.keyboard.press("Enter")
+        try:
+            wait_until(lambda: len(page.evaluate(STACK)) == len(before) + 1, 30, "the added layer")
+            break
+        except AssertionError:
+            if attempt == 2 or is_chip(kb.focus()):  # the chip had the focus and Enter did nothing: a bug
+                raise
     kb.settle()
     added = page.evaluate(STACK)
     assert sorted(added) == sorted([*before, "Tanh"]), (before, added)
@@ -249,7 +263,7 @@ def test_draw_a_digit_on_the_pad_with_the_keyboard_only(server, browser):
     page.get_by_text("feature maps of 8×8").first.wait_for(timeout=60_000)
     kb.settle()
     # the input picker's radio group: Tab into it, arrow keys to "drawing"
-    kb.tab_to(lambda f: f["kind"] == "radio" and f["checked"])
+    kb.tab_to(lambda f: f["kind"] == "radio" and f["checked"] and f["group"] == "Input")
     for _ in range(4):
         if page.locator("canvas.pad").count():
             break
