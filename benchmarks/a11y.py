@@ -5,7 +5,8 @@ headless Chromium against `streamlit run app.py`.
 
 Walks every page of ui/main.py's PAGES when idle, then the states a student sees: Train while training, paused,
 finished, with an error shown and with A/B open; Build with an error shown; Inspect (every tab) and Explain
-with a finished run's results (a 2-D set's and a digits CNN's); the 2-D Playground playing and paused. Prints serious+critical and moderate
+with a finished run's results (a 2-D set's and a digits CNN's); the 2-D Playground playing
+and paused. Prints serious+critical and moderate
 counts per page and state (and, with --details, every violation with the elements it names). The browser
 tests (tests/test_browser_a11y.py) walk the same states and assert zero serious or critical.
 """
