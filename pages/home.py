@@ -23,7 +23,7 @@ def cards(n: int, per_row: int):
             yield cols[i - row].container(border=True, height="stretch", vertical_alignment="distribute")
 
 
-st.subheader("Lessons")
+st.header("Lessons")
 st.caption("One idea a lesson, in course order. Each opens a setup to play with; its claim can be checked live on "
            "the Lessons page.")
 course = playground_lessons.course()
@@ -34,7 +34,7 @@ for card, lesson in zip(cards(len(course), 4), course, strict=True):
         if st.button("Start", key=keys.LESSON(lesson.name), width="stretch", icon=":material/school:"):
             st.switch_page(lessons.start(lesson.name))
 
-st.subheader("Presets")
+st.header("Presets")
 specs = {name: presets.get(name) for name in presets.names()}
 for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
     with card:
@@ -45,7 +45,7 @@ for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
             lessons.end()
             st.switch_page("pages/train.py")
 
-st.subheader("Start from scratch")
+st.header("Start from scratch")
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 data = left.selectbox("Dataset", builtin(), index=builtin().index("spiral"), key=keys.HOME("scratch-data"),
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")

@@ -39,9 +39,9 @@ def body() -> None:
                 inspect_views.layers(m, inp)
     if grads.open is not False:
         with grads:
-            st.markdown("#### Over training")
+            st.markdown("## Over training")
             inspect_training.over_training(src)
-            st.markdown("#### Gradient health now")
+            st.markdown("## Gradient health now")
             inspect_training.gradient_health(m)
     if by_hand.open is not False:
         with by_hand:

@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from ui import state
+from ui import a11y, state
 from ui.text import plain
 from ui.views import lessons, runner
 from ui.views.share import share_button
@@ -31,6 +31,7 @@ log = logging.getLogger("playground.pages")
 def run() -> None:
     """Set up the page, restore the session's state, and run the chosen page."""
     st.set_page_config(page_title="playground", page_icon=ICON, layout="wide")
+    a11y.styles()
     try:
         state.start()  # the session's one state object: made on its first run, found again after a reload
         runner.record_finished()  # a run that ended since the last script run joins the finished runs

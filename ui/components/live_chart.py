@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import keys, server
+from ui.components import speak
 from ui.server.streams import retry_s, thin
 
 PALETTE = {"train": "#0072B2", "val": "#E69F00", "live": "#56B4E9", "other": "#999999"}  # Okabe–Ito
@@ -22,7 +23,11 @@ _HTML = """
   <div class="status" data-testid="live-status">Press Train to start a run.</div>
   <div class="bar"><div class="fill"></div></div>
   <div class="legend" data-testid="live-legend"></div>
-  <canvas class="chart" data-points="0" data-updates="0" data-state="" aria-label="training curves"></canvas>
+  <canvas class="chart" data-points="0" data-updates="0" data-state="" role="img"
+          aria-label="training curves: loss and accuracy per epoch, summed up below"></canvas>
+  <p class="sr" role="status" aria-live="polite" aria-atomic="true" data-testid="live-summary"></p>
+  <details class="table" data-testid="live-table"><summary>Show as table</summary>
+    <div class="tbl" tabindex="0"></div></details>
 </div>
 """
 
@@ -35,9 +40,10 @@ _CSS = """
 .legend span { display: inline-flex; align-items: center; gap: 5px; white-space: nowrap; }
 .legend i { display: inline-block; width: 22px; height: 0; border-top: 2px solid; }
 canvas { width: 100%; height: 270px; display: block; }
-"""
+@media (prefers-reduced-motion: reduce) { .fill { transition: none; } }
+""" + speak.CSS
 
-_JS = (Path(__file__).parent / "live_chart.js").read_text()
+_JS = speak.JS + (Path(__file__).parent / "live_chart.js").read_text()
 
 _component = st.components.v2.component("playground.live_chart", html=_HTML, css=_CSS, js=_JS)
 
@@ -60,4 +66,4 @@ def live_chart(job, overlay: list[dict] | None = None, metric: dict | None = Non
             "feed": {"progress": job.progress, "info": job.info, "queue": job.queue_position}
             if job and poll else None, "retry": retry_s() * 1000, "scale": scale}
     return _component(data=data, key=key, default={"ended": None, "stream": None},
-                      on_ended_change=lambda: None, on_stream_change=lambda: None, height=320)
+                      on_ended_change=lambda: None, on_stream_change=lambda: None, height="content")

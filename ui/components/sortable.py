@@ -31,7 +31,7 @@ _CSS = """
          color: var(--st-text-color, #31333f); user-select: none; }
 .head, .input, li.row { display: grid; grid-template-columns: 18px 24px minmax(0, 1fr) 92px 64px;
                         column-gap: 6px; align-items: center; }
-.head { font-size: 12px; opacity: .65; padding: 0 8px 2px; }
+.head { font-size: 12px; color: #5c5e66; padding: 0 8px 2px; }  /* 6.5:1: an opacity of .65 was 4.47:1 */
 .head span:last-child, .params { text-align: right; }
 .input { padding: 4px 8px; opacity: .8; }
 .input .name { font-style: italic; }

@@ -184,7 +184,9 @@ def data_preview(spec: dict, result: Check) -> None:
     elif info.modality == "image":
         images = [_pixels(x) for x in ds.x_train[:24].numpy()]
         captions = [info.class_names[int(y)] for y in ds.y_train[:24]] if info.classification else None
-        st.image(images, caption=captions, width=72, clamp=True)
+        alts = [f"sample {i + 1}" + (f" of class {short(c)}" if captions else "") for i, c in
+                enumerate(captions or images)]
+        st.image(images, caption=captions, width=72, clamp=True, alt=alts)
     elif info.modality == "sequence":
         st.plotly_chart(sequence_plot(ds.x_train[:3].numpy(), ds.y_train[:3].numpy()), width="stretch",
                         key=keys.BUILD("preview"))

@@ -107,7 +107,7 @@ def ab_view(metric: dict | None) -> bool:
     jobs = [pool.get(ab["a"]), pool.get(ab["b"])] if ab else []
     if not ab or None in jobs:
         return False
-    st.subheader("A/B in lock-step")
+    st.header("A/B in lock-step")
     st.markdown("**B differs from A in:** " + "; ".join(code(c) for c in ab["changes"]))
     live = any(not j.finished for j in jobs)
     with st.container(horizontal=True, gap="small", key=keys.AB("controls")):  # callbacks: drawn after they act

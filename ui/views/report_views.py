@@ -31,7 +31,8 @@ def reconstruction(r: dict, key: str) -> None:
     with st.container(key=keys.RUN("rec", key)):
         st.markdown(f"**Reconstructions** (validation, MSE {r['mse']:.4g})")
         st.image(images.grey_rows([r["inputs"], r["outputs"]]),
-                 caption="Top: validation images. Below each: what the network rebuilt from it.")
+                 caption="Top: validation images. Below each: what the network rebuilt from it.",
+                 alt="validation images above the network's reconstructions of them")
 
 
 def regression(r: dict, key: str) -> None:
@@ -82,7 +83,8 @@ def masks(r: dict, key: str) -> None:
     with st.container(key=keys.RUN("masks", key)):
         st.markdown(f"**Predicted masks** (validation, mean IoU {r['mean_iou']:.3f}; the shape's own IoU "
                     f"{r['foreground_iou']:.3f})")
-        st.image(images.png(row), caption="Blue: the pixels the network calls the shape; orange: the true outline.")
+        st.image(images.png(row), caption="Blue: the pixels the network calls the shape; orange: the true outline.",
+                 alt="validation images with the predicted mask in blue and the true outline in orange")
 
 
 def _eroded(m: np.ndarray) -> np.ndarray:
@@ -118,7 +120,8 @@ def gan_images(r: dict, key: str) -> None:
     fake, real = np.asarray(r["samples"]), np.asarray(r["real"])
     with st.container(key=keys.RUN("gan-images", key)):
         st.markdown("**Generated samples** (from fixed noise) and, below, real ones")
-        st.image(images.grey_rows([fake[i:i + 8] for i in range(0, min(len(fake), 32), 8)] + [real[:8]], tile=36))
+        st.image(images.grey_rows([fake[i:i + 8] for i in range(0, min(len(fake), 32), 8)] + [real[:8]], tile=36),
+                 alt="four rows of generated digits above one row of real digits")
 
 
 KINDS = {"confusion": confusion, "reconstruction": reconstruction, "regression": regression, "forecast": forecast,
