@@ -60,6 +60,10 @@ class DataInfo:
     feature_names: list[str] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)
     description: str = ""
+    # Named groups of input columns, for models that read each with its own tower (a recommender's user and
+    # item): name -> (start, stop), a slice of the feature axis (the last; an image's channels). A generator
+    # declares them as Samples.info["fields"]; the Select layer reads one by name.
+    fields: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def classification(self) -> bool:
@@ -542,7 +546,8 @@ def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
         n_classes=s.info.get("n_classes", 0) if classify else 0,
         class_names=s.info.get("class_names", []) if classify else [],
         feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
-        description=s.info.get("description", kind.description))
+        description=s.info.get("description", kind.description),
+        fields={k: (int(a), int(b)) for k, (a, b) in s.info.get("fields", {}).items()})
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:

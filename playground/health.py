@@ -66,7 +66,8 @@ def _hist(row: np.ndarray, bins: int) -> dict:
 def layer_stats(model: nn.Module, bins: int = 30) -> list[dict]:
     """Per layer with weights: the norm and a histogram of its parameters and of their current gradients.
 
-    Each entry: layer (0-based index), name ('layer 1 (Linear)'), weight_norm, grad_norm (None before
+    Each entry: layer (0-based index of the top-level layer; a block's layers share their block's), name
+    ('layer 1 (Linear)', 'layer 3.1 (Conv2d)' inside a block), weight_norm, grad_norm (None before
     the first backward pass), weight_hist and grad_hist ({counts: (bins,) int64, edges: (bins+1,) float32},
     grad_hist None without gradients). Norms and histograms cover all of a layer's parameters (weights
     and biases together). Everything is reduced on the model's device and read in one transfer.
@@ -88,7 +89,7 @@ def layer_stats(model: nn.Module, bins: int = 30) -> list[dict]:
         w = table[r]
         g = table[r + 1] if has_grad else None
         r += 2 if has_grad else 1
-        out.append({"layer": i, "name": layer_name(i, m), "weight_norm": float(w[0]),
+        out.append({"layer": i[0], "name": layer_name(i, m), "weight_norm": float(w[0]),
                     "grad_norm": None if g is None else float(g[0]), "weight_hist": _hist(w, bins),
                     "grad_hist": None if g is None else _hist(g, bins)})
     return out
@@ -220,7 +221,7 @@ def gradient_norms(model: nn.Module, loss_fn: str | Callable, x: torch.Tensor, y
 
     `loss_fn` is a loss name ('cross_entropy', ...) or a callable (outputs, targets) → loss; `y` is in
     that loss's form. The model's mode is left as it is and its `.grad` fields are not touched.
-    Entries: layer (0-based), name ('layer 1 (Linear)'), norm.
+    Entries: layer (0-based, of the top-level layer), name ('layer 1 (Linear)', 'layer 3.1 (Conv2d)'), norm.
     """
     pl = param_layers(model)
     if not pl:
@@ -235,7 +236,7 @@ def gradient_norms(model: nn.Module, loss_fn: str | Callable, x: torch.Tensor, y
         g = [grads[k + j] for j in range(len(ps))]
         k += len(ps)
         sq = sum(float((t.double() ** 2).sum()) for t in g if t is not None)
-        out.append({"layer": i, "name": layer_name(i, m), "norm": math.sqrt(sq)})
+        out.append({"layer": i[0], "name": layer_name(i, m), "norm": math.sqrt(sq)})
     return out
 
 
