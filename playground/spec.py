@@ -335,8 +335,8 @@ def check_blocks(d: dict) -> None:
                     continue
                 here = f"{where}[{k}]"
                 if depth >= MAX_BLOCK_DEPTH:
-                    raise SpecError(f"{here}: blocks nest more than {MAX_BLOCK_DEPTH} deep here; the limit is "
-                                    f"{MAX_BLOCK_DEPTH}", path=here)
+                    raise SpecError(f"{here}: blocks nest more than {MAX_BLOCK_DEPTH} deep here (the limit); take "
+                                    "some layers out of their blocks", path=here)
                 inner = node.get("layers") if kind == "Residual" else node.get("branches")
                 if kind == "Residual" and isinstance(inner, list):
                     stack.append((inner, f"{here}.layers", depth + 1))
