@@ -14,6 +14,7 @@ from playground.layers import LAYERS
 from playground.spec import MAX_DEPTH, encode, from_dict
 from ui.views import build_settings
 from ui.views.build_settings import accept_csv, import_json
+from ui.views.layer_tree import BLOCK_CHIPS
 
 
 def open_build(spec: dict | None = None) -> AppTest:
@@ -95,7 +96,8 @@ def test_page_loads_and_shows_the_stack(at):
     assert rows(at)[0]["shape"] == "(N, 16)" and rows(at)[0]["params"] == "48"
     assert not at.error
     chips = {it["name"]: it["help"] for g in component_data(at, "playground.palette")["groups"] for it in g["items"]}
-    assert chips == {name: kind.description for name, kind in LAYERS.items()}  # every entry, its description
+    blocks = {name: text for name, (_, text) in BLOCK_CHIPS.items()}
+    assert chips == {**blocks, **{name: kind.description for name, kind in LAYERS.items()}}  # every entry, its text
 
 
 def test_add_configure_move_and_delete_through_the_widgets(at):
