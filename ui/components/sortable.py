@@ -39,6 +39,7 @@ _CSS = """
 .input { padding: 4px 8px; opacity: .8; }
 .input .name { font-style: italic; }
 ol.rows { list-style: none; margin: 0; padding: 0; }
+ol.rows li[hidden] { display: none; }  /* a folded block's layers (the rows' own display would win) */
 li.row { padding: 6px 8px; margin: 3px 0; border-radius: var(--st-base-radius, 6px); cursor: grab;
          border: 1px solid var(--st-border-color, rgba(49,51,63,.2));
          background: var(--st-background-color, #fff); touch-action: pan-y; }
@@ -57,7 +58,9 @@ li.branch, li.slot { font-size: 12.5px; opacity: .75; padding: 2px 8px; margin: 
 li.branch { font-weight: 600; border-left: 2px solid var(--st-border-color, rgba(49,51,63,.3)); }
 li.slot { font-style: italic; border: 1px dashed var(--st-border-color, rgba(49,51,63,.3));
           border-radius: var(--st-base-radius, 6px); padding: 5px 8px; }
-.toggle { display: inline-block; width: 14px; margin-right: 4px; cursor: pointer; opacity: .8; }
+.toggle { display: inline-block; width: 18px; margin-right: 4px; cursor: pointer; font-size: 15px; line-height: 1;
+          text-align: center; border-radius: 4px; }
+.toggle:hover { background: var(--st-border-color, rgba(49,51,63,.15)); }
 ol.rows.drop-end { box-shadow: 0 3px 0 var(--st-primary-color, #0072B2); }
 .stack.drop-over { outline: 1px dashed var(--st-primary-color, #0072B2); outline-offset: 4px; }
 .handle { color: rgba(128,128,128,.9); cursor: grab; touch-action: none; font-size: 16px; line-height: 1; }
@@ -81,15 +84,12 @@ export default function ({ parentElement, data, setStateValue }) {
   root.querySelector(".input .shape").textContent = data.input || "";
   root.querySelector(".total").textContent = data.total || "";
   if (!list.__collapsed) list.__collapsed = new Set();  // labels of folded blocks: kept across redraws
-  // Streamlit calls this again with the same DOM whenever `data` changes: rebuild the rows, and
-  // (re)assign handlers as properties so they never pile up. A drag in progress lives on the list, not
-  // in this call: a rerun that lands mid-drag waits until the drop instead of pulling the rows away.
-  if (list.__drag) list.__stale = true; else render();
 
   function cell(cls, text) {
     const s = document.createElement("span"); s.className = cls; s.textContent = text; return s;
   }
   const INDENT = 14;  // pixels per block level
+  const stack = root.querySelector(".stack");
   function within(label, block) { return label.startsWith(block + "."); }
   function hidden(label) { for (const b of list.__collapsed) if (within(label, b)) return true; return false; }
   function fold() {  // hide what folded blocks hold; a folded block shows ▸
@@ -147,7 +147,8 @@ export default function ({ parentElement, data, setStateValue }) {
     });
     fold();
     if (list.__focus != null) {
-      const again = list.querySelector(`li.row[data-path="${CSS.escape(list.__focus)}"]`);
+      const again = list.__focus === "@selected" ? list.querySelector("li.row.selected")
+        : list.querySelector(`li.row[data-path="${CSS.escape(list.__focus)}"]`);
       if (again) again.focus();
     }
     list.__focus = null;
@@ -209,7 +210,6 @@ export default function ({ parentElement, data, setStateValue }) {
   list.onpointercancel = () => { list.__drag = null; unmark(); render(); };
 
   // A layer type dragged from the palette: show where it would go, insert it there on the drop.
-  const stack = root.querySelector(".stack");
   const fromPalette = (e) => [...(e.dataTransfer ? e.dataTransfer.types : [])].includes(data.mime);
   stack.ondragover = (e) => {
     if (!fromPalette(e)) return;
@@ -232,7 +232,7 @@ export default function ({ parentElement, data, setStateValue }) {
       e.preventDefault(); list.__focus = li.dataset.path; send({ kind: "select", path: li.__item.path });
     } else if ((e.key === "ArrowUp" || e.key === "ArrowDown") && e.altKey) {
       e.preventDefault();
-      list.__focus = null;
+      list.__focus = "@selected";  // the moved row is selected once the app redraws: focus follows it
       send({ kind: "nudge", path: li.__item.path, delta: e.key === "ArrowUp" ? -1 : 1 });
     } else if (e.key === "ArrowUp" || e.key === "ArrowDown") {
       e.preventDefault();
@@ -240,6 +240,11 @@ export default function ({ parentElement, data, setStateValue }) {
       if (to) to.focus();
     }
   };
+
+  // Streamlit calls this again with the same DOM whenever `data` changes: rebuild the rows, and
+  // (re)assign handlers as properties so they never pile up. A drag in progress lives on the list, not
+  // in this call: a rerun that lands mid-drag waits until the drop instead of pulling the rows away.
+  if (list.__drag) list.__stale = true; else render();
 }
 """
 
