@@ -128,9 +128,10 @@ def test_capture_shapes_match_the_declared_ones_for_every_preset(name):
     modules, summary = build_layers(spec, ds.info)
     model = Network(*modules)
     outs = probe.capture(model, ds.x_val[:2])
-    assert [o.shape for o in outs] == [r.output_shape for r in summary.rows]
-    assert [o.index for o in outs] == list(range(len(summary.rows)))
-    assert [o.type for o in outs] == [r.type for r in summary.rows]
+    # one output per top-level layer, a block as one (its layers' rows follow it in summary.rows)
+    assert [o.shape for o in outs] == [r.output_shape for r in summary.top]
+    assert [o.index for o in outs] == list(range(len(summary.top)))
+    assert [o.type for o in outs] == [r.type for r in summary.top]
     for o in outs:
         assert o.values.dtype == np.float32 and o.values.shape == (2, *o.shape) and o.truncated == ""
     # the last record is the model's output
