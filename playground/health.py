@@ -22,7 +22,8 @@ from torch import nn
 
 from .layers import activation
 from .losses import LOSSES
-from .probe import layer_name, layers_of, param_layers
+from .modules import layers_in
+from .probe import layer_name, param_layers
 from .registry import Param, PlaygroundError, check_options
 
 TRACK_PARAMS = (
@@ -163,50 +164,51 @@ def activation_health(model: nn.Module, x: torch.Tensor, chunk: int = 1024) -> l
     gradient); a unit is a feature, or a whole channel of an image. Entry: layer, name, type, kind 'dead',
     units, dead, dead_pct. Saturating (Sigmoid, Tanh): the share of outputs in the flat tails, within 0.01
     of either end of the range (|tanh| > 0.99; sigmoid < 0.01 or > 0.99). Entry: layer, name, type, kind
-    'saturation', values, saturated, saturated_pct. Runs in eval mode, in chunks of `chunk` samples.
+    'saturation', values, saturated, saturated_pct. Runs in eval mode, in chunks of `chunk` samples. The
+    activations inside blocks count too, named by their path ('layer 3.2 (ReLU)'; `layer` is the top-level one).
     """
-    layers = layers_of(model)
-    kinds = [activation(type(m).__name__) for m in layers]  # the registry's family of each activation layer
-    watch = {i for i, a in enumerate(kinds) if a is not None and a.family in ("relu", "saturating")}
-    alive: dict[int, torch.Tensor] = {}  # per unit: positive on some sample
-    sat: dict[int, torch.Tensor] = {}  # saturated outputs counted
-    total: dict[int, int] = {}
+    # every activation layer, those inside blocks too, watched through a forward hook while the model runs
+    watch = [(path, m, a) for path, m in layers_in(model)
+             if (a := activation(type(m).__name__)) is not None and a.family in ("relu", "saturating")]
+    alive: dict[tuple, torch.Tensor] = {}  # per unit: positive on some sample
+    sat: dict[tuple, torch.Tensor] = {}  # saturated outputs counted
+    total: dict[tuple, int] = {}
+
+    def seen(path: tuple, kind, h: torch.Tensor) -> None:
+        h = h[0] if isinstance(h, tuple) else h
+        if kind.family == "relu":
+            # (B, C, H, W): a channel is the unit; otherwise every output element is one
+            pos = (h > 0).flatten(2).any(2) if h.dim() == 4 else (h > 0).flatten(1)
+            pos = pos.any(0)
+            alive[path] = pos if path not in alive else alive[path] | pos
+        else:
+            lo, hi = kind.bounds  # the flat tails: within 0.01 of either end of its range
+            s = (h < lo + 0.01) | (h > hi - 0.01)
+            sat[path] = s.sum() + sat.get(path, 0)
+            total[path] = total.get(path, 0) + h.numel()
+
+    hooks = [m.register_forward_hook(lambda _m, _x, h, path=path, kind=a: seen(path, kind, h)) for path, m, a in watch]
     p = next(model.parameters(), None)
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(x), chunk):
-            h = x[start:start + chunk] if p is None else x[start:start + chunk].to(p.device)
-            for i, m in enumerate(layers):
-                h = m(h)
-                if isinstance(h, tuple):
-                    h = h[0]
-                if i not in watch:
-                    continue
-                if kinds[i].family == "relu":
-                    # (B, C, H, W): a channel is the unit; otherwise every output element is one
-                    pos = (h > 0).flatten(2).any(2) if h.dim() == 4 else (h > 0).flatten(1)
-                    pos = pos.any(0)
-                    alive[i] = pos if i not in alive else alive[i] | pos
-                else:
-                    lo, hi = kinds[i].bounds  # the flat tails: within 0.01 of either end of its range
-                    s = (h < lo + 0.01) | (h > hi - 0.01)
-                    sat[i] = s.sum() + sat.get(i, 0)
-                    total[i] = total.get(i, 0) + h.numel()
+            model(x[start:start + chunk] if p is None else x[start:start + chunk].to(p.device))
     finally:
         model.train(was_training)
+        for hook in hooks:
+            hook.remove()
     out = []
-    for i in sorted(watch):
-        m = layers[i]
-        base = {"layer": i, "name": layer_name(i, m), "type": type(m).__name__}
-        if i in alive:
-            units = alive[i].numel()
-            dead = int(units - alive[i].sum().item())
+    for path, m, _ in watch:
+        base = {"layer": path[0], "name": layer_name(path, m), "type": type(m).__name__}
+        if path in alive:
+            units = alive[path].numel()
+            dead = int(units - alive[path].sum().item())
             out.append({**base, "kind": "dead", "units": units, "dead": dead, "dead_pct": 100.0 * dead / units})
-        elif i in sat:
-            n = int(sat[i].item())
-            out.append({**base, "kind": "saturation", "values": total[i], "saturated": n,
-                        "saturated_pct": 100.0 * n / max(1, total[i])})
+        elif path in sat:
+            n = int(sat[path].item())
+            out.append({**base, "kind": "saturation", "values": total[path], "saturated": n,
+                        "saturated_pct": 100.0 * n / max(1, total[path])})
     return out
 
 

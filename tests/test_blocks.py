@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_properties import DATA, SETTINGS, layers
 
 import playground as pg
-from playground import blocks, edit
+from playground import blocks, edit, health
 from playground.build import BuildError, build, build_layers, summarize
 from playground.data import load_cached, sketch
 from playground.memory import estimate
@@ -250,3 +250,15 @@ def test_select_columns_and_fields():
     with pytest.raises(BuildError, match=r"^layer 1\.2\.1 \(Select\): the data has no field 'item'; this dataset "
                                          r"names no fields"):
         build(from_dict(d), load_cached(spec.data).info)
+
+
+def test_dead_units_inside_a_block_are_found_and_named_by_path():
+    d = edit.set_param(RESNET, [1], "projection", True)
+    spec = from_dict(d)
+    ds = load_cached(spec.data)
+    model = build(spec, ds.info)
+    with torch.no_grad():
+        model[1].body[0].bias.fill_(-100.0)  # every unit of the ReLU inside the block is off for every input
+    rows = health.activation_health(model, ds.x_val[:20])
+    inside = next(r for r in rows if r["name"] == "layer 2.2 (ReLU)")
+    assert inside["layer"] == 1 and inside["dead"] == inside["units"] == 8
