@@ -18,13 +18,14 @@ from playground.layers import CATEGORIES, LAYERS
 from playground.registry import PlaygroundError
 from playground.spec import BLOCKS, from_dict
 from playground.train import validate
-from ui import state
+from ui import keys, state
 from ui.components.palette import palette as palette_component
 from ui.components.sortable import pending_event, sortable
 from ui.text import MESSAGE, plain, short
 from ui.views import layer_tree as tree
-from ui.views.param_widgets import FIELD_ERRORS, apply, param_widget  # noqa: F401 (build_settings imports them here)
+from ui.views.param_widgets import apply, param_widget
 
+INSERT = keys.BUILD("insert")  # where a new layer goes (kept as Session.build.insert_at too)
 INSERT_AT = {"after": "after the selected layer", "end": "at the end", "start": "at the start"}
 
 
@@ -82,7 +83,7 @@ def _addable(name) -> bool:
     return isinstance(name, str) and (name in LAYERS or name in BLOCKS)
 
 
-def handle_events(key: str = "build-stack", palette_key: str = "build-palette") -> None:
+def handle_events(key: str = keys.BUILD("stack"), palette_key: str = keys.BUILD("palette")) -> None:
     """Apply what the stack and the palette components sent since the last run: a drag-and-drop move (along a
     list, into a block or a branch, out of one), a row click, Alt+arrow, a layer dropped from the palette
     (inserted there), a palette click (added as the Insert choice says)."""
@@ -133,7 +134,7 @@ def _insert(spec: dict, at: blocks.Path, type_name: str) -> None:
 def _add(type_name: str) -> None:
     spec = state.get().spec
     n, sel = len(spec["model"]["layers"]), _selected(spec)
-    where = st.session_state.get("build-insert-at", "after")
+    where = state.get().build.insert_at
     at = (0,) if where == "start" else (n,) if where == "end" or sel is None else (*sel[:-1], sel[-1] + 1)
     _insert(spec, at, type_name)
 
@@ -142,14 +143,18 @@ def palette() -> None:
     """Every layer type of the registry, grouped by category, to click or drag; the description is the tooltip."""
     st.markdown("**Add a layer** · click or drag")
     # the choice is kept outside the widget too, so it survives the Model tab being closed
-    st.selectbox("Insert", list(INSERT_AT), format_func=INSERT_AT.get, key="build-insert",
-                 index=list(INSERT_AT).index(st.session_state.get("build-insert-at", "after")),
+    st.selectbox("Insert", list(INSERT_AT), format_func=INSERT_AT.get, key=INSERT,
+                 index=list(INSERT_AT).index(state.get().build.insert_at),
                  help="Where a new layer goes. It starts with the registry's defaults and is selected.",
-                 on_change=lambda: st.session_state.update({"build-insert-at": st.session_state["build-insert"]}))
+                 on_change=_insert_at)
     palette_component(palette_groups())
-    st.button("Dropout after hidden layers", key="build-dropout", type="tertiary", icon=":material/blur_on:",
+    st.button("Dropout after hidden layers", key=keys.BUILD("dropout"), type="tertiary", icon=":material/blur_on:",
               help="Insert Dropout(p=0.5) after every hidden activation (where there is none yet).",
               on_click=lambda: apply(edit.add_dropout(state.get().spec)))
+
+
+def _insert_at() -> None:
+    state.get().build.insert_at = state.widget(INSERT)
 
 
 def palette_groups() -> list[dict]:
@@ -209,12 +214,12 @@ def stack_buttons() -> None:
     sel = _selected(spec)
     row = st.container(horizontal=True, gap="xsmall")  # one row in the narrow column of a 1024-pixel screen
     none = sel is None
-    row.button("Up", key="build-up", icon=":material/arrow_upward:", disabled=not _can_move(spec, sel, -1),
+    row.button("Up", key=keys.BUILD("up"), icon=":material/arrow_upward:", disabled=not _can_move(spec, sel, -1),
                on_click=_move, args=(-1,), help="Move the selected layer up (out of its block at the top)")
-    row.button("Down", key="build-down", icon=":material/arrow_downward:", disabled=not _can_move(spec, sel, 1),
+    row.button("Down", key=keys.BUILD("down"), icon=":material/arrow_downward:", disabled=not _can_move(spec, sel, 1),
                on_click=_move, args=(1,), help="Move the selected layer down (out of its block at the bottom)")
-    row.button("Duplicate", key="build-dup", icon=":material/content_copy:", disabled=none, on_click=_duplicate)
-    row.button("Delete", key="build-del", icon=":material/delete:", disabled=none, on_click=_delete)
+    row.button("Duplicate", key=keys.BUILD("dup"), icon=":material/content_copy:", disabled=none, on_click=_duplicate)
+    row.button("Delete", key=keys.BUILD("del"), icon=":material/delete:", disabled=none, on_click=_delete)
 
 
 def _fix(fix: dict) -> None:
@@ -244,8 +249,9 @@ def error_box(result: Check) -> None:
     st.error(plain(err.message, MESSAGE), icon=":material/error:")
     spec = state.get().spec
     for k, fix in enumerate(err.fixes):
-        st.button(plain(edit.describe_fix(spec, fix), MESSAGE), key="build-fix" if k == 0 else f"build-fix-{k + 1}",
-                  type="primary" if k == 0 else "secondary", icon=":material/build:", on_click=_fix, args=(fix,),
+        st.button(plain(edit.describe_fix(spec, fix), MESSAGE),
+                  key=keys.BUILD("fix", k + 1) if k else keys.BUILD("fix"), type="primary" if k == 0 else "secondary",
+                  icon=":material/build:", on_click=_fix, args=(fix,),
                   help="Apply this repair (Undo takes it back)")
     if err.fixes:
         return
@@ -254,7 +260,7 @@ def error_box(result: Check) -> None:
         if _selected(spec) == err.at:
             st.caption(f"Change {name} under Configure, on the right, as the message says, or delete it.")
         else:
-            st.button(f"Select {name} to change it", key="build-fix-select", icon=":material/ads_click:",
+            st.button(f"Select {name} to change it", key=keys.BUILD("fix-select"), icon=":material/ads_click:",
                       on_click=_select_layer, args=(err.at,))
     elif (err.path or "").split(".")[0] in TABS_OF:
         st.caption(f"Change {plain(err.path)} on {TABS_OF[err.path.split('.')[0]]}.")
@@ -263,7 +269,7 @@ def error_box(result: Check) -> None:
 # ---- configure the selected layer ---------------------------------------------------------------
 
 def _select(key: str) -> None:
-    state.get().selected = st.session_state.get(key)
+    state.get().selected = state.widget(key)
 
 
 def configure() -> None:
@@ -275,7 +281,7 @@ def configure() -> None:
         st.caption("Add a layer from the palette.")
         return
     options = [tree.as_selection(p) for p in paths]
-    key = f"build-sel-{s.edits}-{blocks.label(sel) if sel else None}"
+    key = keys.BUILD("sel", s.edits, blocks.label(sel) if sel else None)
     st.selectbox("Layer", options, index=paths.index(sel) if sel else None, key=key, on_change=_select, args=(key,),
                  format_func=lambda o: short(tree.name(s.spec, blocks.as_path(o))[6:].replace(" (", " · ", 1)[:-1]),
                  placeholder="Select a layer…")
@@ -302,7 +308,7 @@ def configure() -> None:
     known = {p.name for p in kind.params} | set(kind.inferred) | {"type"}
     for k in [k for k in layer if k not in known]:
         st.warning(f"{plain(where)} has an unknown option '{plain(k)}'.", icon=":material/warning:")
-        st.button(f"Remove {plain(k)}", key=f"build-unset-{s.edits}-{k}",
+        st.button(f"Remove {plain(k)}", key=keys.BUILD("unset", s.edits, k),
                   on_click=lambda k=k: apply(edit.unset_param(state.get().spec, sel, k)))
 
 

@@ -15,7 +15,7 @@ from playground.build import Row, partial_rows, shape_str
 from playground.data import DataInfo
 from playground.registry import Param, PlaygroundError
 from playground.spec import BLOCKS, from_dict
-from ui import state
+from ui import keys, state
 from ui.text import short
 
 # The palette's "Blocks" group: the block types, their chip labels and tooltips (the registry lists layers only).
@@ -139,11 +139,11 @@ def configure_block(spec: dict, path: Path, param_widget, apply) -> None:
         f"{b + 1}: {len(br) if isinstance(br, list) else 0} layer{'s' * (len(br) != 1 if isinstance(br, list) else 1)}"
         for b, br in enumerate(branches)))
     row = st.container(horizontal=True, gap="xsmall")
-    row.button("Add branch", key="build-branch-add", icon=":material/add:",
+    row.button("Add branch", key=keys.BUILD("branch-add"), icon=":material/add:",
                help="A new empty branch: the input as it is, until layers are dropped into it",
                on_click=lambda: apply(edit.add_branch(state.get().spec, path)))
     if len(branches) > 1:
         last = len(branches) - 1
-        row.button(f"Remove branch {last + 1}", key="build-branch-remove", icon=":material/remove:",
+        row.button(f"Remove branch {last + 1}", key=keys.BUILD("branch-remove"), icon=":material/remove:",
                    help="Remove the last branch and its layers (Undo brings it back)",
                    on_click=lambda: apply(edit.remove_branch(state.get().spec, path, last)))

@@ -16,11 +16,9 @@ import streamlit as st
 
 from playground import blocks, edit
 from playground.registry import Param, PlaygroundError
-from ui import state
+from ui import keys, state
 from ui.text import MESSAGE, plain
 from ui.views.layer_tree import as_selection
-
-FIELD_ERRORS = "build-field-errors"  # widget key -> message for input that was not applied
 
 
 def apply(new: dict, select: int | tuple | None | str = "keep") -> None:
@@ -29,7 +27,7 @@ def apply(new: dict, select: int | tuple | None | str = "keep") -> None:
     state.set_spec(new)
     if select != "keep":
         state.get().selected = as_selection(blocks.as_path(select)) if select is not None else None
-    st.session_state[FIELD_ERRORS] = {}
+    state.get().build.field_errors = {}
 
 
 # ---- widgets generated from Params ---------------------------------------------------------------
@@ -98,8 +96,8 @@ def _step(value) -> float:
 
 
 def _on_change(p: Param, key: str, path: tuple, where: str, text: bool) -> None:
-    raw = st.session_state.get(key)
-    errors = st.session_state.setdefault(FIELD_ERRORS, {})
+    raw = state.widget(key)
+    errors = state.get().build.field_errors
     try:
         value = parse_text(p, raw or "") if text else raw
         if value is None and not (p.optional or p.default is None):
@@ -137,7 +135,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
     kind = ("text" if text else p.kind if p.kind in ("bool", "choice", "strs", "int")
             else "slider" if (slider if slider is not None else _slider(p, shown)) else "float")
     # a stable key (the widget keeps keyboard focus while it is edited), one per kind of widget at a path
-    key = "build-p-" + "-".join(str(x) for x in (kind, *path))
+    key = keys.BUILD("p", kind, *path)
     state.bind(key, _widget_value(kind, shown))
     kw = {"key": key, "help": param_help(p), "on_change": _on_change, "args": (p, key, path, where, text)}
     if kind == "text":
@@ -162,6 +160,6 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
         st.number_input(label, min_value=None if p.min is None else float(p.min),
                         max_value=None if p.max is None else float(p.max), step=_step(shown or p.default),
                         format="%g", placeholder="off" if p.optional else None, **kw)
-    message = st.session_state.get(FIELD_ERRORS, {}).get(key)
+    message = state.get().build.field_errors.get(key)
     if message:
         st.error(plain(message, MESSAGE), icon=":material/error:")
