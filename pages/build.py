@@ -29,7 +29,7 @@ if model_tab.open is not False:
         with palette_col:
             builder.palette()
         with stack_col:
-            st.markdown("**Layers** · drag to reorder, click to select")
+            st.markdown("**Layers** · drag to move (into and out of blocks), click to select")
             builder.stack(result)
             builder.stack_buttons()
             builder.error_box(result)

@@ -70,6 +70,10 @@ class DataInfo:
     description: str = ""
     modes: list[list[float]] = field(default_factory=list)  # centres of a mixture the data is drawn from (GANs)
     mode_std: float = 0.0  # the spread of each mode
+    # Named groups of input columns, for models that read each with its own tower (a recommender's user and
+    # item): name -> (start, stop), a slice of the feature axis (the last; an image's channels). A generator
+    # declares them as Samples.info["fields"]; the Select layer reads one by name.
+    fields: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def classification(self) -> bool:
@@ -675,7 +679,8 @@ def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
         class_names=s.info.get("class_names", []) if classify else [],
         feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
         description=s.info.get("description", kind.description), modes=s.info.get("modes", []),
-        mode_std=s.info.get("mode_std", 0.0))
+        mode_std=s.info.get("mode_std", 0.0),
+        fields={k: (int(a), int(b)) for k, (a, b) in s.info.get("fields", {}).items()})
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:

@@ -18,7 +18,7 @@ from torch import nn
 
 from .data import FEATURES, POINT_RANGE
 from .layers import activations
-from .modules import Recurrent, SelfAttention
+from .modules import BLOCK_MODULES, Recurrent, Residual, SelfAttention, label, layers_in
 from .registry import PlaygroundError, Registry
 
 
@@ -187,9 +187,10 @@ def type_name(m: nn.Module) -> str:
     return type(m).__name__
 
 
-def layer_name(index: int, m: nn.Module) -> str:
-    """'layer 3 (Conv2d)': how messages name a layer (1-based, as users count)."""
-    return f"layer {index + 1} ({type_name(m)})"
+def layer_name(index: int | tuple[int, ...], m: nn.Module) -> str:
+    """'layer 3 (Conv2d)', 'layer 3.2.1 (Conv2d)' inside blocks: how messages name a layer (1-based, as users
+    count); `index` is the 0-based index of a top-level layer or the layer's path."""
+    return f"layer {label(index if isinstance(index, tuple) else (index,))} ({type_name(m)})"
 
 
 def layers_of(model: nn.Module) -> list[nn.Module]:
@@ -197,14 +198,28 @@ def layers_of(model: nn.Module) -> list[nn.Module]:
     return list(model) if isinstance(model, nn.Sequential) else list(model.children())
 
 
-def param_layers(model: nn.Module) -> list[tuple[int, nn.Module, list[nn.Parameter]]]:
-    """(index, layer, its parameters) for every layer that has parameters, in order."""
+def param_layers(model: nn.Module) -> list[tuple[tuple[int, ...], nn.Module, list[nn.Parameter]]]:
+    """(path, layer, its parameters) for every layer that has parameters, in the order they run; the layers
+    inside blocks by their paths (a Residual's projection on the skip counts as the block's own, after its
+    layers). A path is (i,) for the top-level layer i."""
     out = []
-    for i, m in enumerate(layers_of(model)):
+    for path, m in layers_in(model):
+        if isinstance(m, BLOCK_MODULES):
+            continue
         ps = [p for p in m.parameters() if p.requires_grad]
         if ps:
-            out.append((i, m, ps))
+            out.append((path, m, ps))
+    for path, m in layers_in(model):  # a projection runs after the block's layers: put it there
+        if isinstance(m, Residual) and m.skip is not None:
+            ps = [p for p in m.skip.parameters() if p.requires_grad]
+            after = [j for j, (q, *_) in enumerate(out) if q[:len(path)] == path]
+            out.insert(after[-1] + 1 if after else _position(out, path), (path, m, ps))
     return out
+
+
+def _position(rows: list, path: tuple[int, ...]) -> int:
+    """Where a row for `path` goes among rows in running order (before the first one that runs later)."""
+    return next((j for j, (q, *_) in enumerate(rows) if q > path), len(rows))
 
 
 @dataclass(slots=True)
@@ -430,7 +445,7 @@ def embedding(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | np.ndarr
     pl = param_layers(model)
     if not pl:
         raise PlaygroundError("the model has no layer with weights, so it has no penultimate layer")
-    head = pl[-1][0]
+    head = pl[-1][0][0]  # the top-level layer holding the last weights (a block whole)
     x = x[:max_samples]
     device = next(model.parameters()).device
     was_training = model.training

@@ -13,18 +13,22 @@ T = TypeVar("T")
 class PlaygroundError(ValueError):
     """An error in what the user asked for, with a message meant for them.
 
-    `path` is the JSON field path (`model.layers[2].kernel_size`), `layer` the 0-based
-    layer index where one applies, and `fix` an optional one-click repair for the UI (playground.edit.apply_fix):
-    `{"action": "insert", "at": i, "layer": {...}}`, `{"action": "set", "at": i, "key": k, "value": v}`, …;
+    `path` is the JSON field path (`model.layers[2].kernel_size`), `layer` the 0-based index of the top-level
+    layer where one applies and `at` the whole layer path inside blocks (0-based, block by block, a Parallel's
+    branch one step: (2, 0, 1) is "layer 3.1.2"; `(layer,)` for a top-level layer). `fix` is an optional
+    one-click repair for the UI (playground.edit.apply_fix): `{"action": "insert", "at": i, "layer": {...}}`,
+    `{"action": "set", "at": i, "key": k, "value": v}`, … (`at` an index, or a path as a list inside blocks);
     `alternatives` are other repairs of the same error (e.g. "or choose an image dataset").
     """
 
     def __init__(self, message: str, path: str | None = None, layer: int | None = None,
-                 fix: dict | None = None, alternatives: list[dict] | None = None) -> None:
+                 fix: dict | None = None, alternatives: list[dict] | None = None,
+                 at: tuple[int, ...] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
-        self.layer = layer
+        self.layer = layer if layer is not None or not at else at[0]
+        self.at = tuple(at) if at else ((layer,) if isinstance(layer, int) else None)
         self.fix = fix
         self.alternatives = alternatives or []
 

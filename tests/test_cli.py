@@ -8,6 +8,7 @@ import pytest
 
 from playground import presets
 from playground.cli import main
+from playground.spec import MAX_DEPTH
 
 SPIRAL = {"version": 1, "name": "tiny", "data": {"name": "spiral", "n_samples": 100, "noise": 0.1},
           "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"},
@@ -200,7 +201,7 @@ def test_validate_a_spec_nested_100000_deep_exits_2_with_one_message(tmp_path):
     deep = tmp_path / "deep.json"
     deep.write_text('{"data": {"name": "xor"}, "name": ' + "[" * 100_000 + "]" * 100_000 + "}")
     r = subprocess.run([sys.executable, "-m", "playground", "validate", str(deep)], capture_output=True, text=True)
-    assert r.returncode == 2 and "more than 12 levels deep" in r.stderr
+    assert r.returncode == 2 and f"more than {MAX_DEPTH} levels deep" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -64,6 +64,19 @@ SPECS = {
                                      L("AdaptiveAvgPool2d", output_size=16), L("AdaptiveMaxPool2d", output_size=16),
                                      L("Conv2d", out_channels=1, padding=1)]},
                 "train": {"loss": "mse"}},
+    "blocks": {"data": {"name": "shapes", "n_samples": 60, "size": 8},
+               "model": {"layers": [
+                   L("Conv2d", out_channels=4, padding=1),
+                   L("Residual", layers=[L("Conv2d", out_channels=4, padding=1), L("ReLU"),
+                                         L("Conv2d", out_channels=4, padding=1)]),
+                   L("Residual", projection=True, layers=[L("Conv2d", out_channels=6, stride=2, padding=1)]),
+                   L("Parallel", merge="concat", branches=[
+                       [], [L("MaxPool2d"), L("Parallel", merge="add", branches=[
+                           [L("Conv2d", out_channels=6, padding=1)], [], [L("Sigmoid")]]), L("Upsample")]]),
+                   L("Select", columns=[0, 3, 5, 7]),
+                   L("Parallel", merge="multiply", branches=[[L("Tanh")], [L("Sigmoid")]]),
+                   L("Flatten"), L("Residual", projection=True, layers=[L("Linear", out_features=10)]),
+                   L("Linear", out_features=3)]}},
 }
 
 
@@ -135,8 +148,19 @@ def test_python_writes_sizes_and_shapes_out():
     assert exec_script(src)["VOCAB"] == load_cached(spec_of("transformer").data).info.vocab
 
 
+def layer_types(layers: list[dict]) -> set[str]:
+    """Every type in a layer list, the layers inside blocks included."""
+    out = set()
+    for layer in layers:
+        out.add(layer["type"])
+        for inner in [layer.get("layers", []), *layer.get("branches", [])]:
+            out |= layer_types(inner)
+    return out
+
+
 def test_specs_cover_every_layer_type():
-    used = {layer["type"] for s in SPECS.values() for layer in s["model"]["layers"]}
+    used = set().union(*(layer_types(s["model"]["layers"]) for s in SPECS.values()))
+    assert {"Residual", "Parallel"} <= used
     assert set(LAYERS.names()) <= used  # a new layer type needs a place in SPECS, so both exports get checked
 
 

@@ -134,10 +134,11 @@ def test_capture_shapes_match_the_declared_ones_for_every_preset(name):
 def check_capture(spec, info, x, check_output):
     modules, summary = build_layers(spec, info, check_output)
     model = Network(*modules)
-    outs = probe.capture(model, x)
-    assert [o.shape for o in outs] == [r.output_shape for r in summary.rows]
-    assert [o.index for o in outs] == list(range(len(summary.rows)))
-    assert [o.type for o in outs] == [r.type for r in summary.rows]
+    outs = probe.capture(model, ds.x_val[:2])
+    # one output per top-level layer, a block as one (its layers' rows follow it in summary.rows)
+    assert [o.shape for o in outs] == [r.output_shape for r in summary.top]
+    assert [o.index for o in outs] == list(range(len(summary.top)))
+    assert [o.type for o in outs] == [r.type for r in summary.top]
     for o in outs:
         assert o.values.dtype == np.float32 and o.values.shape == (2, *o.shape) and o.truncated == ""
     # the last record is the model's output

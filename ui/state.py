@@ -108,7 +108,7 @@ class Session:
     spec: dict = field(default_factory=lambda: default_spec())
     history: list[dict] = field(default_factory=list)  # undo stack of earlier specs
     future: list[dict] = field(default_factory=list)  # redo stack
-    selected: int | None = None  # layer being configured on Build
+    selected: int | tuple[int, ...] | None = None  # layer being configured on Build (a path inside blocks)
     job_id: str | None = None  # the current run
     runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison (runner.record_finished)
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
