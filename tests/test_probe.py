@@ -134,7 +134,7 @@ def test_capture_shapes_match_the_declared_ones_for_every_preset(name):
 def check_capture(spec, info, x, check_output):
     modules, summary = build_layers(spec, info, check_output)
     model = Network(*modules)
-    outs = probe.capture(model, ds.x_val[:2])
+    outs = probe.capture(model, x)
     # one output per top-level layer, a block as one (its layers' rows follow it in summary.rows)
     assert [o.shape for o in outs] == [r.output_shape for r in summary.top]
     assert [o.index for o in outs] == list(range(len(summary.top)))
