@@ -3,6 +3,7 @@
 import streamlit as st
 
 from playground import lessons
+from ui import keys
 from ui.views import lesson_check
 from ui.views import lessons as started
 
@@ -14,7 +15,7 @@ st.markdown("An introductory deep-learning course, one idea a lesson. Each lesso
 
 pick, detail = st.columns([1, 2], gap="large")
 with pick:
-    name = st.radio("Course", [lesson.name for lesson in course], key="lessons-pick",
+    name = st.radio("Course", [lesson.name for lesson in course], key=keys.LESSON("pick"),
                     format_func=lambda n: f"{lessons.get(n).order} · {lessons.get(n).title}")
 lesson = lessons.get(name)
 with detail:
@@ -22,7 +23,7 @@ with detail:
     st.markdown(lesson.text)
     st.markdown(f"**Try this:** {lesson.try_this}")
     st.markdown(f"**What to notice:** {lesson.notice}")
-    if st.button(f"Open it on {started.page_title(lesson.page)}", key=f"lesson-{lesson.name}",
+    if st.button(f"Open it on {started.page_title(lesson.page)}", key=keys.LESSON(lesson.name),
                  icon=":material/school:"):
         st.switch_page(started.start(lesson.name))
     lesson_check.show(lesson)

@@ -469,6 +469,3 @@ def embedding(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | np.ndarr
 
 VIEWS: Registry = Registry("view")
 VIEWS.add("grid2d", grid2d)
-from .lessons.measures import view as _lesson_view  # noqa: E402 (a lesson's probes; they read this module)
-
-VIEWS.add("lesson", _lesson_view)

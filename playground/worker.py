@@ -16,6 +16,7 @@ import torch
 
 from . import probe
 from .data import load_cached
+from .lessons import measures as _lesson_measures  # noqa: F401 (registers the "lesson" view)
 from .registry import PlaygroundError
 from .spec import from_dict
 from .stack.policy import Stacking

@@ -107,8 +107,11 @@ def test_the_board_ranks_submissions_by_the_chosen_metric():
 
 
 def test_the_classes_lesson_ranks_the_board_by_its_metric_and_opens_the_presenter_at_it():
-    from ui.views.lessons import LESSONS
-    regression = next(i for i, card in enumerate(LESSONS) if card["preset"] == "sine-lstm")  # ranked by val_loss
+    from playground.classroom import setup_metric
+    from playground.lessons import course, opening_spec
+    LESSONS = course()
+    regression = next(i for i, card in enumerate(LESSONS)  # a lesson whose setup is ranked by val_loss
+                      if i and setup_metric(opening_spec(card)) == "val_loss")
     teacher = start_class()
     key = teacher.session_state["pg"].teach
     b = the_board()
@@ -123,17 +126,17 @@ def test_the_classes_lesson_ranks_the_board_by_its_metric_and_opens_the_presente
     assert teacher.selectbox(key="board-lesson").value == board_teacher.NO_LESSON
     teacher.selectbox(key="board-lesson").select(regression).run()
     assert not teacher.exception
-    assert (b.teacher(key).lesson, b.teacher(key).metric) == (LESSONS[regression]["title"], "val_loss")
+    assert (b.teacher(key).lesson, b.teacher(key).metric) == (LESSONS[regression].title, "val_loss")
     assert teacher.selectbox(key="board-metric").value == "val_loss"
     assert "lowest val_loss first (the lesson's metric)" in texts(teacher)
     assert list(teacher.dataframe[0].value["student"]) == ["Ada", "Bob"]
     teacher.switch_page("pages/presenter.py").run()  # the presenter view opens at the class's lesson
-    assert f"## {LESSONS[regression]['title']}" in [m.value for m in teacher.markdown]
+    assert f"## {LESSONS[regression].title}" in [m.value for m in teacher.markdown]
     teacher.button(key="presenter-prev").click().run()  # and still moves freely
-    assert f"## {LESSONS[regression - 1]['title']}" in [m.value for m in teacher.markdown]
-    b.set_lesson(key, LESSONS[0]["title"], "val_accuracy")  # the teacher picks another lesson (another tab)
+    assert f"## {LESSONS[regression - 1].title}" in [m.value for m in teacher.markdown]
+    b.set_lesson(key, LESSONS[0].title, "val_accuracy")  # the teacher picks another lesson (another tab)
     teacher.run()
-    assert f"## {LESSONS[0]['title']}" in [m.value for m in teacher.markdown]
+    assert f"## {LESSONS[0].title}" in [m.value for m in teacher.markdown]
     teacher.switch_page("pages/class_board.py").run()
     assert teacher.selectbox(key="board-lesson").value == 0
     teacher.selectbox(key="board-lesson").select_index(0).run()  # the first option: "No lesson"
@@ -189,8 +192,9 @@ def test_the_presenter_view_shows_one_lesson_the_join_code_and_the_projector():
     sub = b.submit(k, "r", presets.get("gauss-mlp").to_dict(), c[-1], c)
     teacher.switch_page("pages/presenter.py").run()
     assert not teacher.exception
-    from ui.views.lessons import LESSONS
-    assert f"## {LESSONS[0]['title']}" in [m.value for m in teacher.markdown]
+    from playground.lessons import course
+    LESSONS = course()
+    assert f"## {LESSONS[0].title}" in [m.value for m in teacher.markdown]
     assert cls.code in [m.value for m in teacher.markdown] and "class?join=" in texts(teacher)
     assert len(teacher.get("image")) >= 2  # the join QR code, and the shared setup's
     assert "Put a submission on the projector" in texts(teacher)
@@ -198,8 +202,8 @@ def test_the_presenter_view_shows_one_lesson_the_join_code_and_the_projector():
     teacher.run()
     assert "Ada — Gaussian blobs" in texts(teacher) and "val_accuracy: **0.875**" in texts(teacher)
     teacher.button(key="presenter-next").click().run()
-    assert f"## {LESSONS[1]['title']}" in [m.value for m in teacher.markdown]
-    assert f"## {LESSONS[0]['title']}" not in [m.value for m in teacher.markdown]  # one lesson at a time
+    assert f"## {LESSONS[1].title}" in [m.value for m in teacher.markdown]
+    assert f"## {LESSONS[0].title}" not in [m.value for m in teacher.markdown]  # one lesson at a time
     projector = AppTest.from_file(APP, default_timeout=60)  # a projector's tab, opened by the presenter key
     projector.query_params["presenter"] = b.viewer_key(key)
     projector.run()
@@ -228,9 +232,8 @@ def test_a_locked_link_opens_the_setup_read_only_until_copied():
 
 def test_the_class_keys_share_no_name_with_other_url_keys():
     from ui import state
-    from ui.views import playground2d
     ours = {*state.PRIVATE, state.LOCK}
-    assert len(ours) == 4 and not ours & {state.URL_KEY, playground2d.VIEW_KEY, "join"}
+    assert len(ours) == 4 and not ours & {state.URL_KEY, state.VIEW_KEY, "join"}
 
 
 def test_class_keys_never_go_into_a_copied_link():

@@ -18,8 +18,8 @@ def open_lessons() -> AppTest:
 def test_the_course_is_listed_in_order_and_a_pick_shows_its_lesson():
     at = open_lessons()
     course = lessons.course()
-    assert at.radio(key="lessons-pick").options == [f"{x.order} · {x.title}" for x in course]
-    at.radio(key="lessons-pick").set_value("rnn-memory").run()
+    assert at.radio(key="lesson-pick").options == [f"{x.order} · {x.title}" for x in course]
+    at.radio(key="lesson-pick").set_value("rnn-memory").run()
     lesson = lessons.get("rnn-memory")
     assert any(s.value == f"{lesson.order} · {lesson.title}" for s in at.subheader)
     assert any(m.value == f"**Claim:** {lesson.claim}" for m in at.markdown)
@@ -28,7 +28,7 @@ def test_the_course_is_listed_in_order_and_a_pick_shows_its_lesson():
 
 def test_one_click_opens_a_lesson_on_its_page_with_its_setup():
     at = open_lessons()
-    at.radio(key="lessons-pick").set_value("learning-rate").run()
+    at.radio(key="lesson-pick").set_value("learning-rate").run()
     at.button(key="lesson-learning-rate").click().run()
     lesson = lessons.get("learning-rate")
     assert not at.exception
@@ -41,7 +41,7 @@ def test_one_click_opens_a_lesson_on_its_page_with_its_setup():
 @pytest.mark.slow  # worker processes start
 def test_check_the_claim_runs_in_the_pool_and_shows_holds_with_the_numbers(app_pool):
     at = open_lessons()
-    at.radio(key="lessons-pick").set_value("activations").run()
+    at.radio(key="lesson-pick").set_value("activations").run()
     at.number_input(key="lesson-seed-activations").set_value(11).run()  # a seed the claim was not measured on
     at.button(key="lesson-check").click().run()
     check = at.session_state["pg"].checks["activations"]

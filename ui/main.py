@@ -8,22 +8,11 @@ import re
 import streamlit as st
 
 from ui import a11y, state
+from ui.navigation import HIDDEN, PAGES  # noqa: F401 (PAGES: the app's pages, read by tests too)
 from ui.text import plain
 from ui.views import lessons, runner
 from ui.views.share import share_button
 
-PAGES = [  # (file, title, icon, url path); the first is the default page
-    ("pages/home.py", "Home", ":material/home:", "home"),
-    ("pages/lessons.py", "Lessons", ":material/school:", "lessons"),
-    ("pages/build.py", "Build", ":material/construction:", "build"),
-    ("pages/train.py", "Train", ":material/play_circle:", "train"),
-    ("pages/inspection.py", "Inspect", ":material/biotech:", "inspect"),
-    ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
-    ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
-    ("pages/class_board.py", "Class", ":material/groups:", "class"),
-    ("pages/gan.py", "GAN lab", ":material/blur_on:", "gan"),
-]
-HIDDEN = [("pages/presenter.py", "Presenter", ":material/co_present:", "present")]  # reached from the Class page
 ICON = "🧠"  # the tab's icon: an emoji is drawn by the browser; a :material/…: icon would be fetched from a CDN
 log = logging.getLogger("playground.pages")
 

@@ -138,7 +138,6 @@ class Check:
 
     def advance(self) -> bool:
         """Submit what may start now; True once every variant has finished (or the check failed)."""
-        from ..jobs import JobRefused
         if not self.error:
             for name, spec in self.specs.items():
                 if name in self.jobs or self._room() <= 0:
@@ -147,7 +146,7 @@ class Check:
                 try:
                     self.jobs[name] = self.pool.submit(spec, owner=self.owner, views={"lesson": {
                         **opts, "epochs": spec["train"]["epochs"]}})
-                except (JobRefused, PlaygroundError) as e:
+                except PlaygroundError as e:  # a refused job (jobs.JobRefused) is one too
                     self.error = f"{self.lesson.experiment.variants[name].label}: {e.message}"
         done = bool(self.error) or (len(self.jobs) == len(self.specs) and all(j.finished for j in self.jobs.values()))
         if done and self.ended is None:

@@ -223,3 +223,8 @@ def compare(left: float, op: str, right: float) -> bool:
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (left, right)):
         return False
     return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+
+
+from ..probe import VIEWS  # noqa: E402 (probe's registry of live views; probe does not import lessons)
+
+VIEWS.add("lesson", view)

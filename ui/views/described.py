@@ -52,8 +52,8 @@ def table(values: np.ndarray, names: list[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame({**cols, "value": flat})
 
 
-def described(values: np.ndarray, what: str, key: str, names: list[str] | None = None) -> None:
+def described(values: np.ndarray, what: str, key, names: list[str] | None = None) -> None:
     """Under a picture or chart of `values`: its sentence, and a toggle that shows the numbers as a table."""
     st.caption(plain(summary(values, what, names), MESSAGE))  # names may be a stranger's (CSV columns, classes)
-    if st.toggle("Show as table", key=f"{key}-table"):
+    if st.toggle("Show as table", key=key("table")):  # key: a ui.keys.Key of the picture it describes
         st.dataframe(table(values, names), hide_index=True, height=240)

@@ -204,7 +204,7 @@ def _images(m: Loaded, inp: Input, results, key: keys.Key, show_input: bool) -> 
                 label = "attribution (blue: for the class, orange: against)" if cmap == images.DIVERGING \
                     else "attribution (darker: more)"
                 st.markdown(images.colorbar(cmap, lo, hi, label), unsafe_allow_html=True)
-                described(v, f"{meth.title} attribution", key=f"{key}-{name}-alt")
+                described(v, f"{meth.title} attribution", key=key(name, "alt"))
                 if a.delta is not None:
                     st.caption(note(m, inp, a))
 

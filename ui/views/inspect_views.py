@@ -109,7 +109,7 @@ def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final
             title += f" (the first {MAX_BARS} shown)"
         st.plotly_chart(bars(v, title, names), width="stretch", key=key("bars"),
                         config={"displayModeBar": False})
-        described(v[:MAX_BARS], title, key=f"{key}-bars", names=[str(n) for n in names[:MAX_BARS]] if names else None)
+        described(v[:MAX_BARS], title, key=key("bars-alt"), names=[str(n) for n in names[:MAX_BARS]] if names else None)
 
 
 def maps(v: np.ndarray, key: keys.Key) -> None:
@@ -123,7 +123,7 @@ def maps(v: np.ndarray, key: keys.Key) -> None:
              alt=f"{c} feature maps of {h}×{w}; their values are summed up below, and listed by Show as table")
     st.markdown(images.colorbar(images.DIVERGING, lo, hi, "activation (blue +, orange −, white 0)", width=260),
                 unsafe_allow_html=True)
-    described(v, f"{c} feature maps of {h}×{w}", key=f"{key}-maps")
+    described(v, f"{c} feature maps of {h}×{w}", key=key("maps-alt"))
 
 
 def kernels(k: np.ndarray, key: keys.Key) -> None:
@@ -137,7 +137,7 @@ def kernels(k: np.ndarray, key: keys.Key) -> None:
                  caption=f"row: the output map it makes; column: the input channel it reads{more}",
                  alt="the learned kernels as small pictures; their weights are listed by Show as table")
         st.markdown(images.colorbar(images.DIVERGING, lo, hi, "weight", width=260), unsafe_allow_html=True)
-        described(k[:o, :i], "Kernel weights (output map, input channel, row, column)", key=f"{key}-kernels")
+        described(k[:o, :i], "Kernel weights (output map, input channel, row, column)", key=key("kernels-alt"))
 
 
 def attention(a: np.ndarray, words: list[str] | None, key: keys.Key) -> None:

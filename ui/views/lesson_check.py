@@ -9,7 +9,7 @@ import streamlit as st
 
 from playground import lessons
 from playground.lessons import Check
-from ui import server, state
+from ui import keys, server, state
 from ui.text import plain
 
 POLL = 1.0  # seconds between redraws while the experiment runs
@@ -41,13 +41,13 @@ def fmt(v) -> str:
 def show(lesson: lessons.Lesson) -> None:
     """The claim, the seed and the button; while it runs each variant's progress; then the verdict."""
     s = state.get()
-    with st.container(border=True, key="lesson-claim"):
+    with st.container(border=True, key=keys.LESSON("claim")):
         st.markdown(f"**Claim:** {lesson.claim}")
         seed_col, button_col = st.columns([1, 2], vertical_alignment="bottom")
-        seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, step=1, key=f"lesson-seed-{lesson.name}",
+        seed = seed_col.number_input("Seed", 0, 2**31 - 1, 0, step=1, key=keys.LESSON("seed", lesson.name),
                                      help="Seed of every run and of the data. The claim was measured on seeds "
                                           + ", ".join(map(str, lesson.experiment.seeds)) + "; try others.")
-        if button_col.button("Check the claim", key="lesson-check", type="primary", icon=":material/science:",
+        if button_col.button("Check the claim", key=keys.LESSON("check"), type="primary", icon=":material/science:",
                              width="stretch"):
             start(lesson, int(seed))
         check = s.checks.get(lesson.name)
@@ -74,7 +74,7 @@ def progress(check: Check) -> None:
     for p in check.progress():
         done = p["epoch"] / max(1, p["epochs"])
         st.progress(min(1.0, done), text=f"{plain(p['label'])}: {p['state']}, epoch {p['epoch']}/{p['epochs']}")
-    if st.button("Stop the check", key="lesson-stop", icon=":material/stop:"):
+    if st.button("Stop the check", key=keys.LESSON("stop"), icon=":material/stop:"):
         check.stop()
         st.rerun()
 
@@ -89,7 +89,7 @@ def verdict(result: dict) -> None:
         st.warning(f"{plain(where)}: {plain(why, 300)}")
     labels, measured = result["labels"], result["measured"]
     rows = [{"measured": labels[k], "value": fmt(v)} for k, v in measured.items()]
-    st.dataframe(rows, hide_index=True, width="stretch", key="lesson-measured")
+    st.dataframe(rows, hide_index=True, width="stretch", key=keys.LESSON("measured"))
     for c in result["checks"]:
         left, op, right = c["condition"].split(" ", 2)
         right_text = f"{labels[right]} ({fmt(c['right'])})" if right in labels else fmt(c["right"])

@@ -16,13 +16,13 @@ from ui import keys, state
 
 def page_file(url: str) -> str:
     """The pages/ file of a page's url path (`train` → `pages/train.py`)."""
-    from ui.main import PAGES
+    from ui.navigation import PAGES
     return next(f for f, *_, path in PAGES if path == url)
 
 
 def page_title(url: str) -> str:
     """The navigation title of a page's url path (`train` → `Train`)."""
-    from ui.main import PAGES
+    from ui.navigation import PAGES
     return next(title for _, title, _, path in PAGES if path == url)
 
 
