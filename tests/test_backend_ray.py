@@ -272,7 +272,8 @@ def test_every_preset_trains_from_the_app_on_ray_as_on_local(head, monkeypatch):
     ray = app_runs(monkeypatch, {"PLAYGROUND_BACKEND": "ray", "RAY_ADDRESS": address, "PLAYGROUND_RAY_GPUS": "0",
                                  "PLAYGROUND_RAY_JOBS_PER_ACTOR": "7"}, 2)
     # each run alone on both sides: stacked runs (playground/stack/) agree within 1e-5, tested on their own
-    local = app_runs(monkeypatch, {"PLAYGROUND_BACKEND": "local", "PLAYGROUND_WORKERS": "2", "PLAYGROUND_STACK": "0"}, 2)
+    local = app_runs(monkeypatch, {"PLAYGROUND_BACKEND": "local", "PLAYGROUND_WORKERS": "2", "PLAYGROUND_STACK": "0"},
+                     2)
     assert sorted(ray) == sorted(presets.names()) and len(ray) >= 14
     for name in local:
         assert len(ray[name]) == len(local[name]) == 2, name
