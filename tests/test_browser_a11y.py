@@ -293,7 +293,7 @@ def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server,
     page.get_by_role("button", name="Train", exact=True).click()
     said = re.compile(r"Training: epoch (\d+) of 300, training loss [\d.]+, validation loss [\d.]+, "
                       r"validation accuracy \d+ %")
-    chart = page.locator(".st-key-live_chart")
+    chart = page.locator(".st-key-run-chart")
 
     def reads() -> list[int]:  # the epochs the accessibility tree's status lines read
         return [int(m.group(1)) for m in said.finditer(chart.aria_snapshot())]
