@@ -310,7 +310,7 @@ def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server,
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server}/playground?s={encode(from_dict(tfplay.default_spec()))}")
     a11y.settle(page)
-    view = page.locator(".st-key-grid_view")
+    view = page.locator(".st-key-pg2d-view")
     wait_until(lambda: "group \"The network: 2 inputs" in view.aria_snapshot(), 60, "the network in words")
     page.get_by_role("button", name="Play").click()
     said = re.compile(r"Training: epoch (\d+), training loss [\d.]+, test loss [\d.]+, test accuracy \d+ %")
