@@ -81,8 +81,9 @@ def test_a_class_in_one_worker_trains_stacked_with_the_results_of_runs_alone():
         assert max(sizes) == (4 if job.startswith("s") else 0), job  # other shapes train alone
     # a stacked job's live views, layer statistics and checkpoints come as they do alone
     assert [e for e in stacked if e["job"] == "s1" and e["type"] == "view"]
+    # statistics come at a time-based rate (a busy worker spaces them out): compare the ones both runs sent
     stats = [(e["stats"], f["stats"]) for e, f in zip(*[[e for e in ev if e["job"] == "s2" and e["type"] == "stats"]
-                                                        for ev in (stacked, alone)], strict=True)]
+                                                        for ev in (stacked, alone)], strict=False)]
     assert stats
     for s, t in stats:
         for a, b in zip(s["layers"], t["layers"], strict=True):
