@@ -166,7 +166,7 @@ class _Builder:
         try:
             module, y = LAYERS.get(layer.type).make(x, self.ctx, **opts)
         except ShapeError as e:
-            data = suitable_data(e.want) if e.want and e.want != self.info.modality else None
+            data = suitable_data(e.want, self.info.task) if e.want and e.want != self.info.modality else None
             raise where.error(e.message, fix=e.fix, alternatives=[{"action": "data", "name": data}] if data else []) \
                 from None
         _check_inferred(layer, where, module)
@@ -392,9 +392,17 @@ def check_head(spec: Spec, info: DataInfo, summary: Summary) -> None:
                          path=f"model.layers[{n - 1}]", layer=n - 1, fix=fix)
 
 
-def suitable_data(modality: str) -> str | None:
-    """The first registered dataset of a modality (image, sequence, text), for "or choose such a dataset"."""
-    return next((name for name, d in DATASETS.items() if d.modality == modality), None)
+def suitable_data(modality: str, task: str | None = None) -> str | None:
+    """A registered dataset of a modality (image, sequence, text) for "or choose such a dataset": the first
+    one of the same kind of task as the data chosen now (a classifier is offered text to classify, not text
+    to translate), else the first of that modality."""
+    classes = {"binary", "multiclass"}
+
+    def near(name: str) -> bool:  # both classify, or both ask the same other task
+        other = DATASETS.get(name).task
+        return other == task or {other, task} <= classes
+    fits = [name for name, d in DATASETS.items() if d.modality == modality]
+    return max(fits, key=near, default=None)
 
 
 def _last_linear(spec: Spec) -> int | None:

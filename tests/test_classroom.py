@@ -273,11 +273,12 @@ def test_a_lesson_sets_the_metric_the_board_ranks_by(b):
 
 
 @pytest.mark.parametrize("name", presets.names())
-def test_a_setups_metric_is_accuracy_for_a_classifier_and_loss_otherwise(name):
-    from playground.losses import for_problem
+def test_a_setups_metric_is_accuracy_for_a_classifier_iou_for_a_segmenter_and_loss_otherwise(name):
+    from playground.data import info
     spec = presets.get(name)
-    classifier = spec.train.loss in for_problem(True)  # the loss it trains with says what it is
-    assert ranking.setup_metric(spec) == ("val_accuracy" if classifier else "val_loss")
+    kind = info(spec.data).task if spec.train.task is None else spec.train.task  # what the data or spec asks
+    expected = {"binary": "val_accuracy", "multiclass": "val_accuracy", "segmentation": "val_mean_iou"}
+    assert ranking.setup_metric(spec) == expected.get(kind, "val_loss"), kind
     assert ranking.setup_metric(spec.to_dict()) == ranking.setup_metric(spec)
 
 

@@ -43,11 +43,14 @@ def main_metric(subs: list[S], chosen: str | None = None) -> str:
 
 
 def setup_metric(spec: object) -> str:
-    """The metric a setup's runs are compared by: validation accuracy for a classifier, else validation loss."""
+    """The metric a setup's runs are compared by: the validation score its task keeps beside the loss
+    (accuracy for a classifier, mean IoU for a segmenter), else the validation loss."""
+    from .. import tasks
     from ..data import info
     from ..spec import from_dict
     s = spec if isinstance(spec, Spec) else from_dict(spec)
-    return "val_accuracy" if info(s.data).classification else "val_loss"
+    metric = tasks.of(s, info(s.data)).metric
+    return f"val_{metric.key}" if metric else "val_loss"
 
 
 def ranked(subs: list[S], metric: str) -> list[tuple[int | None, S]]:
