@@ -1,4 +1,5 @@
 // The GAN lab's live view (ui/components/gan_view.py): draws frames streamed by ui/server/gan_stream.py.
+// Its stream and polled fallback: feed.js, prepended.
 const C = __COLORS__;
 const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
 const REAL = hex(C.real), FAKE = hex(C.fake), MID = hex(C.mid);
@@ -8,7 +9,6 @@ for (let i = 0; i < 256; i++) { const t = i / 127.5 - 1; LUT.set(t >= 0 ? mix(MI
 const LAYERS = [["real", "Real samples", C.real], ["fake", "Generated samples", C.fake],
   ["surface", "Discriminator's view (green: real)", null], ["arrows", "Generator's gradients", C.arrow],
   ["manifold", "Generator's manifold", C.manifold], ["modes", "Modes (filled: covered)", "#000"]];
-const ENDED = ["done", "failed", "stopped"];
 function bytes(b64) { const s = atob(b64 || ""), a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; }
 function floats(b64) { const b = bytes(b64); return new Float32Array(b.buffer, 0, b.length >> 2); }
 function fmt(v) { return v == null || !isFinite(v) ? "–" : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3); }
@@ -25,41 +25,11 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
   s.data = data;
   const base = (data.base || "").replace(/^\/+|\/+$/g, "");
   const url = data.path ? `${location.origin}/${base ? base + "/" : ""}${data.path}` : null;
-  s.fn = { message, end, layout, take, say, retry, draw };
-  s.feed = data.feed || null;
-  if (s.url !== url || s.kind !== data.kind) {
-    close(); clearTimeout(s.timer); s.timer = null;
-    Object.assign(s, { url, kind: data.kind, view: null, metrics: [], fails: 0, epoch: 0, frameId: null,
-                       state: data.state || "", message: data.message || "" });
-    if (url && !ENDED.includes(data.state)) open();
-  }
-  if (!s.es && data.state) { s.state = data.state; s.message = data.message || ""; }
+  const feed = viewFeed(s, gl, url, setStateValue, () => {});
+  s.fn = { message, end, layout, take, draw, say: feed.say, retry: feed.retry };
+  s.feed = data.feed || null;  // the page polls and hands over the run's data: the stream failed here
   toggles();
-  layout();
-  if (s.feed && !(s.es && s.got)) s.fn.take(s.feed);
-  if (s.feed && url && !ENDED.includes(data.state) && !s.es && !s.timer) s.timer = setTimeout(() => s.fn.retry(), data.retry || 30000);
-  gl.dataset.mode = s.es && s.got ? "stream" : s.feed ? "poll" : "";
-  if (!s.ro) { s.ro = new ResizeObserver(() => s.fn.layout()); s.ro.observe(gl); }
-  return () => { close(); clearTimeout(s.timer); s.timer = null; if (s.ro) { s.ro.disconnect(); s.ro = null; } };
-
-  function close() { if (s.es) { s.es.close(); s.es = null; } clearTimeout(s.watch); }
-  function say(v) { if (s.said !== v) { s.said = v; setStateValue("stream", v); } }
-  function retry() { s.timer = null; if (s.feed && !s.es && s.url && !ENDED.includes(s.state)) open(); }
-  function fail(es) {
-    if (s.es !== es) return;
-    close(); s.fn.say("failed"); gl.dataset.mode = s.feed ? "poll" : "";
-    if (s.feed) s.timer = setTimeout(() => s.fn.retry(), s.data.retry || 30000);
-  }
-  function open() {
-    const es = new EventSource(url); s.es = es; s.got = false; s.fails = 0;
-    s.watch = setTimeout(() => { if (!s.got) fail(es); }, 10000);  // a proxy that buffers lets nothing through
-    es.onmessage = (ev) => {
-      if (!s.got) { s.got = true; s.metrics = []; clearTimeout(s.watch); s.fn.say("ok"); gl.dataset.mode = "stream"; }
-      s.fn.message(JSON.parse(ev.data));
-    };
-    es.addEventListener("end", (ev) => { close(); s.fn.end(JSON.parse(ev.data)); });
-    es.onerror = () => { if (es.readyState === 2 || (!s.got && ++s.fails >= 5)) fail(es); };
-  }
+  return feedUpdate(s, gl, url, data, feed, s.url !== url || s.kind !== data.kind, { kind: data.kind });
   function take(f) {  // one polled update from the page: the fields a stream event carries
     s.state = f.state; s.message = f.message; s.metrics = f.metrics;
     if (f.view && f.view_id !== s.frameId) { s.frameId = f.view_id; s.view = decode(f.view); }

@@ -89,7 +89,8 @@ _CSS = """
 .note { font-size: 12px; opacity: .75; line-height: 1.35; margin-top: 6px; }
 """
 
-_JS = Path(__file__).with_name("gan_view.js").read_text().replace("__COLORS__", json.dumps(COLORS))
+_JS = (Path(__file__).with_name("feed.js").read_text()  # the stream and its polled fallback, shared with the 2-D page
+       + Path(__file__).with_name("gan_view.js").read_text().replace("__COLORS__", json.dumps(COLORS)))
 
 _component = st.components.v2.component("playground.gan_view", html=_HTML, css=_CSS, js=_JS)
 

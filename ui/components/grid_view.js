@@ -1,4 +1,5 @@
-// The 2-D playground's live view (ui/grid_view.py): draws frames streamed by ui/grid_stream.py.
+// The 2-D playground's live view (ui/components/grid_view.py): draws frames streamed by ui/server/grid_stream.py
+// (its stream and polled fallback: feed.js, prepended).
 const TF = __TF__, OKABE = __OKABE__, NETFRAC = __NETFRAC__;
 const RANGE = 6, FEATS = { "x1": (x, y) => x / 6, "x2": (x, y) => y / 6, "x1^2": (x, y) => x * x / 36,
   "x2^2": (x, y) => y * y / 36, "x1*x2": (x, y) => x * y / 36, "sin(x1)": (x, y) => Math.sin(x),
@@ -39,49 +40,13 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
   s.colors = s.classes > 2 ? OKABE.map(hex) : [POS, NEG];  // class 0 blue, class 1 orange
   const base = (data.base || "").replace(/^\/+|\/+$/g, "");
   const url = data.path ? `${location.origin}/${base ? base + "/" : ""}${data.path}` : null;
-  const ENDED = ["done", "failed", "stopped"];
   // Handlers live on the state and are replaced on every call, so the stream (opened by an earlier
   // call) always draws with the latest options (discretise, show test data, ...).
-  s.fn = { message, end, layout, move, leave, take, say, retry, showEdge };
+  const feed = viewFeed(s, pg, url, setStateValue, () => { s.rate = []; });
+  s.fn = { message, end, layout, move, leave, take, showEdge, say: feed.say, retry: feed.retry };
   details.ontoggle = () => { s.tableAt = 0; speak(); };
   s.feed = data.feed || null;  // the page polls and hands over the run's data: the stream failed here
-  if (s.url !== url) {
-    close(); clearTimeout(s.timer); s.timer = null;
-    Object.assign(s, { url, view: null, metrics: [], fails: 0, epoch: 0, rate: [], frameId: null,
-                       state: data.state || "", message: data.message || "" });
-    if (url && !ENDED.includes(data.state)) open();  // a new run: try its stream at once, also while polling
-  }
-  if (!s.es && data.state) { s.state = data.state; s.message = data.message || ""; }
-  layout();
-  if (s.feed && !(s.es && s.got)) s.fn.take(s.feed);
-  if (s.feed && url && !ENDED.includes(data.state) && !s.es && !s.timer) s.timer = setTimeout(() => s.fn.retry(), data.retry || 30000);
-  pg.dataset.mode = s.es && s.got ? "stream" : s.feed ? "poll" : "";
-  if (!s.ro) { s.ro = new ResizeObserver(() => s.fn.layout()); s.ro.observe(pg); }
-  return () => { close(); clearTimeout(s.timer); s.timer = null; if (s.ro) { s.ro.disconnect(); s.ro = null; } };
-
-  function close() { if (s.es) { s.es.close(); s.es = null; } clearTimeout(s.watch); }
-  function say(v) { if (s.said !== v) { s.said = v; setStateValue("stream", v); } }
-  function retry() { s.timer = null; if (s.feed && !s.es && s.url && !ENDED.includes(s.state)) open(); }
-  function fail(es) {
-    if (s.es !== es) return;
-    close(); s.fn.say("failed"); pg.dataset.mode = s.feed ? "poll" : "";
-    if (s.feed) s.timer = setTimeout(() => s.fn.retry(), s.data.retry || 30000);
-  }
-
-  function open() {
-    const es = new EventSource(url); s.es = es; s.got = false; s.fails = 0;
-    s.watch = setTimeout(() => { if (!s.got) fail(es); }, 10000);  // a proxy that buffers lets nothing through
-    es.onmessage = (ev) => {
-      if (!s.got) {  // the first event starts at epoch 1 and carries the latest view
-        s.got = true; s.metrics = []; s.rate = []; clearTimeout(s.watch); s.fn.say("ok"); pg.dataset.mode = "stream";
-      }
-      s.fn.message(JSON.parse(ev.data));
-    };
-    es.addEventListener("end", (ev) => { close(); s.fn.end(JSON.parse(ev.data)); });
-    // refused (a 404 from a proxy, or a run that is not ours): closed at once; unreachable: retried by the
-    // browser, given up after five tries without a message. A stream that worked reconnects by itself.
-    es.onerror = () => { if (es.readyState === 2 || (!s.got && ++s.fails >= 5)) fail(es); };
-  }
+  return feedUpdate(s, pg, url, data, feed, s.url !== url, { rate: [] });
 
   // One polled update from the page (a fragment rerun): the same fields a stream event carries.
   function take(f) {

@@ -99,8 +99,8 @@ _CSS = """
 .shape { font-size: 12px; margin-right: 3px; }
 """ + speak.CSS
 
-_JS = ((speak.JS + Path(__file__).with_name("grid_speak.js").read_text()
-        + Path(__file__).with_name("grid_view.js").read_text())  # kept apart: plain JavaScript, no escaping
+_PARTS = ("feed.js", "grid_speak.js", "grid_view.js")  # kept apart: plain JavaScript, no escaping
+_JS = ((speak.JS + "".join(Path(__file__).with_name(f).read_text() for f in _PARTS))
        .replace("__TF__", json.dumps(TF)).replace("__OKABE__", json.dumps(OKABE_ITO))
        .replace("__NETFRAC__", str(NET_FRACTION)))
 

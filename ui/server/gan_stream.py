@@ -9,19 +9,15 @@ run's owner can read it (ui/server/access.py); reading it never changes the run.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import time
 
 import numpy as np
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from ui.server import access
-from ui.server.streams import HEADERS, sse
+from ui.server.streams import view_stream
 
 POLL = 0.02  # seconds between looks at the job: a new view goes out within this
-MIN_GAP = 0.09  # seconds between events that carry no new view (metrics, progress)
 VIEWS = ("gan2d", "gan_images")
 KEYS = ("epoch", "d_loss", "g_loss", "train_loss", "val_loss", "modes_covered", "high_quality")
 ARRAYS = ("fake", "arrows", "manifold", "surface", "samples", "walk")
@@ -70,27 +66,4 @@ def event(job, cursor: int, view: dict | None) -> tuple[dict, int]:
 
 async def stream(request: Request) -> Response:
     """The route: events while the job lives, then 'end'; an unknown job or a wrong key gets a 404."""
-    job = access.find(request)
-    if job is None:
-        return access.not_found()
-    cursor = access.resume_from(request, job)
-
-    async def events():
-        nonlocal cursor
-        sent_view, seen, last = None, -1, 0.0
-        while not await request.is_disconnected():
-            done = job.finished  # read first: a finished job's last view arrived before its end state
-            view = view_of(job)
-            fresh = view is not None and view is not sent_view
-            now = time.monotonic()
-            if fresh or (job.version != seen and (done or now - last >= MIN_GAP)):
-                seen, last = job.version, now
-                payload, cursor = event(job, cursor, view if fresh else None)
-                sent_view = view
-                yield sse(payload, event_id=cursor)
-            if done:
-                yield sse({"state": job.state, "message": job.message}, "end")
-                return
-            await asyncio.sleep(POLL)
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers=HEADERS)
+    return await view_stream(request, view_of, event, POLL)

@@ -10,20 +10,16 @@ its owner's session (ui/server/owners.py), not by its viewers.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import time
 
 import numpy as np
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from playground.probe import pack2d
-from ui.server import access
-from ui.server.streams import HEADERS, slim, sse
+from ui.server.streams import slim, view_stream
 
 POLL = 0.04  # seconds between looks at the job: a new view goes out within this
-MIN_GAP = 0.09  # seconds between events that carry no new view (metrics, progress)
 
 
 def _b64(a: np.ndarray) -> str:
@@ -57,29 +53,11 @@ def event(job, cursor: int, view: dict | None) -> tuple[dict, int]:
     return payload, cursor
 
 
+def view_of(job) -> dict | None:
+    """The job's latest 2-D view."""
+    return job.views.get("grid2d")
+
+
 async def stream(request: Request) -> Response:
     """The route: events while the job lives, then 'end'; an unknown job or a wrong key gets a 404."""
-    job = access.find(request)
-    if job is None:
-        return access.not_found()
-    cursor = access.resume_from(request, job)  # EventSource resumes after the epochs it has
-
-    async def events():
-        nonlocal cursor
-        sent_view, seen, last = None, -1, 0.0
-        while not await request.is_disconnected():
-            done = job.finished  # read first: a finished job's last view arrived before its end state
-            view = job.views.get("grid2d")
-            fresh = view is not None and view is not sent_view
-            now = time.monotonic()
-            if fresh or (job.version != seen and (done or now - last >= MIN_GAP)):
-                seen, last = job.version, now
-                payload, cursor = event(job, cursor, view if fresh else None)
-                sent_view = view
-                yield sse(payload, event_id=cursor)
-            if done:
-                yield sse({"state": job.state, "message": job.message}, "end")
-                return
-            await asyncio.sleep(POLL)
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers=HEADERS)
+    return await view_stream(request, view_of, event, POLL)

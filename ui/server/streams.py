@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
+from collections.abc import Callable
 
 import numpy as np
 from starlette.requests import Request
@@ -106,3 +108,37 @@ async def debug_jobs(request: Request) -> Response:
     jobs = [{"id": j.id, "key": access.job_key(j.id), "state": j.state, "created": j.created, "epochs": j.epochs,
              "metrics": len(j.metrics), "progress": j.progress} for j in server.pool().jobs()]
     return JSONResponse(json.loads(json.dumps({"stats": server.pool().stats(), "jobs": jobs}, default=plain)))
+
+
+VIEW_GAP = 0.09  # seconds between a view stream's events that carry no new view (metrics, progress)
+
+
+async def view_stream(request: Request, view_of: Callable[[Job], dict | None],
+                      event: Callable[[Job, int, dict | None], tuple[dict, int]], poll: float) -> Response:
+    """A live view's route (the 2-D page's, the GAN lab's): an event whenever the worker made a new view (each
+    view once), and otherwise for new metrics or state at most every VIEW_GAP s, looking every `poll` s; then
+    'end'. `event(job, cursor, view or None)` makes one message. An unknown job or a wrong key gets a 404."""
+    job = access.find(request)
+    if job is None:
+        return access.not_found()
+    cursor = access.resume_from(request, job)  # EventSource resumes after the epochs it has
+
+    async def events():
+        nonlocal cursor
+        sent_view, seen, last = None, -1, 0.0
+        while not await request.is_disconnected():
+            done = job.finished  # read first: a finished job's last view arrived before its end state
+            view = view_of(job)
+            fresh = view is not None and view is not sent_view
+            now = time.monotonic()
+            if fresh or (job.version != seen and (done or now - last >= VIEW_GAP)):
+                seen, last = job.version, now
+                payload, cursor = event(job, cursor, view if fresh else None)
+                sent_view = view
+                yield sse(payload, event_id=cursor)
+            if done:
+                yield sse({"state": job.state, "message": job.message}, "end")
+                return
+            await asyncio.sleep(poll)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=HEADERS)
