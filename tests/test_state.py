@@ -139,3 +139,13 @@ def test_getters_do_not_write():
     assert not at.exception, at.exception
     assert [t.value for t in at.text] == ["getters read only"]
     assert at.session_state[state.KEY].runs == []  # runner.current() recorded nothing
+
+
+def test_a_page_without_a_class_link_does_not_load_the_class_board():
+    # the board brings SQLAlchemy (~0.3 s and ~20 MB a process): only a class's links need it
+    import subprocess
+    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            "assert not at.exception; print('sqlalchemy' in sys.modules, 'playground.classroom' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.stdout.split()[-2:] == ["False", "False"], out.stdout + out.stderr

@@ -339,8 +339,10 @@ def sync_url() -> None:
 
 def _class_key(name: str) -> str | None:
     """A class key from the URL when it is shaped like one (what it opens is the board's to say)."""
-    from playground.classroom.checks import split_key
     value = st.query_params.get(name)
+    if not value:  # most pages carry none: the board (and SQLAlchemy) load only for a class's links
+        return None
+    from playground.classroom.checks import split_key
     return value if split_key(value) else None
 
 
