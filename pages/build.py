@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import state
+from ui import keys, state
 from ui.views import build_settings as settings
 from ui.views import builder
 
@@ -19,7 +19,7 @@ builder.status(result)
 
 # Tabs that track state: only the open one is drawn, and it stays open across edits.
 model_tab, data_tab, train_tab = st.tabs([":material/layers: Model", ":material/dataset: Data",
-                                          ":material/tune: Training"], key="build-tabs", on_change="rerun")
+                                          ":material/tune: Training"], key=keys.BUILD("tabs"), on_change="rerun")
 
 if model_tab.open is not False:
     with model_tab:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from playground import presets
 from playground.data import DATASETS, builtin
-from ui import state
+from ui import keys, state
 from ui.text import plain
 from ui.views import lessons
 
@@ -27,7 +27,7 @@ for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.L
     with card:
         st.markdown(f"**{lesson['title']}**")
         st.caption(lesson["text"])
-        if st.button("Start", key=f"lesson-{i}", width="stretch", icon=":material/school:"):
+        if st.button("Start", key=keys.LESSON(i), width="stretch", icon=":material/school:"):
             lessons.start(i)
             st.switch_page(lesson["page"])
 
@@ -37,16 +37,16 @@ for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
     with card:
         st.markdown(f"**{plain(spec.name)}**")
         st.caption(plain(spec.description or spec.data.name, 300))
-        if st.button("Open", key=f"home-{name}", width="stretch"):
+        if st.button("Open", key=keys.HOME(name), width="stretch"):
             state.set_spec(spec.to_dict())
             lessons.end()
             st.switch_page("pages/train.py")
 
 st.subheader("Start from scratch")
 left, right = st.columns([2, 1], vertical_alignment="bottom")
-data = left.selectbox("Dataset", builtin(), index=builtin().index("spiral"), key="home-scratch-data",
+data = left.selectbox("Dataset", builtin(), index=builtin().index("spiral"), key=keys.HOME("scratch-data"),
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")
-if right.button("Start with no layers", key="home-scratch", icon=":material/add:", width="stretch"):
+if right.button("Start with no layers", key=keys.HOME("scratch"), icon=":material/add:", width="stretch"):
     state.set_spec(presets.blank(data))
     lessons.end()
     st.switch_page("pages/build.py")

@@ -4,13 +4,14 @@ gradients over training, one back-propagation step by hand, its mistakes, and ho
 
 import streamlit as st
 
+from ui import keys
 from ui.views import input_picker, inspect_errors, inspect_time, inspect_training, inspect_views, model_source
 
 TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
         ":material/calculate: Backprop by hand", ":material/rule: Mistakes", ":material/history: Over time"]
 
 st.title("Inspect")
-src = model_source.pick("inspect")
+src = model_source.pick(keys.INSPECT)
 if src is None:
     st.stop()
 every = model_source.refresh_every(src)
@@ -29,9 +30,9 @@ def body() -> None:
     with picture:
         input_picker.show(m, inp, target=150)
     with said:
-        input_picker.prediction(m, inp, key="inspect-prediction")
+        input_picker.prediction(m, inp, key=keys.INSPECT("prediction"))
 
-    layers, grads, by_hand, mistakes, over_time = st.tabs(TABS, key="inspect-tabs", on_change="rerun")
+    layers, grads, by_hand, mistakes, over_time = st.tabs(TABS, key=keys.INSPECT("tabs"), on_change="rerun")
     if layers.open is not False:
         with layers:
             inspect_views.layers(m, inp)

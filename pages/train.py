@@ -7,20 +7,21 @@ from playground.data import info as data_info
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
-from ui import state
+from ui import keys, state
 from ui.text import message, plain
 from ui.views import compare, runner
 
 s = state.get()
 st.title("Train")
+PRESET = keys.TRAIN("preset")  # read in its callback
 
 
 def load_preset() -> None:
     """Load the chosen preset (undoable) and empty the choice: in a callback, before the selectbox exists."""
-    name = st.session_state.get("train-preset")
+    name = state.widget(PRESET)
     if name:
         state.set_spec(presets.get(name).to_dict())
-    st.session_state["train-preset"] = None
+    state.set_widget(PRESET, None)
 
 
 
@@ -36,14 +37,15 @@ except PlaygroundError as e:
     st.error(f"This setup cannot train yet: {message(e.message)}", icon=":material/error:")
     st.page_link("pages/build.py", label="Fix it on the Build page", icon=":material/construction:")
 
-bar = st.container(horizontal=True, vertical_alignment="center", key="train-setup")
+bar = st.container(horizontal=True, vertical_alignment="center", key=keys.TRAIN("setup"))
 bar.markdown(f"**{plain(s.spec.get('name', 'Untitled'))}** — {plain(info.name)} ({info.task}), "
              f"{len(s.spec['model']['layers'])} layers, {s.spec['train']['epochs']} epochs", width="stretch")
 with bar.popover("Load a preset", icon=":material/folder_open:", width="content"):
     names = dict(presets.listing())
     choice = st.selectbox("Preset", list(names), format_func=lambda n: names[n], index=None,
-                          placeholder="Choose a preset…", key="train-preset")
-    st.button("Load", key="train-load", type="primary", width="stretch", disabled=not choice, on_click=load_preset)
+                          placeholder="Choose a preset…", key=PRESET)
+    st.button("Load", key=keys.TRAIN("load"), type="primary", width="stretch", disabled=not choice,
+              on_click=load_preset)
 job = runner.current()
 if job is not None and not runner.same_setup(job.spec, s.spec):
     runner.other_setup(job)  # a run's results are shown only with the setup they came from

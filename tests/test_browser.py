@@ -70,7 +70,7 @@ def test_every_run_ends_with_its_report_without_a_click(server, browser):
         jobs.append(page.evaluate(chart)[0])
         wait_until(lambda: page.evaluate(chart)[1] == "done", 60, f"run {run} to finish")
         wait_until(lambda: train.is_enabled(), 20, f"Train to be offered again after run {run}")
-        page.locator(f".st-key-cm-{jobs[-1]}").wait_for(timeout=20_000)  # its confusion matrix
+        page.locator(f".st-key-run-cm-{jobs[-1]}").wait_for(timeout=20_000)  # its confusion matrix
     page.close()
 
 

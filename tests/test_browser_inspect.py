@@ -89,7 +89,7 @@ def test_digits_inspect_and_explain_a_drawn_digit(server, browser):
     page.get_by_role("tab", name="Mistakes").click()  # a click on a cell of the confusion matrix shows its samples
     page.get_by_text("The most confident mistakes").wait_for(timeout=30_000)
     settle(page)
-    area = page.locator(".st-key-err-cm .nsewdrag").first.bounding_box()
+    area = page.locator(".st-key-inspect-err-cm .nsewdrag").first.bounding_box()
     page.mouse.click(area["x"] + 7.5 / 10 * area["width"], area["y"] + 7.5 / 10 * area["height"])  # true 7, pred 7
     page.get_by_text("of class 7 predicted as 7 (correct)").wait_for(timeout=30_000)
 

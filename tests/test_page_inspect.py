@@ -88,15 +88,15 @@ def test_digits_cnn_every_tab(digits):
     assert any("works out small MLPs" in i.value for i in at.info)
     tab(at, 3)  # the confusion matrix; a cell's examples
     assert "Confusion matrix" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
-    at.selectbox(key="err-true").set_value(3).run()
-    at.selectbox(key="err-pred").set_value(3).run()
+    at.selectbox(key="inspect-err-true").set_value(3).run()
+    at.selectbox(key="inspect-err-pred").set_value(3).run()
     assert any("of class 3 predicted as 3 (correct)" in c.value for c in at.caption)
     tab(at, 4)  # checkpoints: epochs 0, 1, 2
-    assert at.select_slider(key="time-epoch").value == 2
-    at.select_slider(key="time-epoch").set_value(0).run()
+    assert at.select_slider(key="inspect-time-epoch").value == 2
+    at.select_slider(key="inspect-time-epoch").set_value(0).run()
     assert not at.exception
     assert any("Why, at epoch 0" in m.value for m in at.markdown)
-    at.button(key="time-land").click().run()
+    at.button(key="inspect-time-land").click().run()
     assert not at.exception, at.exception
     assert "Validation loss around the final weights" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
 
@@ -121,7 +121,7 @@ def test_backprop_by_hand_for_a_small_mlp(pool):
     assert set(frames[-1].value["matches"]) == {"yes"}
     update = frames[-2].value
     assert list(update.columns)[-1] == "new value"
-    lr = float(at.number_input(key="bp-lr").value)
+    lr = float(at.number_input(key="inspect-bp-lr").value)
     assert np.allclose(update["value"] - lr * update["gradient"], update["new value"], atol=1e-4)
     tab(at, 4)
     titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
@@ -133,7 +133,7 @@ def test_gradient_norms_fall_off_in_a_deep_sigmoid_mlp_and_not_in_a_relu_one(poo
     hints = {}
     for act in ("Sigmoid", "ReLU"):
         tab(at, 1)
-        at.button(key=f"gh-deep-{act}").click().run()  # loads the 6×16 MLP and opens Train
+        at.button(key=f"inspect-gh-deep-{act}").click().run()  # loads the 6×16 MLP and opens Train
         spec = at.session_state["pg"].spec
         assert [layer["type"] for layer in spec["model"]["layers"]].count(act) == 6
         job = pool.submit({**spec, "train": {**spec["train"], "epochs": 3}}, track=runner.TRACK)
@@ -164,8 +164,8 @@ def test_every_preset_opens_on_every_tab_and_on_explain(preset):
     stats = health.Tracker(1).epoch_end(trainer)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.session_state["pg"].runs = [{"id": "r1", "label": preset, "spec": d, "metrics": [], "state": "done"}]
-    at.session_state["inspect-store"] = {"r1": {"weights": cps[-1]["weights"], "checkpoints": cps, "stats": [stats],
-                                                "epoch": 1}}
+    at.session_state["pg"].inspect.kept = {"r1": {"weights": cps[-1]["weights"], "checkpoints": cps,
+                                                  "stats": [stats], "epoch": 1}}
     at.switch_page("pages/inspection.py").run()
     for i in range(len(TABS)):
         tab(at, i)

@@ -45,7 +45,7 @@ def spec(at: AppTest) -> dict:
 
 
 def job(at: AppTest):
-    return server.pool().get(at.session_state["pg2d"].job_id)
+    return server.pool().get(at.session_state["pg"].pg2d.job_id)
 
 
 def click(at: AppTest, key: str) -> AppTest:
@@ -185,7 +185,7 @@ def test_another_kind_of_setup_is_offered_a_2d_one():
     at = open_page(cnn)
     assert at.info and "is not one of those" in at.info[0].value
     assert spec(at) == from_dict(cnn).to_dict()  # left alone until the user asks
-    assert "pg2d" not in at.session_state or at.session_state["pg2d"].job_id is None  # and nothing trains
+    assert at.session_state["pg"].pg2d.job_id is None  # and nothing trains
     click(at, "pg2d-convert")
     assert tfplay.from_spec(spec(at)) is not None
     click(at, "pg2d-undo")

@@ -188,7 +188,7 @@ def test_a_reload_shows_the_latest_run_of_each_kind(monkeypatch):
     monkeypatch.setattr(server._STATE, "pool", FakePool(*jobs))
     s = state.Session(spec={})
     state._take_over(s, "o")
-    assert (s.job_id, s.pg2d_job) == ("t2", "p1")
+    assert (s.job_id, s.pg2d.job_id) == ("t2", "p1")
     assert (s.ab["a"], s.ab["b"]) == ("a2", "b2") and s.ab["changes"] == ["train.optimizer.lr: 0.1 → 0.5"]
     kept = state.Session(spec={}, job_id="mine")
     state._take_over(kept, "o")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import state
 from ui.text import plain
-from ui.views import lessons
+from ui.views import lessons, runner
 from ui.views.share import share_button
 
 PAGES = [  # (file, title, icon, url path); the first is the default page
@@ -28,7 +28,8 @@ def run() -> None:
     """Set up the page, restore the session's state, and run the chosen page."""
     st.set_page_config(page_title="playground", page_icon=ICON, layout="wide")
     try:
-        state.get()
+        state.start()  # the session's one state object: made on its first run, found again after a reload
+        runner.record_finished()  # a run that ended since the last script run joins the finished runs
         pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
                  for i, (path, title, icon, url) in enumerate(PAGES)]
         page = st.navigation(pages, position="top")

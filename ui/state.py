@@ -18,13 +18,16 @@ from playground import presets
 from playground import uploads as upload_store
 from playground.jobs import Job
 from playground.spec import SpecError, decode, encode, from_dict
-from ui import server
+from ui import keys, server
 from ui.components.browser_key import remember_browser
 from ui.server import access, owners
 from ui.text import message
 
+KEY = "pg"  # where the Session lives in st.session_state; every other key there is a widget's (ui/keys.py)
 DEFAULT_PRESET = "spiral-mlp"
 URL_KEY = "s"
+VIEW_KEY = "view"  # the 2-D Playground's view options in the link, beside the spec: ?s=…&view=test,discrete
+VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> Playground2D field
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
@@ -32,15 +35,79 @@ _UNSEEN = object()  # bind: no value shown yet
 
 
 @dataclass
-class Session:
-    """Everything one browser session has built: the spec (the single source of truth) and its runs."""
+class Playground2D:
+    """The 2-D Playground's run and view options (its settings are the spec's)."""
 
-    spec: dict
+    job_id: str | None = None  # its run (a reload takes it back: _take_over)
+    show_test: bool = False
+    discretize: bool = False
+    converted_at: int | None = None  # Session.edits right after "Start from a 2-D setup" (offers a way back)
+
+    @classmethod
+    def from_link(cls, text: str | None) -> Playground2D:
+        """The view options of a link's `view` value (a stranger's text: known words only, the rest ignored)."""
+        words = set(str(text or "")[:100].split(","))
+        return cls(**{name: True for word, name in VIEW_FLAGS.items() if word in words})
+
+    def link(self) -> str:
+        """The view options as the link's `view` value ('' when none is on)."""
+        return ",".join(word for word, name in VIEW_FLAGS.items() if getattr(self, name))
+
+
+@dataclass
+class Pinned:
+    """The input Inspect and Explain look at, kept across pages (a widget's state does not survive a page run
+    that does not draw it): the picker's widget values, a drawing, an uploaded picture."""
+
+    values: dict[str, object] = field(default_factory=dict)  # widget key -> the value it last had
+    drawn: list[float] | None = None  # the drawing's pixels
+    upload: object = None  # the uploaded picture, as the model sees it (a numpy array)
+    upload_name: tuple[str, int] | None = None  # (file name, size) of the upload read into `upload`
+    upload_error: str | None = None  # why that upload cannot be used
+
+
+@dataclass(eq=False)
+class Inspection:
+    """What Inspect and Explain keep between script runs: what is kept of finished runs, the model rebuilt for
+    the run shown, and results worth not computing twice (all bounded by the modules that fill them)."""
+
+    kept: dict[str, dict] = field(default_factory=dict)  # run id -> final weights, checkpoints, stats (run_store)
+    model: dict = field(default_factory=dict)  # the rebuilt model of the run shown (model_source.load)
+    live_checkpoints: dict = field(default_factory=dict)  # a live run's checkpoints at its latest epoch
+    memos: dict[str, dict] = field(default_factory=dict)  # bucket -> key -> result (model_source.memo)
+    landscapes: dict = field(default_factory=dict)  # loss landscapes and optimizer races computed (inspect_time)
+    source: tuple[str | None, str | None] = (None, None)  # the run picked, and the current run when it was
+
+
+@dataclass
+class Building:
+    """What the Build page keeps besides the spec and its widgets."""
+
+    insert_at: str = "after"  # where a new layer goes (the Insert choice, kept while the Model tab is closed)
+    field_errors: dict[str, str] = field(default_factory=dict)  # widget key -> why its input was not applied
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (level, text) a callback left, shown once
+
+    def notice(self, level: str, text: str) -> None:
+        """Leave a message for the page to show once (a callback cannot draw)."""
+        self.messages.append((level, text))
+
+    def take_messages(self) -> list[tuple[str, str]]:
+        """The messages left since they were last shown, which are then gone."""
+        out, self.messages = self.messages, []
+        return out
+
+
+@dataclass
+class Session:
+    """Everything one browser session keeps besides its widgets' values: the spec (the single source of truth),
+    its runs and what each page remembers. Every field has a default; `start` creates it, once per session."""
+
+    spec: dict = field(default_factory=lambda: default_spec())
     history: list[dict] = field(default_factory=list)  # undo stack of earlier specs
     future: list[dict] = field(default_factory=list)  # redo stack
     selected: int | None = None  # layer being configured on Build
     job_id: str | None = None  # the current run
-    runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison
+    runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison (runner.record_finished)
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
     notices: list[tuple[str, str]] = field(default_factory=list)  # (level, text) shown once
     edits: int = 0  # bumped on every spec change
@@ -48,9 +115,15 @@ class Session:
     browser: str = ""  # this browser's secret (its cookie's value, or a new one the cookie is given)
     browser_known: bool = False  # the cookie came with this session: it needs no setting
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
-    pg2d_job: str | None = None  # the 2-D Playground's run taken over from a session that ended (a reload)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
     lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
+    run_message: tuple[str, str] | None = None  # (level, text) of a run the Train button could not start
+    ended: set[str] = field(default_factory=set)  # runs whose end a polled chart has redrawn the page for
+    seen_events: dict[str, object] = field(default_factory=dict)  # component key -> its newest event handled
+    build: Building = field(default_factory=Building)
+    pg2d: Playground2D = field(default_factory=Playground2D)
+    pinned: Pinned = field(default_factory=Pinned)
+    inspect: Inspection = field(default_factory=Inspection)
 
 
 class Owner:
@@ -79,7 +152,7 @@ class Owner:
 @st.cache_resource(scope="session", on_release=lambda owner: owner.release(), show_spinner=False)
 def owner() -> Owner:
     """This browser session's owner (a new one after a dropped connection, which takes the old id back)."""
-    s = st.session_state.get("pg")
+    s = st.session_state.get(KEY)
     return Owner(getattr(s, "browser", ""), prefer=getattr(s, "owner_id", None))
 
 
@@ -116,8 +189,8 @@ def _take_over(s: Session, owner_id: str) -> None:
     pair = [j for j in grouped if j.group == grouped[-1].group] if grouped else []
     if s.job_id is None and train:
         s.job_id = train[-1].id
-    if s.pg2d_job is None and grid:
-        s.pg2d_job = grid[-1].id
+    if s.pg2d.job_id is None and grid:
+        s.pg2d.job_id = grid[-1].id
     if s.ab is None and len(pair) == 2:
         s.ab = {"a": pair[0].id, "b": pair[1].id, "changes": edits.diff(pair[0].spec, pair[1].spec)}
 
@@ -132,10 +205,12 @@ def default_spec() -> dict:
     return presets.get(DEFAULT_PRESET).to_dict()
 
 
-def get() -> Session:
-    """This session's state; on first use, restored from the link (?s=…) when there is one."""
-    if "pg" not in st.session_state:
-        s = Session(spec=default_spec())
+def start() -> Session:
+    """Once per script run, before the page (ui/main.py): this session's state, created on its first run from
+    the link (?s=…, ?view=…) when there is one, and its runs found again after a reload (a new owner)."""
+    s = st.session_state.get(KEY)
+    if s is None:
+        s = Session()
         text = st.query_params.get(URL_KEY)
         if text:
             try:
@@ -143,15 +218,46 @@ def get() -> Session:
             except SpecError as e:
                 s.notices.append(("error", f"This link's setup could not be opened: {e.message}. "
                                            "Showing the default setup instead."))
+        s.pg2d = Playground2D.from_link(st.query_params.get(VIEW_KEY))
         s.browser, s.browser_known = _browser_secret()
-        st.session_state.pg = s
-    s = st.session_state.pg
+        st.session_state[KEY] = s
     o = owner()
     if o.id != s.owner_id:  # a new session, or one whose connection dropped and came back
         s.owner_id = o.id
         if o.took_over:
             _take_over(s, o.id)
     return s
+
+
+def get() -> Session:
+    """This session's state, made by `start` at the top of every script run (ui/main.py). Reads only: a caller
+    that runs before `start` is a mistake, told as one, not a session quietly made here."""
+    s = st.session_state.get(KEY)
+    if not isinstance(s, Session):
+        raise RuntimeError("ui.state.get() ran before ui.state.start(): the session's state is made in ui/main.py")
+    return s
+
+
+def _widget_key(key: str) -> str:
+    """`key`, checked to be a widget key built in ui/keys.py (the Session's own key, or a stray string, is not)."""
+    if keys.namespace(key) is None:
+        raise KeyError(f"{key!r} is not a widget key of ui/keys.py")
+    return key
+
+
+def widget(key: str, default=None):
+    """The value of the widget `key` (Streamlit keeps it under that key), or `default` while it has none."""
+    return st.session_state.get(_widget_key(key), default)
+
+
+def has_widget(key: str) -> bool:
+    """Whether the widget `key` has a value in this session (one drawn in an earlier run, or one set)."""
+    return _widget_key(key) in st.session_state
+
+
+def set_widget(key: str, value) -> None:
+    """Set the widget `key`'s value: in a callback, or before the widget is drawn in this script run."""
+    st.session_state[_widget_key(key)] = value
 
 
 def set_spec(new: dict, record: bool = True) -> None:
@@ -205,6 +311,15 @@ def sync_url() -> None:
     text = link_text()
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
+
+
+def sync_view() -> None:
+    """Keep ?view=… equal to the 2-D Playground's view options, so that Copy link carries them too."""
+    text = get().pg2d.link()
+    if text and st.query_params.get(VIEW_KEY) != text:
+        st.query_params[VIEW_KEY] = text
+    elif not text and VIEW_KEY in st.query_params:
+        del st.query_params[VIEW_KEY]
 
 
 def bind(key: str, value) -> str:

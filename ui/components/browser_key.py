@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import keys
+
 _JS = """
 export default function ({ data }) {
   const base = (data.base || "").replace(/^\\/+|\\/+$/g, "");
@@ -22,4 +24,5 @@ _component = st.components.v2.component("playground.browser_key", html="<span hi
 
 def remember_browser(name: str, value: str, base: str = "") -> None:
     """Set cookie `name` to `value` (URL-safe characters only) for the app's path `base`."""
-    _component(data={"name": name, "value": value, "base": base}, key="browser-key", height="content", width="content")
+    _component(data={"name": name, "value": value, "base": base}, key=keys.BROWSER("key"), height="content",
+               width="content")

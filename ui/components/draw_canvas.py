@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import state
+
 _HTML = """
 <div class="dc">
   <canvas class="pad" width="224" height="224" aria-label="drawing pad: draw with the mouse or a finger"></canvas>
@@ -120,12 +122,12 @@ def draw_canvas(h: int, w: int, key: str, pixels: list[float] | None = None, fit
     """Draw the pad; returns (the h*w pixel values, row by row, 0 … 1, of the latest drawing or None,
     whether the pad was cleared).
 
-    `pixels` repaints an earlier drawing (e.g. after a page switch). Reads the value from session state,
-    so a test can set it: `session_state[key] = {"pixels": [...]}`.
+    `pixels` repaints an earlier drawing (e.g. after a page switch). Reads the widget's value (ui.state.widget),
+    so a test can set it under `key` to `{"pixels": [...]}`.
     """
     _component(data={"h": h, "w": w, "fit": fit, "pixels": pixels, "hint": hint}, key=key,
                default={"pixels": None}, on_pixels_change=lambda: None, height=262)
-    value = st.session_state.get(key)
+    value = state.widget(key)
     got = value.get("pixels") if hasattr(value, "get") else None
     if isinstance(got, dict):
         if got.get("cleared"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import server
+from ui import keys, server
 from ui.server.grid_stream import encode_view
 from ui.server.streams import retry_s, thin
 
@@ -113,7 +113,7 @@ def feed(job) -> dict:
 
 
 def grid_view(job, structure: dict, points: dict, show_test: bool, discretize: bool, note: str = "",
-              key: str = "grid_view", job_key: str = "", poll: bool = False):
+              key: str = keys.PG2D("view"), job_key: str = "", poll: bool = False):
     """Draw the live 2-D view of `job` (None: the network without a run). Returns the component's state.
 
     structure: features, hidden, acts, outputs, problem, classes, class_names; points: {"train": [[x, y,

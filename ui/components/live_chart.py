@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import server
+from ui import keys, server
 from ui.server.streams import retry_s, thin
 
 PALETTE = {"train": "#0072B2", "val": "#E69F00", "live": "#56B4E9", "other": "#999999"}  # Okabe–Ito
@@ -42,7 +42,7 @@ _JS = (Path(__file__).parent / "live_chart.js").read_text()
 _component = st.components.v2.component("playground.live_chart", html=_HTML, css=_CSS, js=_JS)
 
 
-def live_chart(job, overlay: list[dict] | None = None, classify: bool = True, key: str = "live_chart",
+def live_chart(job, overlay: list[dict] | None = None, classify: bool = True, key: str = keys.RUN("chart"),
                job_key: str = "", poll: bool = False, scale: str = ""):
     """Draw `job`'s curves live from its stream (opened with `job_key`, the run's route key), or from the data
     handed over on each call when `poll`; returns the component's state (ended, stream).

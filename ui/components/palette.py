@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import keys
+
 DRAG_TYPE = "application/x-playground-layer"
 
 _HTML = '<div class="palette" data-testid="layer-palette"></div>'
@@ -56,7 +58,7 @@ export default function ({ parentElement, data, setStateValue }) {
 _component = st.components.v2.component("playground.palette", html=_HTML, css=_CSS, js=_JS)
 
 
-def palette(groups: list[dict], key: str = "build-palette") -> None:
+def palette(groups: list[dict], key: str = keys.BUILD("palette")) -> None:
     """Draw the chips. `groups`: [{"name": category, "items": [{"name": type, "help": tooltip}]}]."""
     _component(data={"groups": groups, "mime": DRAG_TYPE}, key=key, default={"event": None}, on_event_change=_ignore)
 

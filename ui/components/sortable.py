@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import keys, state
 from ui.components.palette import DRAG_TYPE
 
 _HTML = """
@@ -187,7 +188,7 @@ export default function ({ parentElement, data, setStateValue }) {
 _component = st.components.v2.component("playground.sortable", html=_HTML, css=_CSS, js=_JS)
 
 
-def sortable(items: list[dict], rev: int, input_shape: str = "", total: str = "", key: str = "build-stack"):
+def sortable(items: list[dict], rev: int, input_shape: str = "", total: str = "", key: str = keys.BUILD("stack")):
     """Draw the layer rows; returns the latest event (or None). `items`: type, args, shape, params, selected, error."""
     data = {"items": items, "rev": rev, "input": input_shape, "total": total, "mime": DRAG_TYPE}
     res = _component(data=data, key=key, default={"event": None}, on_event_change=_ignore)
@@ -197,13 +198,12 @@ def sortable(items: list[dict], rev: int, input_shape: str = "", total: str = ""
 def pending_event(key: str, rev: int | None) -> dict | None:
     """A component's newest event if it was not handled yet (then marked), and, unless `rev` is None, only if it
     was drawn from spec revision `rev` (an action on rows drawn before an edit would hit the wrong rows)."""
-    value = st.session_state.get(key)
+    value = state.widget(key)
     ev = value.get("event") if hasattr(value, "get") else None
-    seen = f"{key}-seen"
-    if not isinstance(ev, dict) or (rev is not None and ev.get("rev") != rev) \
-            or ev.get("n") == st.session_state.get(seen):
+    seen = state.get().seen_events
+    if not isinstance(ev, dict) or (rev is not None and ev.get("rev") != rev) or ev.get("n") == seen.get(key):
         return None
-    st.session_state[seen] = ev.get("n")
+    seen[key] = ev.get("n")
     return ev
 
 

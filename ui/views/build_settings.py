@@ -17,7 +17,7 @@ from playground.spec import DataSpec, SpecError, from_dict, from_json
 from playground.tabular import MAX_BYTES, CSVError, header, parse_csv
 from playground.train import INITS, LOSSES, OPTIMIZERS, SCHEDULERS
 from playground.uploads import Access, UploadError, user_file, using
-from ui import state
+from ui import keys, state
 from ui.text import message, plain, short
 from ui.views.builder import Check, apply, param_widget
 
@@ -36,19 +36,17 @@ TRAIN_PARAMS = (  # the spec's TrainSpec fields as Params, so their widgets come
 LABELS = {"lr": "Learning rate (lr)", "weight_decay": "Weight decay (L2)", "batch_size": "Batch size",
           "epochs": "Epochs", "grad_clip": "Gradient clipping (max norm)", "l1": "L1 penalty", "seed": "Seed",
           "device": "Device"}
-
-
-MESSAGES = "build-messages"  # (level, text) left by a callback for the page to show once
+CSV, IMPORT, PRESET = keys.BUILD("csv"), keys.BUILD("import"), keys.BUILD("preset")  # widgets read in callbacks
 
 
 def _notice(level: str, text: str) -> None:
-    st.session_state.setdefault(MESSAGES, []).append((level, text))
+    state.get().build.notice(level, text)
 
 
 def messages() -> None:
     """Show (once) what the last action reported: an import refused, a loss switched, a CSV accepted."""
     icons = {"error": ":material/error:", "info": ":material/info:", "success": ":material/check_circle:"}
-    for level, text in st.session_state.pop(MESSAGES, []):
+    for level, text in state.get().build.take_messages():
         getattr(st, level)(message(text), icon=icons.get(level))  # they quote file names and columns
 
 
@@ -71,7 +69,7 @@ def fitting_loss(spec: dict) -> dict:
 
 def _dataset(key: str) -> None:
     spec = state.get().spec
-    name = st.session_state.get(key)
+    name = state.widget(key)
     keep = {k: spec["data"][k] for k in ("seed", "val_fraction") if k in spec["data"]}
     apply(fitting_loss(edit.set_path(spec, ("data",), {"name": name, **keep})))
 
@@ -83,7 +81,7 @@ def data_settings() -> None:
     name = data.get("name")
     # a dataset read from the user's file is offered once one is uploaded (the uploader below)
     names = datasets.builtin() + ([name] if name in DATASETS and DATASETS.get(name).user_file else [])
-    key = state.bind("build-data", name if name in names else None)
+    key = state.bind(keys.BUILD("data"), name if name in names else None)
     st.selectbox("Dataset", names, key=key, on_change=_dataset, args=(key,), placeholder="Choose a dataset…",
                  format_func=lambda n: f"your {n.upper()}" if DATASETS.get(n).user_file else
                  f"{n} ({DATASETS.get(n).task}, {DATASETS.get(n).modality})")
@@ -95,7 +93,7 @@ def data_settings() -> None:
         for p in kind.params:
             param_widget(p, data.get(p.name), ("data", p.name), f"data ({name})")
     st.divider()
-    st.file_uploader(f"Or upload your own CSV (≤ {MAX_BYTES // 1_000_000} MB)", type=["csv"], key="build-csv",
+    st.file_uploader(f"Or upload your own CSV (≤ {MAX_BYTES // 1_000_000} MB)", type=["csv"], key=CSV,
                      on_change=_csv_uploaded, max_upload_size=MAX_BYTES // 1_000_000,
                      help="A header row, numeric feature columns and one target column (numbers or class names).")
 
@@ -120,7 +118,7 @@ def accept_csv(raw: bytes) -> str:
 
 
 def _csv_uploaded() -> None:
-    f = st.session_state.get("build-csv")
+    f = state.widget(CSV)
     if f is None:
         return
     raw = f.getvalue()
@@ -150,12 +148,12 @@ def csv_options(data: dict) -> None:
     target = data.get("target") or (columns[-1] if columns else None)
     if columns:
         s = state.get()
-        key = f"build-csv-target-{s.edits}"
+        key = keys.BUILD("csv-target", s.edits)
         st.selectbox("Target column", columns, index=columns.index(target) if target in columns else None, key=key,
                      format_func=short,
                      help="The column the model predicts; the others are its inputs.",
                      on_change=lambda: apply(fitting_loss(edit.set_path(
-                         state.get().spec, ("data", "target"), st.session_state.get(key)))))
+                         state.get().spec, ("data", "target"), state.widget(key)))))
     for p in kind.params:
         if p.name not in ("upload", "file", "target"):
             param_widget(p, data.get(p.name), ("data", p.name), f"data ({data['name']})")
@@ -179,14 +177,14 @@ def data_preview(spec: dict, result: Check) -> None:
     n = 400
     if "points" in ds.extras_train:
         st.plotly_chart(scatter(ds.extras_train["points"][:n].numpy(), ds.y_train[:n].numpy(), info),
-                        width="stretch", key="build-preview")
+                        width="stretch", key=keys.BUILD("preview"))
     elif info.modality == "image":
         images = [_pixels(x) for x in ds.x_train[:24].numpy()]
         captions = [info.class_names[int(y)] for y in ds.y_train[:24]] if info.classification else None
         st.image(images, caption=captions, width=72, clamp=True)
     elif info.modality == "sequence":
         st.plotly_chart(sequence_plot(ds.x_train[:3].numpy(), ds.y_train[:3].numpy()), width="stretch",
-                        key="build-preview")
+                        key=keys.BUILD("preview"))
     elif info.tokens:
         st.dataframe({"review": [decode(x, info.vocab) for x in ds.x_train[:10].tolist()],
                       "label": [_label(y, info) for y in ds.y_train[:10].tolist()]}, hide_index=True)
@@ -254,12 +252,12 @@ def _pixels(x: np.ndarray, side: int = 72) -> np.ndarray:
 # ---- training ----------------------------------------------------------------------------------
 
 def _choose(key: str, path: tuple, make) -> None:
-    apply(edit.set_path(state.get().spec, path, make(st.session_state.get(key))))
+    apply(edit.set_path(state.get().spec, path, make(state.widget(key))))
 
 
 def _registry_select(label: str, registry, value: str | None, path: tuple, make, none: str | None = None) -> None:
     options = ([none] if none else []) + registry.names()
-    key = state.bind(f"build-{'-'.join(path)}", value if value in options else none)
+    key = state.bind(keys.BUILD(*path), value if value in options else none)
     st.selectbox(label, options, key=key, on_change=_choose, args=(key, path, make),
                  help=" · ".join(f"{n}: {e.description}" for n, e in registry.items()))
     if value in registry:
@@ -312,7 +310,7 @@ def import_json(raw: bytes, name: str = "the file") -> dict:
 
 
 def _imported() -> None:
-    f = st.session_state.get("build-import")
+    f = state.widget(IMPORT)
     if f is None:
         return
     try:
@@ -325,10 +323,10 @@ def _imported() -> None:
 
 
 def _preset() -> None:
-    name = st.session_state.get("build-preset")
+    name = state.widget(PRESET)
     if name:
         apply(presets.get(name).to_dict(), select=None)
-        st.session_state["build-preset"] = None
+        state.set_widget(PRESET, None)
 
 
 def slug(spec: dict) -> str:
@@ -352,26 +350,26 @@ def toolbar(result: Check) -> None:
     """Name, undo and redo, open (a file or a preset), and download as JSON or Python."""
     s = state.get()
     row = st.columns([3, 1, 1, 1.1, 1.1, 1.2], vertical_alignment="bottom", gap="small")
-    key = state.bind("build-name", short(s.spec.get("name", ""), 120))
+    key = state.bind(keys.BUILD("name"), short(s.spec.get("name", ""), 120))
     row[0].text_input("Name", key=key, max_chars=120,
                       on_change=lambda: apply(edit.set_path(state.get().spec, ("name",),
-                                                            st.session_state.get(key) or "Untitled")))
-    row[1].button("Undo", key="build-undo", icon=":material/undo:", disabled=not s.history, on_click=state.undo,
+                                                            state.widget(key) or "Untitled")))
+    row[1].button("Undo", key=keys.BUILD("undo"), icon=":material/undo:", disabled=not s.history, on_click=state.undo,
                   width="stretch")
-    row[2].button("Redo", key="build-redo", icon=":material/redo:", disabled=not s.future, on_click=state.redo,
+    row[2].button("Redo", key=keys.BUILD("redo"), icon=":material/redo:", disabled=not s.future, on_click=state.redo,
                   width="stretch")
     with row[3].popover("Open", icon=":material/folder_open:", width="stretch"):
-        st.file_uploader("A spec saved as JSON", type=["json"], key="build-import", on_change=_imported,
+        st.file_uploader("A spec saved as JSON", type=["json"], key=IMPORT, on_change=_imported,
                          max_upload_size=1)
         names = dict(presets.listing())
-        st.selectbox("Or start from a preset", list(names), index=None, format_func=names.get, key="build-preset",
+        st.selectbox("Or start from a preset", list(names), index=None, format_func=names.get, key=PRESET,
                      placeholder="Choose a preset…", on_change=_preset)
     spec = s.spec
     row[4].download_button("JSON", json.dumps(spec, indent=2), file_name=f"{slug(spec)}.json",
-                           mime="application/json", key="build-dl-json", icon=":material/download:",
+                           mime="application/json", key=keys.BUILD("dl-json"), icon=":material/download:",
                            on_click="ignore", width="stretch", help="Download this setup as a spec file")
     access = state.uploads()
     row[5].download_button("Python", lambda: python_code(spec, access), file_name=f"{slug(spec)}.py",
-                           mime="text/x-python", key="build-dl-py", icon=":material/code:", on_click="ignore",
+                           mime="text/x-python", key=keys.BUILD("dl-py"), icon=":material/code:", on_click="ignore",
                            width="stretch", disabled=not result.ok, help="A standalone PyTorch script of this model"
                            if result.ok else "Available once the setup builds")

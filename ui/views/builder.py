@@ -21,12 +21,12 @@ from playground.layers import CATEGORIES, LAYERS
 from playground.registry import Param, PlaygroundError
 from playground.spec import from_dict
 from playground.train import validate
-from ui import state
+from ui import keys, state
 from ui.components.palette import palette as palette_component
 from ui.components.sortable import pending_event, sortable
 from ui.text import MESSAGE, plain, short
 
-FIELD_ERRORS = "build-field-errors"  # widget key -> message for input that was not applied
+INSERT = keys.BUILD("insert")  # where a new layer goes (kept as Session.build.insert_at too)
 INSERT_AT = {"after": "after the selected layer", "end": "at the end", "start": "at the start"}
 
 
@@ -87,7 +87,7 @@ def apply(new: dict, select: int | None | str = "keep") -> None:
     state.set_spec(new)
     if select != "keep":
         state.get().selected = select
-    st.session_state[FIELD_ERRORS] = {}
+    state.get().build.field_errors = {}
 
 
 def _selected(spec: dict) -> int | None:
@@ -95,7 +95,7 @@ def _selected(spec: dict) -> int | None:
     return sel if sel is not None and 0 <= sel < n else None
 
 
-def handle_events(key: str = "build-stack", palette_key: str = "build-palette") -> None:
+def handle_events(key: str = keys.BUILD("stack"), palette_key: str = keys.BUILD("palette")) -> None:
     """Apply what the stack and the palette components sent since the last run: a drag-and-drop reorder, a row
     click, a layer dropped from the palette (inserted there), a palette click (added as the Insert choice says)."""
     s = state.get()
@@ -185,8 +185,8 @@ def _step(value) -> float:
 
 
 def _on_change(p: Param, key: str, path: tuple, where: str, text: bool) -> None:
-    raw = st.session_state.get(key)
-    errors = st.session_state.setdefault(FIELD_ERRORS, {})
+    raw = state.widget(key)
+    errors = state.get().build.field_errors
     try:
         value = parse_text(p, raw or "") if text else raw
         if value is None and not (p.optional or p.default is None):
@@ -224,7 +224,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
     kind = ("text" if text else p.kind if p.kind in ("bool", "choice", "strs", "int")
             else "slider" if (slider if slider is not None else _slider(p, shown)) else "float")
     # a stable key (the widget keeps keyboard focus while it is edited), one per kind of widget at a path
-    key = "build-p-" + "-".join(str(x) for x in (kind, *path))
+    key = keys.BUILD("p", kind, *path)
     state.bind(key, _widget_value(kind, shown))
     kw = {"key": key, "help": param_help(p), "on_change": _on_change, "args": (p, key, path, where, text)}
     if kind == "text":
@@ -249,7 +249,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
         st.number_input(label, min_value=None if p.min is None else float(p.min),
                         max_value=None if p.max is None else float(p.max), step=_step(shown or p.default),
                         format="%g", placeholder="off" if p.optional else None, **kw)
-    message = st.session_state.get(FIELD_ERRORS, {}).get(key)
+    message = state.get().build.field_errors.get(key)
     if message:
         st.error(plain(message, MESSAGE), icon=":material/error:")
 
@@ -259,7 +259,7 @@ def param_widget(p: Param, value, path: tuple, where: str, label: str | None = N
 def _add(type_name: str) -> None:
     spec = state.get().spec
     n, sel = len(spec["model"]["layers"]), _selected(spec)
-    where = st.session_state.get("build-insert-at", "after")
+    where = state.get().build.insert_at
     at = 0 if where == "start" else n if where == "end" or sel is None else sel + 1
     apply(edit.insert_layer(spec, at, edit.new_layer(type_name)), select=at)
 
@@ -268,14 +268,18 @@ def palette() -> None:
     """Every layer type of the registry, grouped by category, to click or drag; the description is the tooltip."""
     st.markdown("**Add a layer** · click or drag")
     # the choice is kept outside the widget too, so it survives the Model tab being closed
-    st.selectbox("Insert", list(INSERT_AT), format_func=INSERT_AT.get, key="build-insert",
-                 index=list(INSERT_AT).index(st.session_state.get("build-insert-at", "after")),
+    st.selectbox("Insert", list(INSERT_AT), format_func=INSERT_AT.get, key=INSERT,
+                 index=list(INSERT_AT).index(state.get().build.insert_at),
                  help="Where a new layer goes. It starts with the registry's defaults and is selected.",
-                 on_change=lambda: st.session_state.update({"build-insert-at": st.session_state["build-insert"]}))
+                 on_change=_insert_at)
     palette_component(palette_groups())
-    st.button("Dropout after hidden layers", key="build-dropout", type="tertiary", icon=":material/blur_on:",
+    st.button("Dropout after hidden layers", key=keys.BUILD("dropout"), type="tertiary", icon=":material/blur_on:",
               help="Insert Dropout(p=0.5) after every hidden activation (where there is none yet).",
               on_click=lambda: apply(edit.add_dropout(state.get().spec)))
+
+
+def _insert_at() -> None:
+    state.get().build.insert_at = state.widget(INSERT)
 
 
 def palette_groups() -> list[dict]:
@@ -328,12 +332,12 @@ def stack_buttons() -> None:
     sel, n = _selected(spec), len(spec["model"]["layers"])
     row = st.container(horizontal=True, gap="xsmall")  # one row in the narrow column of a 1024-pixel screen
     none = sel is None
-    row.button("Up", key="build-up", icon=":material/arrow_upward:", disabled=none or sel == 0,
+    row.button("Up", key=keys.BUILD("up"), icon=":material/arrow_upward:", disabled=none or sel == 0,
                on_click=_move, args=(-1,), help="Move the selected layer up")
-    row.button("Down", key="build-down", icon=":material/arrow_downward:", disabled=none or sel == n - 1,
+    row.button("Down", key=keys.BUILD("down"), icon=":material/arrow_downward:", disabled=none or sel == n - 1,
                on_click=_move, args=(1,), help="Move the selected layer down")
-    row.button("Duplicate", key="build-dup", icon=":material/content_copy:", disabled=none, on_click=_duplicate)
-    row.button("Delete", key="build-del", icon=":material/delete:", disabled=none, on_click=_delete)
+    row.button("Duplicate", key=keys.BUILD("dup"), icon=":material/content_copy:", disabled=none, on_click=_duplicate)
+    row.button("Delete", key=keys.BUILD("del"), icon=":material/delete:", disabled=none, on_click=_delete)
 
 
 def _fix(fix: dict) -> None:
@@ -358,8 +362,9 @@ def error_box(result: Check) -> None:
     st.error(plain(err.message, MESSAGE), icon=":material/error:")
     spec = state.get().spec
     for k, fix in enumerate(err.fixes):
-        st.button(plain(edit.describe_fix(spec, fix), MESSAGE), key="build-fix" if k == 0 else f"build-fix-{k + 1}",
-                  type="primary" if k == 0 else "secondary", icon=":material/build:", on_click=_fix, args=(fix,),
+        st.button(plain(edit.describe_fix(spec, fix), MESSAGE),
+                  key=keys.BUILD("fix", k + 1) if k else keys.BUILD("fix"), type="primary" if k == 0 else "secondary",
+                  icon=":material/build:", on_click=_fix, args=(fix,),
                   help="Apply this repair (Undo takes it back)")
     if err.fixes:
         return
@@ -369,7 +374,7 @@ def error_box(result: Check) -> None:
         if _selected(spec) == err.layer:
             st.caption(f"Change {name} under Configure, on the right, as the message says, or delete it.")
         else:
-            st.button(f"Select {name} to change it", key="build-fix-select", icon=":material/ads_click:",
+            st.button(f"Select {name} to change it", key=keys.BUILD("fix-select"), icon=":material/ads_click:",
                       on_click=_select_layer, args=(err.layer,))
     elif (err.path or "").split(".")[0] in TABS_OF:
         st.caption(f"Change {plain(err.path)} on {TABS_OF[err.path.split('.')[0]]}.")
@@ -378,7 +383,7 @@ def error_box(result: Check) -> None:
 # ---- configure the selected layer ---------------------------------------------------------------
 
 def _select(key: str) -> None:
-    state.get().selected = st.session_state.get(key)
+    state.get().selected = state.widget(key)
 
 
 def configure() -> None:
@@ -389,7 +394,7 @@ def configure() -> None:
     if not layers:
         st.caption("Add a layer from the palette.")
         return
-    key = f"build-sel-{s.edits}-{sel}"
+    key = keys.BUILD("sel", s.edits, sel)
     st.selectbox("Layer", list(range(len(layers))), index=sel, key=key, on_change=_select, args=(key,),
                  format_func=lambda i: f"{i + 1} · {short(layers[i].get('type', '?'))}", placeholder="Select a layer…")
     if sel is None:
@@ -411,7 +416,7 @@ def configure() -> None:
     known = {p.name for p in kind.params} | set(kind.inferred) | {"type"}
     for k in [k for k in layer if k not in known]:
         st.warning(f"{plain(where)} has an unknown option '{plain(k)}'.", icon=":material/warning:")
-        st.button(f"Remove {plain(k)}", key=f"build-unset-{s.edits}-{k}",
+        st.button(f"Remove {plain(k)}", key=keys.BUILD("unset", s.edits, k),
                   on_click=lambda k=k: apply(edit.unset_param(state.get().spec, sel, k)))
 
 

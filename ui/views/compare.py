@@ -12,7 +12,7 @@ from playground.layers import activations
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.train import INITS, optimizer_names
-from ui import server, state
+from ui import keys, server, state
 from ui.text import code, message
 from ui.views import runner
 
@@ -37,7 +37,7 @@ def overlay_picker(job, spec: dict) -> list[dict]:
     labels = {r["id"]: r["label"] for r in runs}
     # the key follows the runs on offer: a new comparable run resets the choice to the newest ones
     chosen = st.multiselect("Compare with earlier runs", ids, default=ids[-2:], format_func=labels.get,
-                            max_selections=len(OVERLAY_COLORS), key=f"train-overlay-{'-'.join(ids)}",
+                            max_selections=len(OVERLAY_COLORS), key=keys.TRAIN("overlay", *ids),
                             help="Finished runs of this session on the same data with the same loss, each drawn "
                                  "dotted in its own colour under the current curves (validation)")
     return [{"label": labels[i], "metrics": r["metrics"], "color": OVERLAY_COLORS[k % len(OVERLAY_COLORS)]}
@@ -46,7 +46,7 @@ def overlay_picker(job, spec: dict) -> list[dict]:
 
 def _knob_value(spec: dict, knob: str):
     t = spec["train"]
-    key = f"ab-value-{knob}"
+    key = keys.AB("value", knob)
     if knob == "learning rate":
         return st.number_input("B's learning rate", 1e-5, 10.0, float(t["optimizer"].get("lr", 0.01)) * 3,
                                format="%.5f", key=key)
@@ -69,12 +69,12 @@ def ab_setup() -> None:
     with st.expander("A/B: change one thing and train both side by side", icon=":material/compare_arrows:"):
         st.caption("A is the current setup. B is a copy with one change. Both train in lock-step — one batch "
                    "each in turn — on the same data, with the same seed and the same initial weights.")
-        knob = st.selectbox("Change", edit.KNOBS, key="ab-knob")
+        knob = st.selectbox("Change", edit.KNOBS, key=keys.AB("knob"))
         b = edit.variant(s.spec, knob, _knob_value(s.spec, knob))
         changes = edit.diff(s.spec, b)
         st.markdown("**B differs from A in:** " + ("; ".join(code(c) for c in changes) if changes else
                                                      "nothing yet — pick a different value"))
-        if st.button("Train A and B", icon=":material/play_arrow:", disabled=not changes, key="ab-start"):
+        if st.button("Train A and B", icon=":material/play_arrow:", disabled=not changes, key=keys.AB("start")):
             start_pair(s.spec, b, changes)
 
 
@@ -110,16 +110,16 @@ def ab_view(classify: bool) -> bool:
     st.subheader("A/B in lock-step")
     st.markdown("**B differs from A in:** " + "; ".join(code(c) for c in ab["changes"]))
     live = any(not j.finished for j in jobs)
-    with st.container(horizontal=True, gap="small", key="ab-controls"):  # callbacks: drawn after they act
-        st.button("Stop both", icon=":material/stop:", disabled=not live, key="ab-stop", on_click=_stop_all,
+    with st.container(horizontal=True, gap="small", key=keys.AB("controls")):  # callbacks: drawn after they act
+        st.button("Stop both", icon=":material/stop:", disabled=not live, key=keys.AB("stop"), on_click=_stop_all,
                   args=(jobs,))
-        st.button("Close A/B", icon=":material/close:", key="ab-close", on_click=_close)
+        st.button("Close A/B", icon=":material/close:", key=keys.AB("close"), on_click=_close)
     left, right = st.columns(2)
     top = loss_top(jobs)  # one loss axis for both sides (the streamed charts share theirs in the browser)
     for col, job, name in ((left, jobs[0], "A"), (right, jobs[1], "B")):
         with col:
             st.markdown(f"**{name}**")
-            runner.chart(job, classify, key=f"ab-chart-{name}", scale=f"ab-{jobs[0].id}-{jobs[1].id}", loss_top=top)
+            runner.chart(job, classify, key=keys.AB("chart", name), scale=f"ab-{jobs[0].id}-{jobs[1].id}", loss_top=top)
     return True
 
 

@@ -15,6 +15,7 @@ import torch
 from playground.attribution import BASELINES, METHODS, Attribution, conv_layers, unavailable
 from playground.attribution import attribute as run_method
 from playground.registry import PlaygroundError
+from ui import keys, state
 from ui.text import message, short
 from ui.views import images
 from ui.views.input_picker import Input, pin, seed, tokens
@@ -59,15 +60,15 @@ def predicted(m: Loaded, inp: Input) -> int | None:
     return int(out.argmax(1)) if out.dim() == 2 and out.shape[1] > 1 else None
 
 
-def controls(m: Loaded, inp: Input, key: str = "explain") -> Options:
+def controls(m: Loaded, inp: Input, key: keys.Key = keys.EXPLAIN) -> Options:
     """Methods, target class, baseline and steps; a control shows only when a chosen method uses it."""
     all_methods, refused = available(m, inp)
-    seed(f"{key}-methods", [n for n in default_methods(m) if n in all_methods])
+    seed(key("methods"), [n for n in default_methods(m) if n in all_methods])
     # a method chosen for an earlier model that cannot explain this one is dropped, not offered and refused
-    st.session_state[f"{key}-methods"] = [n for n in st.session_state[f"{key}-methods"] if n in all_methods]
+    state.set_widget(key("methods"), [n for n in state.widget(key("methods")) if n in all_methods])
     a, b, c, d = st.columns([2.6, 1.2, 1, 1.2], vertical_alignment="top")
-    methods = a.multiselect("Methods", all_methods, key=f"{key}-methods", format_func=lambda n: METHODS.get(n).title,
-                            on_change=pin, args=(f"{key}-methods",),
+    methods = a.multiselect("Methods", all_methods, key=key("methods"), format_func=lambda n: METHODS.get(n).title,
+                            on_change=pin, args=(key("methods"),),
                             help="Several methods side by side: where they agree, trust the picture more.",
                             placeholder="Choose attribution methods")
     if refused:
@@ -78,9 +79,9 @@ def controls(m: Loaded, inp: Input, key: str = "explain") -> Options:
     target = None
     if len(names) > 1:
         pred = predicted(m, inp)
-        seed(f"{key}-target", PREDICTED, [PREDICTED] + list(range(len(names))))
-        choice = b.selectbox("Explain the score of", [PREDICTED] + list(range(len(names))), key=f"{key}-target",
-                             on_change=pin, args=(f"{key}-target",),
+        seed(key("target"), PREDICTED, [PREDICTED] + list(range(len(names))))
+        choice = b.selectbox("Explain the score of", [PREDICTED] + list(range(len(names))), key=key("target"),
+                             on_change=pin, args=(key("target"),),
                              format_func=lambda i: f"the predicted class ({names[pred]})" if i == PREDICTED
                              else f"class {names[i]}")
         target = pred if choice == PREDICTED else int(choice)
@@ -92,26 +93,26 @@ def controls(m: Loaded, inp: Input, key: str = "explain") -> Options:
         if m.info.tokens:
             c.caption("Baseline: the padding token (text has no blurred or noisy version).")
         else:
-            seed(f"{key}-baseline", "zeros", BASELINES)
-            opts.baseline = c.selectbox("Baseline", BASELINES, key=f"{key}-baseline", on_change=pin,
-                                        args=(f"{key}-baseline",),
+            seed(key("baseline"), "zeros", BASELINES)
+            opts.baseline = c.selectbox("Baseline", BASELINES, key=key("baseline"), on_change=pin,
+                                        args=(key("baseline"),),
                                         help="What 'no information' looks like: all zeros, a blurred copy of the "
                                              "input, or faint noise. Attributions measure the change from it.")
     if any(x.has_steps for x in chosen):
-        seed(f"{key}-steps", 50)
-        opts.steps = d.slider("Steps", 10, 200, step=10, key=f"{key}-steps", on_change=pin, args=(f"{key}-steps",),
+        seed(key("steps"), 50)
+        opts.steps = d.slider("Steps", 10, 200, step=10, key=key("steps"), on_change=pin, args=(key("steps"),),
                               help="Points along the path from the baseline (Integrated Gradients) or samples "
                                    "(GradientSHAP, conductance): more is slower and more exact.")
     convs = conv_layers(m.model)
     if "grad_cam" in methods and len(convs) > 1:
-        opts.layer = c.selectbox("Grad-CAM layer", convs, index=len(convs) - 1, key=f"{key}-cam-layer",
+        opts.layer = c.selectbox("Grad-CAM layer", convs, index=len(convs) - 1, key=key("cam-layer"),
                                  format_func=lambda i: f"layer {i + 1} (Conv2d)",
                                  help="Later layers see larger parts of the image but more coarsely.")
     if "neuron_conductance" in methods:
-        lay = d.selectbox("Conductance layer", range(len(m.model)), key=f"{key}-nc-layer",
+        lay = d.selectbox("Conductance layer", range(len(m.model)), key=key("nc-layer"),
                           format_func=lambda i: f"layer {i + 1} ({type(m.model[i]).__name__})")
         opts.layer = int(lay)
-        opts.neuron = d.number_input("Neuron (blank: the most active)", 1, None, None, key=f"{key}-nc-neuron")
+        opts.neuron = d.number_input("Neuron (blank: the most active)", 1, None, None, key=key("nc-neuron"))
         opts.neuron = None if opts.neuron is None else int(opts.neuron) - 1
     return opts
 
@@ -158,7 +159,7 @@ def note(m: Loaded, inp: Input, a: Attribution) -> str:
             f"{total - d:.4g} from the baseline.")
 
 
-def render(m: Loaded, inp: Input, results: list[tuple[str, Attribution | str]], key: str,
+def render(m: Loaded, inp: Input, results: list[tuple[str, Attribution | str]], key: keys.Key,
            show_input: bool = True) -> None:
     """Every method's result, side by side, drawn for the data's kind."""
     if m.info.modality == "image":
@@ -175,7 +176,7 @@ def _fail(name: str, msg: str) -> None:
     st.info(f"**{METHODS.get(name).title}** does not apply here: {message(msg)}", icon=":material/info:")
 
 
-def _images(m: Loaded, inp: Input, results, key: str, show_input: bool) -> None:
+def _images(m: Loaded, inp: Input, results, key: keys.Key, show_input: bool) -> None:
     x = inp.x[0].numpy()
     x2 = x[0] if x.shape[0] == 1 else x.mean(0)
     per_row = 4
@@ -269,20 +270,20 @@ def _in_columns(results, most: int):
             yield name, meth, a
 
 
-def _features(m: Loaded, inp: Input, results, key: str) -> None:
+def _features(m: Loaded, inp: Input, results, key: keys.Key) -> None:
     n = inp.x.shape[1]
     names = [short(f, 40) for f in m.info.feature_names] if len(m.info.feature_names) == n else \
         [f"x{i + 1}" for i in range(n)]
     for name, meth, a in _in_columns(results, 3):
         st.plotly_chart(_bars(names, a.values.reshape(-1).numpy(), meth.title), width="stretch",
-                        key=f"{key}-{name}", config={"displayModeBar": False})
+                        key=key(name), config={"displayModeBar": False})
         if a.delta is not None:
             st.caption(note(m, inp, a))
     if len(names) > TOP_FEATURES:
         st.caption(f"The {TOP_FEATURES} features with the largest attributions of each method are shown.")
 
 
-def _sequence(m: Loaded, inp: Input, results, key: str) -> None:
+def _sequence(m: Loaded, inp: Input, results, key: keys.Key) -> None:
     x = inp.x[0].numpy()  # (T, F)
     for name, meth, a in _in_columns(results, 2):
         v = a.values[0].numpy().reshape(len(x), -1).sum(1)
@@ -293,6 +294,6 @@ def _sequence(m: Loaded, inp: Input, results, key: str) -> None:
         fig.update_layout(title={"text": meth.title, "font": {"size": 13}}, height=280, xaxis_title="step",
                           yaxis_title="attribution", yaxis2={"title": "input", "overlaying": "y", "side": "right"},
                           margin={"l": 50, "r": 50, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.3})
-        st.plotly_chart(fig, width="stretch", key=f"{key}-{name}")
+        st.plotly_chart(fig, width="stretch", key=key(name))
         if a.delta is not None:
             st.caption(note(m, inp, a))

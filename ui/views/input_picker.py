@@ -16,13 +16,15 @@ import streamlit as st
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ui import keys, state
 from ui.components.draw_canvas import draw_canvas
 from ui.components.live_chart import PALETTE
 from ui.text import message, plain, short
 from ui.views import images
 from ui.views.model_source import Loaded, memo
 
-PINNED = "pinned-input"  # session state: the picker's values, kept across pages
+KIND, INDEX, WRONG_KEY = keys.INPUT("kind"), keys.INPUT("index"), keys.INPUT("wrong")  # the picker's widgets
+DRAW_KEY, UPLOAD_KEY, TEXT_KEY = keys.INPUT("draw"), keys.INPUT("upload"), keys.INPUT("text")
 VAL, WRONG, UPLOAD, DRAW, TYPE = "validation sample", "misclassified sample", "uploaded image", "drawing", "sentence"
 MAX_UPLOAD = 5 * 2**20
 MAX_SIDE = 4096
@@ -41,22 +43,18 @@ class Input:
     key: str  # changes with the input: caches key on it
 
 
-def _mem() -> dict:
-    return st.session_state.setdefault(PINNED, {})
-
-
-def seed(key: str, default, valid=None) -> None:
+def seed(key: keys.Key, default, valid=None) -> None:
     """Give a widget its pinned value when it has none: widget state does not survive a run (or a page)
     that does not draw the widget. Pair with `on_change=pin, args=(key,)`."""
-    mem = _mem()
-    if key not in st.session_state or (valid is not None and st.session_state[key] not in valid):
-        v = mem.get(key, default)
-        st.session_state[key] = v if valid is None or v in valid else default
+    pinned = state.get().pinned.values
+    if not state.has_widget(key) or (valid is not None and state.widget(key) not in valid):
+        v = pinned.get(key, default)
+        state.set_widget(key, v if valid is None or v in valid else default)
 
 
-def pin(key: str) -> None:
+def pin(key: keys.Key) -> None:
     """Remember a widget's value (an on_change callback)."""
-    _mem()[key] = st.session_state[key]
+    state.get().pinned.values[key] = state.widget(key)
 
 
 def val_predictions(m: Loaded) -> dict:
@@ -84,17 +82,17 @@ def is_digits(m: Loaded) -> bool:
 def pick(m: Loaded) -> Input | None:
     """The input widgets (one row); None with a message while there is nothing to show yet."""
     options = kinds(m)
-    seed("input-kind", DRAW if is_digits(m) and _mem().get("drawn") else VAL, options)
+    seed(KIND, DRAW if is_digits(m) and state.get().pinned.drawn else VAL, options)
     n = len(m.data.x_val)
     left, right = st.columns([1, 2.4], vertical_alignment="top")
-    kind = left.radio("Input", options, key="input-kind", on_change=pin, args=("input-kind",),
+    kind = left.radio("Input", options, key=KIND, on_change=pin, args=(KIND,),
                       help="Pinned: Inspect, Explain and the checkpoints view all show this input.")
     with right:
         if kind == VAL:
-            seed("input-index", 0)
-            st.session_state["input-index"] = min(int(st.session_state["input-index"]), n - 1)
-            i = int(st.number_input(f"Validation sample (0–{n - 1})", 0, n - 1, key="input-index", on_change=pin,
-                                    args=("input-index",)))
+            seed(INDEX, 0)
+            state.set_widget(INDEX, min(int(state.widget(INDEX)), n - 1))
+            i = int(st.number_input(f"Validation sample (0–{n - 1})", 0, n - 1, key=INDEX, on_change=pin,
+                                    args=(INDEX,)))
             return _sample(m, i)
         if kind == WRONG:
             wrong = np.flatnonzero(val_predictions(m)["pred"] != m.data.y_val.numpy())
@@ -102,10 +100,10 @@ def pick(m: Loaded) -> Input | None:
                 st.success("The model gets every validation sample right: nothing to pick here.")
                 return None
             names = m.info.class_names
-            seed("input-wrong", int(wrong[0]), set(int(i) for i in wrong))
+            seed(WRONG_KEY, int(wrong[0]), set(int(i) for i in wrong))
             pred = val_predictions(m)["pred"]
-            i = st.selectbox(f"Misclassified ({len(wrong)} of {n})", [int(i) for i in wrong], key="input-wrong",
-                             on_change=pin, args=("input-wrong",),
+            i = st.selectbox(f"Misclassified ({len(wrong)} of {n})", [int(i) for i in wrong], key=WRONG_KEY,
+                             on_change=pin, args=(WRONG_KEY,),
                              format_func=lambda i: f"#{i}: true {short(names[int(m.data.y_val[i])], 30)}, "
                                                    f"predicted {short(names[int(pred[i])], 30)}")
             return _sample(m, int(i))
@@ -127,15 +125,15 @@ def _digest(a: np.ndarray) -> str:
 
 def _drawn(m: Loaded) -> Input | None:
     c, h, w = m.info.input_shape
-    mem = _mem()
-    fresh = "input-draw" not in st.session_state
-    px, cleared = draw_canvas(h, w, key="input-draw", pixels=mem.get("drawn") if fresh else None,
+    pinned = state.get().pinned
+    fresh = not state.has_widget(DRAW_KEY)
+    px, cleared = draw_canvas(h, w, key=DRAW_KEY, pixels=pinned.drawn if fresh else None,
                               fit=is_digits(m), hint="Draw with the mouse or a finger; each stroke updates.")
     if px is not None:
-        mem["drawn"] = px
+        pinned.drawn = px
     elif cleared:
-        mem.pop("drawn", None)
-    px = mem.get("drawn")
+        pinned.drawn = None
+    px = pinned.drawn
     if px is None:
         st.caption("Draw a digit in the box: the model sees the grey squares.")
         return None
@@ -192,26 +190,22 @@ def image_from_bytes(data: bytes, shape: tuple[int, int, int], fit: bool = False
 
 def _uploaded(m: Loaded) -> Input | None:
     shape = tuple(m.info.input_shape)
-    mem = _mem()
+    pinned = state.get().pinned
     f = st.file_uploader(f"A PNG or JPG (made grey and resized to {shape[2]}×{shape[1]})", type=["png", "jpg", "jpeg"],
-                         key="input-upload")
-    if f is not None and mem.get("upload-name") != (f.name, f.size):
+                         key=UPLOAD_KEY)
+    if f is not None and pinned.upload_name != (f.name, f.size):
+        pinned.upload_name = (f.name, f.size)
         try:
-            mem["upload"] = image_from_bytes(f.getvalue(), shape, fit=is_digits(m))
-            mem["upload-name"] = (f.name, f.size)
+            pinned.upload, pinned.upload_error = image_from_bytes(f.getvalue(), shape, fit=is_digits(m)), None
         except ValueError as e:
-            mem.pop("upload", None)
-            mem["upload-name"] = (f.name, f.size)
-            mem["upload-error"] = str(e)
-        else:
-            mem.pop("upload-error", None)
-    if f is not None and mem.get("upload-error"):
-        st.error(f"That upload cannot be used: {message(mem['upload-error'])}.", icon=":material/broken_image:")
+            pinned.upload, pinned.upload_error = None, str(e)
+    if f is not None and pinned.upload_error:
+        st.error(f"That upload cannot be used: {message(pinned.upload_error)}.", icon=":material/broken_image:")
         return None
-    if mem.get("upload") is None:
+    if pinned.upload is None:
         st.caption("Upload a picture: dark ink on light paper works best.")
         return None
-    x = mem["upload"][None]
+    x = pinned.upload[None]
     return Input(torch.from_numpy(x), None, None, "your image", f"upload{_digest(x)}")
 
 
@@ -227,8 +221,8 @@ def tokens_of(text: str, vocab: list[str], seq_len: int) -> tuple[np.ndarray, li
 
 
 def _typed(m: Loaded) -> Input | None:
-    seed("input-text", "the acting was not good")
-    text = st.text_input("Your sentence", key="input-text", max_chars=300, on_change=pin, args=("input-text",))
+    seed(TEXT_KEY, "the acting was not good")
+    text = st.text_input("Your sentence", key=TEXT_KEY, max_chars=300, on_change=pin, args=(TEXT_KEY,))
     seq_len = m.info.input_shape[0]
     x, unknown = tokens_of(text, m.info.vocab, seq_len)
     if not (x > 0).any():
@@ -266,7 +260,7 @@ def show(m: Loaded, inp: Input, target: int = images.TILE) -> None:
         st.caption(inp.what)
 
 
-def prediction(m: Loaded, inp: Input, key: str) -> None:
+def prediction(m: Loaded, inp: Input, key: keys.Key) -> None:
     """What the model says for the input: the class and its probability (with the truth), or the value."""
     with torch.no_grad():
         out = m.model(inp.x)

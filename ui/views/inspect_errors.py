@@ -12,6 +12,7 @@ import streamlit as st
 
 from playground import probe
 from playground.registry import PlaygroundError
+from ui import keys, state
 from ui.text import message, plain, short
 from ui.views import images
 from ui.views.input_picker import Input, tokens, val_predictions
@@ -22,7 +23,7 @@ CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"
 GALLERY = 16
 
 
-def mistakes(m: Loaded, inp: Input, key: str = "err") -> None:
+def mistakes(m: Loaded, inp: Input, key: keys.Key = keys.INSPECT("err")) -> None:
     if not m.classify:
         regression(m, key)
         return
@@ -43,9 +44,9 @@ def _matrix(m: Loaded) -> np.ndarray:
     return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
 
 
-def _select_cell(key: str) -> None:
+def _select_cell(key: keys.Key) -> None:
     """A click on a cell of the matrix chooses that cell in the two selectboxes."""
-    event = st.session_state.get(f"{key}-cm")
+    event = state.widget(key("cm"))
     points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
     cell = points[0].get("customdata") if points else None
     if isinstance(cell, dict):  # the browser sends a point's customdata list as {"0": …, "1": …}
@@ -54,24 +55,25 @@ def _select_cell(key: str) -> None:
         t, p = int(cell[0]), int(cell[1])
     except (TypeError, ValueError, IndexError):
         return  # a click that was not on a cell
-    st.session_state[f"{key}-true"], st.session_state[f"{key}-pred"] = t, p
+    state.set_widget(key("true"), t)
+    state.set_widget(key("pred"), p)
 
 
-def _chosen(m: Loaded, key: str) -> tuple[int, int]:
-    """The chosen cell (true, predicted); at first the most frequent mistake."""
+def _seed_cell(m: Loaded, key: keys.Key) -> None:
+    """Choose a cell (true, predicted) when none is: at first the most frequent mistake."""
     cm = _matrix(m)
     off = cm - np.diag(np.diag(cm))
     worst = np.unravel_index(int(off.argmax()), off.shape) if off.any() else (0, 0)
-    for name, default in ((f"{key}-true", worst[0]), (f"{key}-pred", worst[1])):
-        if st.session_state.get(name) not in range(len(cm)):
-            st.session_state[name] = int(default)
-    return st.session_state[f"{key}-true"], st.session_state[f"{key}-pred"]
+    for name, default in ((key("true"), worst[0]), (key("pred"), worst[1])):
+        if state.widget(name) not in range(len(cm)):
+            state.set_widget(name, int(default))
 
 
-def confusion(m: Loaded, key: str) -> None:
+def confusion(m: Loaded, key: keys.Key) -> None:
     cm = _matrix(m)
     k = len(cm)
-    ct, cp = _chosen(m, key)
+    _seed_cell(m, key)
+    ct, cp = state.widget(key("true")), state.widget(key("pred"))
     names = [short(n, 40) for n in (m.info.class_names or range(k))]
     acc = np.trace(cm) / max(1, cm.sum())
     t, p = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
@@ -89,25 +91,25 @@ def confusion(m: Loaded, key: str) -> None:
                       margin={"l": 60, "r": 10, "t": 40, "b": 50}, clickmode="event+select", dragmode=False)
     fig.add_shape(type="rect", x0=cp - 0.5, x1=cp + 0.5, y0=ct - 0.5, y1=ct + 0.5,  # the chosen cell
                   line={"color": "#D55E00", "width": 3})
-    st.plotly_chart(fig, width="stretch", key=f"{key}-cm", on_select=lambda: _select_cell(key),
+    st.plotly_chart(fig, width="stretch", key=key("cm"), on_select=lambda: _select_cell(key),
                     selection_mode="points")
 
 
-def cell_examples(m: Loaded, key: str) -> None:
+def cell_examples(m: Loaded, key: keys.Key) -> None:
     k = len(_matrix(m))
     names = [short(n, 40) for n in (m.info.class_names or range(k))]
-    _chosen(m, key)
+    _seed_cell(m, key)
     a, b = st.columns(2)
-    t = a.selectbox("True class", range(k), key=f"{key}-true", format_func=lambda i: names[i])
-    p = b.selectbox("Predicted class", range(k), key=f"{key}-pred", format_func=lambda i: names[i])
+    t = a.selectbox("True class", range(k), key=key("true"), format_func=lambda i: names[i])
+    p = b.selectbox("Predicted class", range(k), key=key("pred"), format_func=lambda i: names[i])
     idx = np.flatnonzero((m.data.y_val.numpy() == t) & (val_predictions(m)["pred"] == p))
     what = "correct" if t == p else "mistaken"
     st.caption(f"{len(idx)} validation samples of class {plain(names[t])} predicted as {plain(names[p])} ({what})"
                + (f"; the first {GALLERY} shown" if len(idx) > GALLERY else ""))
-    examples(m, idx[:GALLERY], [f"#{i}" for i in idx[:GALLERY]], f"{key}-cell")
+    examples(m, idx[:GALLERY], [f"#{i}" for i in idx[:GALLERY]], key("cell"))
 
 
-def examples(m: Loaded, idx: np.ndarray, captions: list[str], key: str) -> None:
+def examples(m: Loaded, idx: np.ndarray, captions: list[str], key: keys.Key) -> None:
     """Validation samples as small pictures, sentences or feature rows."""
     if not len(idx):
         return
@@ -126,7 +128,7 @@ def examples(m: Loaded, idx: np.ndarray, captions: list[str], key: str) -> None:
         st.dataframe(data, hide_index=True)
 
 
-def gallery(m: Loaded, key: str) -> None:
+def gallery(m: Loaded, key: keys.Key) -> None:
     pr = val_predictions(m)
     pred, true = pr["pred"], m.data.y_val.numpy()
     wrong = np.flatnonzero(pred != true)
@@ -138,12 +140,12 @@ def gallery(m: Loaded, key: str) -> None:
     names = [short(n, 40) for n in (m.info.class_names or range(int(true.max()) + 1))]
     p = m.probabilities(pr["out"]).numpy()
     caps = [f"#{i}: {names[true[i]]}→{names[pred[i]]} ({p[i, pred[i]]:.0%})" for i in order]
-    examples(m, order, caps, f"{key}-gallery")
+    examples(m, order, caps, key("gallery"))
     st.caption(f"{len(wrong)} of {len(true)} validation samples are misclassified; captions: true → predicted "
                "(the model's confidence). Pick one as the input with “misclassified sample” above.")
 
 
-def embedding(m: Loaded, inp: Input, key: str) -> None:
+def embedding(m: Loaded, inp: Input, key: keys.Key) -> None:
     """The validation set as the layer before the output sees it, PCA to 2-D, coloured by true class."""
     try:
         e = memo("embedding", m.key, lambda: probe.embedding(m.model, m.data.x_val, m.data.y_val))
@@ -166,11 +168,11 @@ def embedding(m: Loaded, inp: Input, key: str) -> None:
                              "font": {"size": 14}}, height=440, margin={"l": 60, "r": 10, "t": 40, "b": 50},
                       xaxis_title=f"PC 1 ({ex[0]:.0%} of the variance)",
                       yaxis_title=f"PC 2 ({ex[1]:.0%} of the variance)", legend_title="true class")
-    st.plotly_chart(fig, width="stretch", key=f"{key}-emb")
+    st.plotly_chart(fig, width="stretch", key=key("emb"))
     st.caption("Classes the model separates well form separate clouds here; overlapping clouds are what it confuses.")
 
 
-def regression(m: Loaded, key: str) -> None:
+def regression(m: Loaded, key: keys.Key) -> None:
     out = val_predictions(m)["out"]
     if len(m.out_shape) > 1:
         pictures(m, out, key)
@@ -186,14 +188,14 @@ def regression(m: Loaded, key: str) -> None:
                                 line={"color": "#999", "dash": "dash"})])
     fig.update_layout(title="Predicted vs. true (validation)", height=380, xaxis_title="true", yaxis_title="predicted",
                       margin={"l": 60, "r": 10, "t": 40, "b": 50})
-    st.plotly_chart(fig, width="stretch", key=f"{key}-pvt")
+    st.plotly_chart(fig, width="stretch", key=key("pvt"))
     worst = np.argsort(-np.abs(pred - true))[:10]
     st.markdown("**The largest errors**")
     st.dataframe({"sample": [f"#{i}" for i in worst], "true": true[worst].round(4), "predicted": pred[worst].round(4),
                   "error": (pred[worst] - true[worst]).round(4)}, hide_index=True)
 
 
-def pictures(m: Loaded, out, key: str) -> None:
+def pictures(m: Loaded, out, key: keys.Key) -> None:
     """A model that outputs pictures (reconstruction, segmentation): its worst outputs beside the targets."""
     y = m.data.y_val.reshape(out.shape).float()
     err = ((out - y) ** 2).flatten(1).mean(1).numpy()

@@ -15,7 +15,7 @@ from playground import landscape, probe, runs
 from playground.data import POINT_RANGE
 from playground.registry import PlaygroundError
 from playground.uploads import using
-from ui import state
+from ui import keys, state
 from ui.text import message, plain
 from ui.views import explain_views, images, inspect_views, model_source
 from ui.views.input_picker import Input
@@ -34,7 +34,7 @@ def checkpoint_model(m: Loaded, src: Source, cp: dict) -> Loaded:
     return memo("checkpoint-models", (src.id, cp["epoch"], id(cp["weights"])), make, keep=STRIP + 2)
 
 
-def over_time(m: Loaded, src: Source, inp: Input, key: str = "time") -> None:
+def over_time(m: Loaded, src: Source, inp: Input, key: keys.Key = keys.INSPECT("time")) -> None:
     cps = model_source.checkpoints(src)
     if not cps:
         st.info("This run kept no checkpoints: runs started on the Train page keep about 20 copies of the weights "
@@ -47,17 +47,17 @@ def over_time(m: Loaded, src: Source, inp: Input, key: str = "time") -> None:
     race(m, key)
 
 
-def scrub(m: Loaded, src: Source, inp: Input, cps: list[dict], key: str) -> None:
+def scrub(m: Loaded, src: Source, inp: Input, cps: list[dict], key: keys.Key) -> None:
     epochs = [c["epoch"] for c in cps]
-    if st.session_state.get(f"{key}-epoch") not in epochs:
-        st.session_state[f"{key}-epoch"] = epochs[-1]
-    e = st.select_slider("Checkpoint: the weights after epoch", epochs, key=f"{key}-epoch",
+    if state.widget(key("epoch")) not in epochs:
+        state.set_widget(key("epoch"), epochs[-1])
+    e = st.select_slider("Checkpoint: the weights after epoch", epochs, key=key("epoch"),
                          help="The run kept these copies of its weights; epoch 0 is the start.")
     cm = checkpoint_model(m, src, cps[epochs.index(e)])
     if m.info.modality == "points":
         left, right = st.columns([1, 1])
         with left:
-            boundary(cm, f"{key}-boundary")
+            boundary(cm, key("boundary"))
         with right:
             reasons(cm, src, inp, cps, key, strip=False)
     else:
@@ -68,21 +68,21 @@ def scrub(m: Loaded, src: Source, inp: Input, cps: list[dict], key: str) -> None
                 for col, r in zip(st.columns(len(records)), records, strict=True):
                     with col:
                         st.caption(r.name)
-                        inspect_views.maps(r.values[0], f"{key}-maps-{r.index}")
+                        inspect_views.maps(r.values[0], key("maps", r.index))
         reasons(cm, src, inp, cps, key, strip=True)
 
 
-def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, strip: bool) -> None:
+def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: keys.Key, strip: bool) -> None:
     """The pinned input's attribution at the chosen checkpoint, and (strip) at evenly spaced ones."""
     names = explain_views.default_methods(cm)
     where = st.columns([1, 2])[0] if strip else st.container()
-    method = where.selectbox("Attribution", names, index=names.index("integrated_gradients"), key=f"{key}-method",
+    method = where.selectbox("Attribution", names, index=names.index("integrated_gradients"), key=key("method"),
                           format_func=lambda n: explain_views.METHODS.get(n).title)
     target = explain_views.predicted(cm, inp) if cm.classify else None
     o = explain_views.Options([method], inp.label if inp.label is not None else target, steps=32)
     explained = plain(cm.info.class_names[o.target]) if o.target is not None and cm.info.class_names else "output"
     st.markdown(f"**Why, at epoch {cm.epoch}** (explaining class {explained})")
-    explain_views.render(cm, inp, [(method, explain_views.attribute(cm, inp, method, o))], f"{key}-now",
+    explain_views.render(cm, inp, [(method, explain_views.attribute(cm, inp, method, o))], key("now"),
                          show_input=False)
     if not strip or len(cps) < 2:
         return
@@ -117,14 +117,14 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: str, stri
             st.plotly_chart(inspect_views.heat(z, "Attribution per feature at each checkpoint", x=feats,
                                                y=[f"epoch {mm.epoch}" for mm, _ in ok], x_title="feature",
                                                y_title="checkpoint", bar="attribution"),
-                            width="stretch", key=f"{key}-strip")
+                            width="stretch", key=key("strip"))
 
 
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def boundary(m: Loaded, key: str) -> None:
+def boundary(m: Loaded, key: keys.Key) -> None:
     """The decision surface of a 2-D point model as an image, with the validation points on top."""
     p = probe.decision_surface(m.model, m.info, m.loss, RES)  # (RES, RES, classes), or (RES, RES, 1) values
     k = max(2, m.info.n_classes)
@@ -162,7 +162,7 @@ def boundary(m: Loaded, key: str) -> None:
 # ---- the loss landscape and the optimizer race ----------------------------------------------------------
 
 def _results() -> dict:
-    return st.session_state.setdefault("inspect-landscapes", {})
+    return state.get().inspect.landscapes
 
 
 def _contour(land: dict, title: str) -> go.Figure:
@@ -177,13 +177,13 @@ def _contour(land: dict, title: str) -> go.Figure:
     return fig
 
 
-def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: str) -> None:
+def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: keys.Key) -> None:
     st.markdown("#### Loss landscape")
     st.caption("The loss on a flat slice through weight space around the final weights, with the path training "
                "took projected on it. With checkpoints the slice holds as much of the path as a plane can (its two "
                "principal directions); without, it runs along two filter-normalised random directions.")
     rkey = ("landscape", src.id, len(cps), m.epoch)
-    if st.button("Compute the loss landscape", key=f"{key}-land", icon=":material/landscape:"):
+    if st.button("Compute the loss landscape", key=key("land"), icon=":material/landscape:"):
         with st.spinner("Evaluating the loss on a 21×21 grid of weights…"):
             _results()[rkey] = _landscape(m, cps)
     res = _results().get(rkey)
@@ -200,7 +200,7 @@ def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: str) -> None:
                         line={"color": "#E69F00", "width": 3}, marker={"size": 7, "color": "#E69F00"})
         fig.add_scatter(x=[p[-1, 0]], y=[p[-1, 1]], mode="markers", name="final weights",
                         marker={"symbol": "star", "size": 16, "color": "#000"})
-    st.plotly_chart(fig, width="stretch", key=f"{key}-land-plot")
+    st.plotly_chart(fig, width="stretch", key=key("land-plot"))
     if res.get("explained"):
         st.caption(f"The plane holds {sum(res['explained']):.1%} of the path's movement; labels are epochs.")
 
@@ -223,14 +223,14 @@ def _landscape(m: Loaded, cps: list[dict]) -> dict | str:
         return f"No landscape for this model: {e.message}"
 
 
-def race(m: Loaded, key: str) -> None:
+def race(m: Loaded, key: keys.Key) -> None:
     st.markdown("#### Optimizer race")
     st.caption("SGD, SGD with momentum, RMSprop and Adam train copies of this setup from the same initial weights "
                "on the same batches; their paths are drawn on the plane that holds most of their movement.")
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")
-    steps = c1.select_slider("Steps", [25, 50, 100, 200], value=100, key=f"{key}-race-steps")
+    steps = c1.select_slider("Steps", [25, 50, 100, 200], value=100, key=key("race-steps"))
     rkey = ("race", m.spec.to_json(), steps)
-    if c2.button("Race SGD, momentum, RMSprop and Adam", key=f"{key}-race", icon=":material/sports_score:"):
+    if c2.button("Race SGD, momentum, RMSprop and Adam", key=key("race"), icon=":material/sports_score:"):
         with st.spinner(f"Training four copies for {steps} steps each…"):
             try:
                 with using(state.uploads()):  # the setup's uploaded CSV, if any, is this session's own
@@ -255,9 +255,9 @@ def race(m: Loaded, key: str) -> None:
         loss.add_scatter(x=r["path_steps"][n], y=r["path_loss"][n], mode="lines", name=label, line={"color": color})
     fig.add_scatter(x=[0], y=[0], mode="markers", name="start",
                     marker={"symbol": "circle", "size": 12, "color": "#000"})
-    left.plotly_chart(fig, width="stretch", key=f"{key}-race-plot")
+    left.plotly_chart(fig, width="stretch", key=key("race-plot"))
     loss.update_layout(title={"text": "Training loss along each path", "font": {"size": 14}}, height=460,
                        xaxis_title="step", yaxis_title="loss", margin={"l": 60, "r": 10, "t": 40, "b": 50},
                        legend={"orientation": "h", "y": -0.18})
-    right.plotly_chart(loss, width="stretch", key=f"{key}-race-loss")
+    right.plotly_chart(loss, width="stretch", key=key("race-loss"))
     st.caption(f"The plane holds {sum(r['explained']):.1%} of the paths' movement.")

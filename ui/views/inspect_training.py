@@ -16,7 +16,7 @@ from torch import nn
 
 from playground import backprop, health
 from playground.registry import PlaygroundError
-from ui import state
+from ui import keys, state
 from ui.text import message
 from ui.views import model_source
 from ui.views.input_picker import Input
@@ -37,7 +37,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, log: bool = False, heigh
 
 # ---- over training (the run's statistics) ----------------------------------------------------------------
 
-def over_training(src: Source, key: str = "wg") -> None:
+def over_training(src: Source, key: keys.Key = keys.INSPECT("wg")) -> None:
     """Gradient and weight norms per layer over the epochs, and their histograms at a few epochs."""
     rows = model_source.stats(src)
     if not rows:
@@ -56,17 +56,17 @@ def over_training(src: Source, key: str = "wg") -> None:
         weight.add_scatter(x=epochs, y=w, name=name, mode="lines+markers", line={"color": color})
     left, right = st.columns(2)
     left.plotly_chart(_layout(grad, "Gradient norm per layer (last batch of each epoch)", "epoch",
-                              "gradient norm (log)", log=True), width="stretch", key=f"{key}-gnorm")
+                              "gradient norm (log)", log=True), width="stretch", key=key("gnorm"))
     right.plotly_chart(_layout(weight, "Weight norm per layer", "epoch", "weight norm"), width="stretch",
-                       key=f"{key}-wnorm")
+                       key=key("wnorm"))
     st.caption("Norms cover each layer's weights and biases together. Gradients that fall off towards the first "
                "layers by orders of magnitude are vanishing; ones that grow by orders of magnitude are exploding.")
     histograms(rows, names, key)
 
 
-def histograms(rows: list[dict], names: list[str], key: str) -> None:
+def histograms(rows: list[dict], names: list[str], key: keys.Key) -> None:
     """One layer's weight and gradient histograms at up to six epochs, later epochs darker."""
-    layer = st.selectbox("Histograms of layer", names, index=0, key=f"{key}-hist-layer")
+    layer = st.selectbox("Histograms of layer", names, index=0, key=key("hist-layer"))
     picks = sorted(set(np.linspace(0, len(rows) - 1, min(6, len(rows))).round().astype(int)))
     shades = [f"rgba(8,119,189,{0.25 + 0.75 * i / max(1, len(picks) - 1):.2f})" for i in range(len(picks))]
     left, right = st.columns(2)
@@ -81,12 +81,12 @@ def histograms(rows: list[dict], names: list[str], key: str) -> None:
             fig.add_scatter(x=(edges[:-1] + edges[1:]) / 2, y=np.asarray(h["counts"]), mode="lines",
                             line={"color": shade, "shape": "hvh"}, name=f"epoch {rows[i]['epoch']}")
         col.plotly_chart(_layout(fig, f"{title} of {layer}", "value", "count", height=280), width="stretch",
-                         key=f"{key}-{what}")
+                         key=key(what))
 
 
 # ---- gradient health now --------------------------------------------------------------------------------
 
-def gradient_health(m: Loaded, key: str = "gh") -> None:
+def gradient_health(m: Loaded, key: keys.Key = keys.INSPECT("gh")) -> None:
     """Per-layer gradient norms of the loss on validation samples, dead and saturated units, hints."""
     try:
         d = memo("diagnose", m.key, lambda: health.diagnose(
@@ -103,7 +103,7 @@ def gradient_health(m: Loaded, key: str = "gh") -> None:
     fig.update_yaxes(range=[math.floor(math.log10(min(norms))) - 0.5, math.ceil(math.log10(max(norms)))])
     left.plotly_chart(_layout(fig, f"Gradient norm per layer now (loss on {min(HEALTH_SAMPLES, len(m.data.x_val))} "
                                    "validation samples)", "layer (input side → output side)", "gradient norm (log)",
-                              log=True, height=320), width="stretch", key=f"{key}-bars")
+                              log=True, height=320), width="stretch", key=key("bars"))
     with right:
         st.markdown("**Diagnosis**")
         for hint in d["hints"]:
@@ -136,7 +136,7 @@ def deep_mlp(spec: dict, out_features: int, flatten: bool, activation: str, init
     return d
 
 
-def vanishing_experiment(m: Loaded, key: str) -> None:
+def vanishing_experiment(m: Loaded, key: keys.Key) -> None:
     """One-click setups that show vanishing gradients (sigmoid) and their cure (ReLU with He init)."""
     if m.info.tokens:
         return
@@ -147,7 +147,7 @@ def vanishing_experiment(m: Loaded, key: str) -> None:
         flatten = len(m.info.input_shape) > 1
         a, b = st.columns(2)
         for col, act, init in ((a, "Sigmoid", "default"), (b, "ReLU", "kaiming")):
-            if col.button(f"Load the deep {act} MLP", key=f"{key}-deep-{act}", width="stretch"):
+            if col.button(f"Load the deep {act} MLP", key=key("deep", act), width="stretch"):
                 state.set_spec(deep_mlp(m.spec.to_dict(), m.out_shape[0], flatten, act, init))
                 st.switch_page("pages/train.py")
 
@@ -170,7 +170,7 @@ def _table(rows: dict, index: list[str], name: str) -> pd.DataFrame:
     return df
 
 
-def backprop_by_hand(m: Loaded, inp: Input, key: str = "bp") -> None:
+def backprop_by_hand(m: Loaded, inp: Input, key: keys.Key = keys.INSPECT("bp")) -> None:
     """One SGD step on the pinned input: forward values, the loss, every gradient and every update."""
     why = _is_mlp(m.model)
     if why or inp.x.dim() != 2:
@@ -181,10 +181,10 @@ def backprop_by_hand(m: Loaded, inp: Input, key: str = "bp") -> None:
     names = m.info.class_names
     c1, c2, _ = st.columns([1, 1, 2])
     lr = c1.number_input("Learning rate", 1e-5, 10.0, float(m.spec.train.optimizer.lr), format="%.4f",
-                         key=f"{key}-lr")
+                         key=key("lr"))
     if m.classify:
         default = inp.label if inp.label is not None else 0
-        target = c2.selectbox("Target class", list(range(len(names))), index=default, key=f"{key}-target",
+        target = c2.selectbox("Target class", list(range(len(names))), index=default, key=key("target"),
                               format_func=lambda i: str(names[i]))
         y = m.targets(torch.tensor([target]))
     elif inp.index is not None:

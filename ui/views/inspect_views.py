@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from playground import probe
+from ui import keys
 from ui.views import images
 from ui.views.input_picker import Input, tokens
 from ui.views.model_source import Loaded
@@ -53,13 +54,14 @@ def capture(m: Loaded, inp: Input) -> list[probe.LayerOutput]:
     return probe.capture(m.model, inp.x)
 
 
-def layers(m: Loaded, inp: Input, records: list[probe.LayerOutput] | None = None, key: str = "layers") -> None:
+def layers(m: Loaded, inp: Input, records: list[probe.LayerOutput] | None = None,
+           key: keys.Key = keys.INSPECT("layers")) -> None:
     """Every layer's output for the input, one bordered row per layer."""
     records = records if records is not None else capture(m, inp)
     words = tokens(m, inp.x) if m.info.tokens else None
     last = len(records) - 1
     for rec in records:
-        with st.container(border=True, key=f"{key}-layer-{rec.index}"):
+        with st.container(border=True, key=key("layer", rec.index)):
             head, body = st.columns([1, 5], gap="medium")
             with head:
                 st.markdown(f"**{rec.index + 1} · {rec.type}**")
@@ -69,12 +71,12 @@ def layers(m: Loaded, inp: Input, records: list[probe.LayerOutput] | None = None
                 # a name and its value never part across lines (no-break spaces)
                 st.caption(" · ".join(f"{k}\u00a0{stats[k]:.3g}" for k in ("min", "mean", "max")))
             with body:
-                layer_view(m, rec, words, final=rec.index == last, key=f"{key}-{rec.index}")
+                layer_view(m, rec, words, final=rec.index == last, key=key(rec.index))
                 if rec.truncated:
                     st.caption(f"Shown in part: {rec.truncated}.")
 
 
-def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final: bool, key: str) -> None:
+def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final: bool, key: keys.Key) -> None:
     """One layer's output drawn for its shape (and its attention, hidden states over time, kernels)."""
     v = rec.values[0]
     steps = words if words and rec.values.ndim >= 3 and rec.values.shape[1] == len(words) else None
@@ -86,7 +88,7 @@ def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final
         st.plotly_chart(heat(seq.T, "Hidden state over time (each column: after reading that step)",
                              x=[f"{i + 1}:{w}" for i, w in enumerate(x)], y=list(range(1, seq.shape[1] + 1)),
                              x_title="step", y_title="unit", height=min(420, 120 + 12 * seq.shape[1])),
-                        width="stretch", key=f"{key}-seq")
+                        width="stretch", key=key("seq"))
     if v.ndim == 3:  # (C, H, W) feature maps
         maps(v, key)
         if rec.kernels is not None:
@@ -95,18 +97,18 @@ def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final
         y = [f"{i + 1}:{w}" for i, w in enumerate(steps)] if steps else list(range(1, v.shape[0] + 1))
         st.plotly_chart(heat(v, "Each step's vector", x=list(range(1, v.shape[1] + 1)), y=y, x_title="dimension",
                              y_title="step", height=min(420, 110 + 16 * v.shape[0])), width="stretch",
-                        key=f"{key}-seq2")
+                        key=key("seq2"))
     elif rec.sequence is None or final:
         v = v.reshape(-1)
         names = m.info.class_names if final and m.classify and len(m.info.class_names) == len(v) else None
         title = "Outputs (logits: the largest is the prediction)" if names else f"{len(v)} values"
         if len(v) > MAX_BARS:
             title += f" (the first {MAX_BARS} shown)"
-        st.plotly_chart(bars(v, title, names), width="stretch", key=f"{key}-bars",
+        st.plotly_chart(bars(v, title, names), width="stretch", key=key("bars"),
                         config={"displayModeBar": False})
 
 
-def maps(v: np.ndarray, key: str) -> None:
+def maps(v: np.ndarray, key: keys.Key) -> None:
     """(C, H, W) feature maps as one picture, on one colour scale for the layer."""
     c, h, w = v.shape
     lo, hi = images.limits(v, images.DIVERGING)
@@ -118,7 +120,7 @@ def maps(v: np.ndarray, key: str) -> None:
                 unsafe_allow_html=True)
 
 
-def kernels(k: np.ndarray, key: str) -> None:
+def kernels(k: np.ndarray, key: keys.Key) -> None:
     """A Conv2d's learned filters (out, in, kh, kw): one row per output map, one column per input channel."""
     o, i = min(k.shape[0], MAX_KERNELS[0]), min(k.shape[1], MAX_KERNELS[1])
     tiles = k[:o, :i].reshape(o * i, *k.shape[2:])
@@ -130,7 +132,7 @@ def kernels(k: np.ndarray, key: str) -> None:
         st.markdown(images.colorbar(images.DIVERGING, lo, hi, "weight", width=260), unsafe_allow_html=True)
 
 
-def attention(a: np.ndarray, words: list[str] | None, key: str) -> None:
+def attention(a: np.ndarray, words: list[str] | None, key: keys.Key) -> None:
     """(heads, T, T) attention weights, one heatmap per head: row = the word attending, column = looked at."""
     heads, t, _ = a.shape
     labels = [f"{i + 1}:{w}" for i, w in enumerate(words)] if words and len(words) == t else list(range(1, t + 1))
@@ -139,4 +141,4 @@ def attention(a: np.ndarray, words: list[str] | None, key: str) -> None:
         fig = heat(a[h], f"Attention, head {h + 1}", x=labels, y=labels, cmap=images.SEQUENTIAL,
                    x_title="looks at", y_title="word", height=min(460, 160 + 18 * t), bar="weight")
         fig.update_traces(zmin=0, zmax=1)
-        cols[h % len(cols)].plotly_chart(fig, width="stretch", key=f"{key}-att-{h}")
+        cols[h % len(cols)].plotly_chart(fig, width="stretch", key=key("att", h))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
+from ui import keys, state
 
 LESSONS = [  # "next": what to do first on the page it opens; "then": the page the lesson goes on to, if any
     {"title": "1 · One neuron draws a line", "preset": "gauss-mlp", "page": "pages/playground2d.py",
@@ -55,10 +55,10 @@ def banner(page: str) -> None:
     lesson = LESSONS[s.lesson]
     if page not in (lesson["page"], lesson.get("then", ("",))[0]):
         return
-    with st.container(border=True, key="lesson-banner"):
+    with st.container(border=True, key=keys.LESSON("banner")):
         head, close = st.columns([5, 1], vertical_alignment="center")
         head.markdown(f":material/school: **Lesson {lesson['title']}**")
-        close.button("End lesson", key="lesson-end", type="tertiary", on_click=end, width="stretch")
+        close.button("End lesson", key=keys.LESSON("end"), type="tertiary", on_click=end, width="stretch")
         st.markdown(lesson["text"])
         st.markdown(f"**Next:** {lesson['next']}")
         then = lesson.get("then")

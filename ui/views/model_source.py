@@ -23,12 +23,12 @@ from playground.jobs import Job
 from playground.losses import LOSSES, LossType
 from playground.registry import PlaygroundError
 from playground.spec import Spec, from_dict
-from ui import server, state
+from ui import keys, server, state
 from ui.text import message, plain, short
 from ui.views import runner
-from ui.views.run_store import remember, store
+from ui.views.run_store import entry, store
 
-SOURCE_KEY = "model-source"  # the run picker, shared by Inspect and Explain
+SOURCE_KEY = keys.MODEL("source")  # the run picker, shared by Inspect and Explain
 
 
 @dataclass
@@ -107,13 +107,11 @@ def sources() -> list[Source]:
     s = state.get()
     pool = server.pool()
     out, seen = [], set()
-    job = runner.current()  # also records a run that just finished
+    job = runner.current()
     if job is not None and job.state != "failed":
         out.append(Source(job.id, f"current run: {short(job.spec.get('name', ''), 40)}", job.spec, job))
         seen.add(job.id)
-    pg2d = st.session_state.get("pg2d")
-    j2id = pg2d.job_id if pg2d is not None else s.pg2d_job  # (a reload's run, before the 2-D page is opened)
-    j2 = pool.get(j2id) if j2id else None
+    j2 = pool.get(s.pg2d.job_id) if s.pg2d.job_id else None
     if j2 is not None and not j2.finished and (j2.metrics or j2.state == "running"):
         out.append(Source(j2.id, f"2-D Playground run: {short(j2.spec.get('name', ''), 40)}", j2.spec, j2))
         seen.add(j2.id)
@@ -124,21 +122,22 @@ def sources() -> list[Source]:
     return out + _saved()
 
 
-def empty_state(page: str) -> None:
+def empty_state(page: keys.Key) -> None:
     """No model yet: say so, and offer to train the current setup."""
     s = state.get()
     st.info("There is no trained model yet. This page looks inside the network you train: train one first.",
             icon=":material/model_training:")
     left, right, _ = st.columns([1, 1.3, 2])
     left.page_link("pages/train.py", label="Go to Train", icon=":material/play_circle:")
-    if right.button(f"Train “{plain(s.spec.get('name', 'this setup'), 40)}” here", key=f"{page}-train-here",
+    if right.button(f"Train “{plain(s.spec.get('name', 'this setup'), 40)}” here", key=page("train-here"),
                     icon=":material/play_arrow:", type="primary"):
         if runner.start() is not None:
             st.rerun()
 
 
-def pick(page: str) -> Source | None:
-    """The run picker (shared by Inspect and Explain); None, with a message, when there is nothing to pick."""
+def pick(page: keys.Key) -> Source | None:
+    """The run picker (shared by Inspect and Explain, `page` naming the one it is on); None, with a message, when
+    there is nothing to pick."""
     options = sources()
     job = runner.current()
     if job is not None and job.state == "failed":
@@ -147,15 +146,16 @@ def pick(page: str) -> Source | None:
         empty_state(page)
         return None
     by_id = {o.id: o for o in options}
-    current = state.get().job_id
-    chosen, chosen_with = st.session_state.get(f"{SOURCE_KEY}-id", (None, None))
+    s = state.get()
+    current = s.job_id
+    chosen, chosen_with = s.inspect.source
     if chosen_with != current:  # a new run started since the choice: show the new run
         chosen = current
-    if st.session_state.get(SOURCE_KEY) not in by_id or chosen_with != current:
-        st.session_state[SOURCE_KEY] = chosen if chosen in by_id else options[0].id
+    if state.widget(SOURCE_KEY) not in by_id or chosen_with != current:
+        state.set_widget(SOURCE_KEY, chosen if chosen in by_id else options[0].id)
     sid = st.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label, key=SOURCE_KEY,
                        help="The current run updates live while it trains; finished runs keep their last weights.")
-    st.session_state[f"{SOURCE_KEY}-id"] = (sid, current)  # survives the page switch (widget state does not)
+    s.inspect.source = (sid, current)  # survives the page switch (widget state does not)
     return by_id[sid]
 
 
@@ -169,7 +169,7 @@ def _weights(src: Source) -> tuple[dict | None, int, str]:
             return None, 0, "The run is starting; its weights appear here in a moment."
         w = job.snapshot(timeout=3)
         return w, len(job.metrics), "" if w is not None else "The run's weights could not be read; try again."
-    kept = store().get(src.id) or (remember(job) if job is not None else None)
+    kept = store().get(src.id) or (entry(job) if job is not None else None)  # (kept once it ended: runner)
     if kept is None:
         return None, 0, ("This run's weights were not kept (runs started on Train keep them). "
                          "Train it again to look inside.")
@@ -178,7 +178,7 @@ def _weights(src: Source) -> tuple[dict | None, int, str]:
 
 def load(src: Source) -> tuple[Loaded | None, str]:
     """The source's model (cached until its weights change), or None and why not."""
-    cache = st.session_state.setdefault("inspect-model", {})
+    cache = state.get().inspect.model
     try:
         if src.path is not None:
             if cache.get("id") != src.id:
@@ -220,9 +220,9 @@ def checkpoints(src: Source) -> list[dict]:
     if job is None:
         return []
     if job.finished:
-        kept = remember(job)
+        kept = entry(job)
         return kept["checkpoints"] if kept else []
-    memo = st.session_state.setdefault("inspect-live-checkpoints", {})
+    memo = state.get().inspect.live_checkpoints
     if memo.get("id") != job.id or memo.get("epochs") != len(job.metrics):
         memo.update(id=job.id, epochs=len(job.metrics), checkpoints=job.checkpoints(timeout=3) or [])
     return memo["checkpoints"]
@@ -230,7 +230,7 @@ def checkpoints(src: Source) -> list[dict]:
 
 def memo(bucket: str, key, fn, keep: int = 4):
     """`fn()` computed once per key and kept in session state (the `keep` newest keys of each bucket)."""
-    box = st.session_state.setdefault("inspect-memo", {}).setdefault(bucket, {})
+    box = state.get().inspect.memos.setdefault(bucket, {})
     if key not in box:
         box[key] = fn()
         while len(box) > keep:

@@ -8,7 +8,7 @@ as TensorFlow Playground resets), and feeds the live view (ui/components/grid_vi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -20,7 +20,7 @@ from playground.probe import pack2d
 from playground.registry import PlaygroundError
 from playground.spec import SpecError, from_dict
 from playground.train import tuning
-from ui import server, state
+from ui import keys, server, state
 from ui.components.grid_view import NET_FRACTION, OKABE_ITO, TF, grid_view
 from ui.text import message, plain
 from ui.views import live
@@ -29,18 +29,6 @@ RES, NEURON_RES = 64, 16  # the surface's and the thumbnails' grids
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁·x₂", "sin(x1)": "sin x₁",
                   "sin(x2)": "sin x₂"}
 BUTTON = 100  # pixels: the toolbar's buttons and boxes have fixed widths, so its row wraps on a narrow screen
-VIEW_KEY = "view"  # the page's view options in the link, beside the spec: ?s=…&view=test,discrete
-VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> PageState field
-
-
-@dataclass
-class PageState:
-    """What the page keeps between reruns besides the spec: its run and the view options."""
-
-    job_id: str | None = None
-    show_test: bool = False
-    discretize: bool = False
-    converted_at: int | None = None  # Session.edits right after "Start from a 2-D setup" (offers a way back)
 
 
 def playing(job: Job | None) -> bool:
@@ -48,32 +36,9 @@ def playing(job: Job | None) -> bool:
     return job is not None and (job.state == "running" or (job.state == "starting" and not job.start_paused))
 
 
-def page_state() -> PageState:
-    """The page's state; on first use, its view options come from the link (?view=…) when it has them."""
-    if "pg2d" not in st.session_state:
-        st.session_state.pg2d = PageState(job_id=state.get().pg2d_job,  # a reload takes its run back
-                                          **view_from_link(st.query_params.get(VIEW_KEY)))
-    return st.session_state.pg2d
-
-
-def view_from_link(text: str | None) -> dict:
-    """PageState fields from a link's `view` value (a stranger's text: known words only, the rest ignored)."""
-    words = set(str(text or "")[:100].split(","))
-    return {field: True for word, field in VIEW_FLAGS.items() if word in words}
-
-
-def view_to_link(ps: PageState) -> None:
-    """Keep ?view=… equal to the view options shown, so that Copy link carries them too."""
-    text = ",".join(word for word, field in VIEW_FLAGS.items() if getattr(ps, field))
-    if text and st.query_params.get(VIEW_KEY) != text:
-        st.query_params[VIEW_KEY] = text
-    elif not text and VIEW_KEY in st.query_params:
-        del st.query_params[VIEW_KEY]
-
-
 def _k(name: str, value) -> str:
     """The widget's stable key, its state set to `value` (from the spec) whenever the spec changed (state.bind)."""
-    return state.bind(f"pg2d-{name}", value)
+    return state.bind(keys.PG2D(name), value)
 
 
 _CSS = """<style>
@@ -103,12 +68,12 @@ def run_spec(spec: dict) -> dict:
 
 
 def current_job() -> Job | None:
-    pid = page_state().job_id
+    pid = state.get().pg2d.job_id
     return server.pool().get(pid) if pid else None
 
 
 def _submit(paused: bool) -> Job | None:
-    ps = page_state()
+    ps = state.get().pg2d
     old = current_job()
     if old is not None and not old.finished:
         old.stop()
@@ -199,13 +164,13 @@ def toolbar(cfg: tfplay.Settings, job: Job | None) -> None:
     """Play/pause, step, reset and the training settings, in one row as in TensorFlow Playground; on a narrow
     screen (a projector's 1024 pixels) the row wraps instead of cutting names short."""
     running = playing(job)
-    bar = st.container(horizontal=True, gap="small", vertical_alignment="bottom", key="pg2d-toolbar")
+    bar = st.container(horizontal=True, gap="small", vertical_alignment="bottom", key=keys.PG2D("toolbar"))
     bar.button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
-               type="primary", key="pg2d-play", on_click=play_pause, width=BUTTON,
+               type="primary", key=keys.PG2D("play"), on_click=play_pause, width=BUTTON,
                help="Train until paused" if not running else "Pause training")
-    bar.button("Step", icon=":material/skip_next:", key="pg2d-step", on_click=step, disabled=running,
+    bar.button("Step", icon=":material/skip_next:", key=keys.PG2D("step"), on_click=step, disabled=running,
                width=BUTTON, help="Train one epoch, then pause")
-    bar.button("Reset", icon=":material/restart_alt:", key="pg2d-reset", on_click=reset, width=BUTTON,
+    bar.button("Reset", icon=":material/restart_alt:", key=keys.PG2D("reset"), on_click=reset, width=BUTTON,
                help="New run from epoch 0 (same seed, same initial weights)")
     new = cfg
     lrs = _choices(tfplay.LEARNING_RATES, cfg.lr)
@@ -253,7 +218,7 @@ def data_panel(cfg: tfplay.Settings) -> None:
     batch = st.slider("Batch size", 1, max(tfplay.MAX_BATCH, cfg.batch_size), key=_k("batch", cfg.batch_size))
     new = replace(new, train_ratio=ratio if ratio != shown_ratio else cfg.train_ratio,
                   noise=noise if noise != shown_noise else cfg.noise, batch_size=batch)
-    if st.button("Regenerate", icon=":material/refresh:", key="pg2d-regen", width="stretch",
+    if st.button("Regenerate", icon=":material/refresh:", key=keys.PG2D("regen"), width="stretch",
                  help="Draw new points (a new data seed)"):
         new = replace(new, seed=cfg.seed + 1)
     apply(new, cfg)
@@ -280,29 +245,29 @@ def layer_controls(cfg: tfplay.Settings) -> None:
     with row[0]:
         st.caption(f"{n} hidden layer{'s' if n != 1 else ''}")
         with st.container(horizontal=True, gap=2):
-            if st.button("", icon=":material/remove:", key="pg2d-layer-minus", disabled=n == 0,
+            if st.button("", icon=":material/remove:", key=keys.PG2D("layer-minus"), disabled=n == 0,
                          help="Remove the last hidden layer"):
                 new = tfplay.remove_layer(new)
-            if st.button("", icon=":material/add:", key="pg2d-layer-plus", disabled=n >= tfplay.MAX_LAYERS,
+            if st.button("", icon=":material/add:", key=keys.PG2D("layer-plus"), disabled=n >= tfplay.MAX_LAYERS,
                          help="Add a hidden layer"):
                 new = tfplay.add_layer(new)
     for i in range(n):
         with row[i + 1]:
             with st.container(horizontal=True, gap=2):
-                if st.button("", icon=":material/remove:", key=f"pg2d-minus-{i}", disabled=cfg.hidden[i] <= 1,
+                if st.button("", icon=":material/remove:", key=keys.PG2D("minus", i), disabled=cfg.hidden[i] <= 1,
                              help=f"One neuron fewer in layer {i + 1}"):
                     new = tfplay.resize(new, i, -1)
-                if st.button("", icon=":material/add:", key=f"pg2d-plus-{i}",
+                if st.button("", icon=":material/add:", key=keys.PG2D("plus", i),
                              disabled=cfg.hidden[i] >= tfplay.MAX_NEURONS, help=f"One more neuron in layer {i + 1}"):
                     new = tfplay.resize(new, i, +1)
             act = st.selectbox(f"Activation of layer {i + 1}", tfplay.ACTIVATIONS, format_func=tfplay.label,
                                key=_k(f"lact-{i}", cfg.activations[i]), label_visibility="collapsed")
             new = tfplay.set_activation(new, act, i)
-    ps = page_state()
+    ps = state.get().pg2d
     with row[-1]:
-        ps.show_test = st.toggle("Show test data", value=ps.show_test, key="pg2d-show-test")
-        ps.discretize = st.toggle("Discretise output", value=ps.discretize, key="pg2d-discretize")
-    view_to_link(ps)
+        ps.show_test = st.toggle("Show test data", value=ps.show_test, key=keys.PG2D("show-test"))
+        ps.discretize = st.toggle("Discretise output", value=ps.discretize, key=keys.PG2D("discretize"))
+    state.sync_view()
     apply(new, cfg)
 
 
@@ -328,8 +293,7 @@ def structure(cfg: tfplay.Settings, spec: dict) -> dict:
 
 def live_view(cfg: tfplay.Settings, job: Job | None) -> None:
     """The live canvas, or (nothing streams: AppTest) a polled image."""
-    spec = state.get().spec
-    ps = page_state()
+    spec, ps = state.get().spec, state.get().pg2d
     if server.streaming():  # streamed, or polled where the stream fails (ui/views/live.py)
         shape, pts, key = structure(cfg, spec), points(spec), state.job_key(job)
         live.show(job, lambda poll: grid_view(job, shape, pts, ps.show_test, ps.discretize, note=_note(cfg),
@@ -404,18 +368,20 @@ def offer_2d(spec: dict) -> None:
     st.info(f"The 2-D playground shows networks of dense layers on 2-D points (circle, xor, gauss, spiral, "
             f"moons, plane, multigauss). The current setup, **{name}** ({plain(data)}, {n} "
             f"layers), is not one of those, so it is left as it is.", icon=":material/info:")
-    if st.button("Start from a 2-D setup", type="primary", icon=":material/scatter_plot:", key="pg2d-convert",
+    if st.button("Start from a 2-D setup", type="primary", icon=":material/scatter_plot:", key=keys.PG2D("convert"),
                  help="Keeps your 2-D data and layer sizes where it can; Undo brings the current setup back"):
         state.set_spec(tfplay.to_spec(tfplay.coerce(spec), tfplay.default_spec()))
-        page_state().converted_at = state.get().edits
+        state.get().pg2d.converted_at = state.get().edits
         st.rerun()
 
 
 def back_link() -> None:
     """Right after a conversion: one click back to the setup the user had."""
-    s, ps = state.get(), page_state()
+    s = state.get()
+    ps = s.pg2d
     if ps.converted_at is not None and ps.converted_at == s.edits and s.history:
-        if st.button("Undo: back to the previous setup", icon=":material/undo:", key="pg2d-undo", type="tertiary"):
+        if st.button("Undo: back to the previous setup", icon=":material/undo:", key=keys.PG2D("undo"),
+                     type="tertiary"):
             ps.converted_at = None
             job = current_job()
             if job is not None and not job.finished:

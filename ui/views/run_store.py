@@ -6,11 +6,10 @@ can use it.
 from __future__ import annotations
 
 import numpy as np
-import streamlit as st
 
 from playground.jobs import Job
+from ui import state
 
-STORE = "inspect-store"  # session state: run id -> what is kept of a finished run
 KEEP = 8  # finished runs whose weights are kept
 MAX_BYTES = 32 * 2**20  # all kept weights and checkpoints of one session together
 
@@ -22,14 +21,13 @@ def _nbytes(entry: dict) -> int:
 
 def store() -> dict:
     """Run id -> what is kept of it, in this session."""
-    return st.session_state.setdefault(STORE, {})
+    return state.get().inspect.kept
 
 
-def remember(job: Job) -> dict | None:
-    """Keep a finished run's final weights, checkpoints and statistics (bounded); the kept entry."""
-    kept = store()
-    if job.id in kept or not job.finished:
-        return kept.get(job.id)
+def entry(job: Job) -> dict | None:
+    """What would be kept of a finished run (read from the job; nothing is stored): None when it has no weights."""
+    if not job.finished:
+        return None
     checkpoints = job.checkpoints() or []
     epoch = len(job.metrics)
     if checkpoints and checkpoints[-1]["epoch"] == epoch:  # tracked runs end with a copy of the final weights
@@ -38,7 +36,18 @@ def remember(job: Job) -> dict | None:
         weights, epoch = job.snapshot(timeout=0), None
     if weights is None:
         return None
-    kept[job.id] = {"weights": weights, "checkpoints": checkpoints, "stats": list(job.stats), "epoch": epoch}
+    return {"weights": weights, "checkpoints": checkpoints, "stats": list(job.stats), "epoch": epoch}
+
+
+def remember(job: Job) -> dict | None:
+    """Keep a finished run's final weights, checkpoints and statistics (bounded); the kept entry."""
+    kept = store()
+    if job.id in kept or not job.finished:
+        return kept.get(job.id)
+    new = entry(job)
+    if new is None:
+        return None
+    kept[job.id] = new
     while len(kept) > KEEP:
         kept.pop(next(iter(kept)))
     total = sum(_nbytes(e) for e in kept.values())

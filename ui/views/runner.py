@@ -9,7 +9,7 @@ from playground import edit
 from playground.jobs import Job, JobRefused
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
-from ui import server, state
+from ui import keys, server, state
 from ui.components.live_chart import PALETTE, live_chart
 from ui.text import message, plain, short
 from ui.views import images, live
@@ -22,12 +22,18 @@ TRACK = {"stats": True, "checkpoints": 20}  # what Inspect shows over training: 
 def current() -> Job | None:
     """This session's current run (None when there is none, or the server forgot it)."""
     s = state.get()
-    job = server.pool().get(s.job_id) if s.job_id else None
-    if job is not None and job.finished and not any(r["id"] == job.id for r in s.runs):
-        s.runs = (s.runs + [{"id": job.id, "label": f"run {len(s.runs) + 1}: {short(job.spec.get('name', ''), 40)}",
-                             "spec": job.spec, "metrics": list(job.metrics), "state": job.state}])[-KEEP_RUNS:]
-        remember(job)  # its final weights, for Inspect and Explain
-    return job
+    return server.pool().get(s.job_id) if s.job_id else None
+
+
+def record_finished() -> None:
+    """Keep the current run among the session's finished runs (for comparison) with its final weights (for
+    Inspect and Explain) once it has ended. Once per script run, before the page draws (ui/main.py)."""
+    s, job = state.get(), current()
+    if job is None or not job.finished or any(r["id"] == job.id for r in s.runs):
+        return
+    s.runs = (s.runs + [{"id": job.id, "label": f"run {len(s.runs) + 1}: {short(job.spec.get('name', ''), 40)}",
+                         "spec": job.spec, "metrics": list(job.metrics), "state": job.state}])[-KEEP_RUNS:]
+    remember(job)
 
 
 def same_setup(a: dict, b: dict) -> bool:
@@ -58,7 +64,7 @@ def start(paused: bool = False, views: dict | None = None, spec: dict | None = N
     return job
 
 
-def controls(job: Job | None, key: str = "run") -> None:
+def controls(job: Job | None, key: keys.Key = keys.RUN) -> None:
     """Train / pause / resume / step / stop / reset, always in the same order, enabled as the job's state allows.
 
     Every button acts in its callback, before the page is drawn, and waits for the worker to confirm the new
@@ -67,22 +73,23 @@ def controls(job: Job | None, key: str = "run") -> None:
     """
     live = job is not None and not job.finished
     paused = live and job.state == "paused"
-    with st.container(horizontal=True, gap="small", key=f"{key}-controls"):
-        st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{key}-train", on_click=_start_clicked,
+    with st.container(horizontal=True, gap="small", key=key("controls")):
+        st.button("Train", type="primary", icon=":material/play_arrow:", key=key("train"), on_click=_start_clicked,
                   disabled=live, help="Start a new run of this setup")
-        st.button("Pause", icon=":material/pause:", key=f"{key}-pause", on_click=_pause, args=(job,),
+        st.button("Pause", icon=":material/pause:", key=key("pause"), on_click=_pause, args=(job,),
                   disabled=not live or job.state not in ("starting", "running"))  # a queued run has no worker yet
-        st.button("Resume", icon=":material/resume:", key=f"{key}-resume", disabled=not paused,
+        st.button("Resume", icon=":material/resume:", key=key("resume"), disabled=not paused,
                   on_click=_resume, args=(job,))
-        st.button("Step batch", icon=":material/skip_next:", key=f"{key}-batch", disabled=live and not paused,
+        st.button("Step batch", icon=":material/skip_next:", key=key("batch"), disabled=live and not paused,
                   help="Train one batch, then pause (starts paused if idle)", on_click=_step, args=(job, "batch"))
-        st.button("Step epoch", icon=":material/fast_forward:", key=f"{key}-epoch", disabled=live and not paused,
+        st.button("Step epoch", icon=":material/fast_forward:", key=key("epoch"), disabled=live and not paused,
                   help="Train one epoch, then pause (starts paused if idle)", on_click=_step, args=(job, "epoch"))
-        st.button("Stop", icon=":material/stop:", key=f"{key}-stop", disabled=not live, on_click=_stop, args=(job,))
-        st.button("Reset", icon=":material/restart_alt:", key=f"{key}-reset", on_click=_reset, args=(job,),
+        st.button("Stop", icon=":material/stop:", key=key("stop"), disabled=not live, on_click=_stop, args=(job,))
+        st.button("Reset", icon=":material/restart_alt:", key=key("reset"), on_click=_reset, args=(job,),
                   help="Forget the current run (its curve stays under Compare with earlier runs)")
-    if "start-message" in st.session_state:
-        level, text = st.session_state.pop("start-message")
+    s = state.get()
+    if s.run_message is not None:
+        (level, text), s.run_message = s.run_message, None
         getattr(st, level)(message(text), icon=":material/error:")
 
 
@@ -96,7 +103,7 @@ def other_setup(job: Job) -> None:
     text, stop = st.columns([5, 1], vertical_alignment="center")
     text.info(f"Your run of another setup (**{name}**) is still {job.state}. Train starts this setup instead.",
               icon=":material/info:")
-    stop.button("Stop that run", icon=":material/stop:", key="run-stop-other", on_click=_stop, args=(job,))
+    stop.button("Stop that run", icon=":material/stop:", key=keys.RUN("stop-other"), on_click=_stop, args=(job,))
 
 
 CONFIRM = 5.0  # seconds a button waits for the worker to confirm a new state
@@ -128,7 +135,7 @@ def _start_clicked(paused: bool = False) -> Job | None:
     messages: list[tuple[str, str]] = []
     job = start(paused=paused, report=lambda level, text: messages.append((level, text)))
     if job is None and messages:
-        st.session_state["start-message"] = messages[0]
+        state.get().run_message = messages[0]
     return job
 
 
@@ -144,13 +151,13 @@ def _step(job: Job | None, unit: str) -> None:
                  (job.progress.get("steps", 0), len(job.metrics)) != before, 30)
 
 
-def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "live_chart",
+def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: keys.Key = keys.RUN("chart"),
           scale: str = "", loss_top: float | None = None) -> None:
     """The live curves (with finished runs in grey): streamed when the app serves its routes, polled where the
     stream fails (ui/views/live.py), and drawn with Plotly where nothing streams (AppTest). Charts given the
     same `scale` share one loss axis in the browser; `loss_top` does the same for the Plotly ones."""
     if not server.streaming():
-        polled_chart(job, classify, overlay=overlay, key=f"{key}-polled", loss_top=loss_top)
+        polled_chart(job, classify, overlay=overlay, key=key("polled"), loss_top=loss_top)
         return
     # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
     # a rerun asked for here would rerun this page even if the user had just clicked away to another
@@ -163,7 +170,7 @@ def poll_interval() -> float | None:
     return min(5.0, max(0.5, 0.1 * server.pool().running()))
 
 
-def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = "polled",
+def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = keys.RUN("polled"),
                  loss_top: float | None = None) -> None:
     """Where nothing streams (AppTest): a fragment that redraws with Plotly while the run is live."""
     every = poll_interval() if job is not None and not job.finished else None
@@ -174,8 +181,9 @@ def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = N
         if job is not None:
             why = f" ({job.message})" if job.state == "stopped" and job.message else ""  # e.g. the time limit
             st.caption(status_line(job) + why)
-            if job.finished and not st.session_state.get(f"drawn-{job.id}"):
-                st.session_state[f"drawn-{job.id}"] = True
+            ended = state.get().ended
+            if job.finished and job.id not in ended:  # once: the page around the chart shows the end too
+                ended.add(job.id)
                 st.rerun()
     fragment()
 
@@ -234,9 +242,9 @@ def report(job: Job) -> None:
                                    "true %{y}, predicted %{x}: %{z}<extra></extra>"))
         fig.update_layout(title=f"Confusion matrix<br><sup>validation, accuracy {r['accuracy']:.1%}</sup>",
                           xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", **FIGURE)
-        left.plotly_chart(fig, width="stretch", key=f"cm-{job.id}")
+        left.plotly_chart(fig, width="stretch", key=keys.RUN("cm", job.id))
     elif r.get("kind") == "reconstruction":
-        with left.container(key=f"rec-{job.id}"):
+        with left.container(key=keys.RUN("rec", job.id)):
             reconstructions(r)
     elif r.get("kind") == "regression":
         lo, hi = min(r["true"] + r["pred"]), max(r["true"] + r["pred"])
@@ -246,9 +254,9 @@ def report(job: Job) -> None:
                                     line={"color": PALETTE["other"], "dash": "dash"})])
         fig.update_layout(title=f"Predicted vs. true<br><sup>validation, MSE {r['mse']:.4g}</sup>", xaxis_title="true",
                           yaxis_title="predicted", legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
-        left.plotly_chart(fig, width="stretch", key=f"pvt-{job.id}")
+        left.plotly_chart(fig, width="stretch", key=keys.RUN("pvt", job.id))
     if job.metrics:
-        right.plotly_chart(lr_figure(job.metrics), width="stretch", key=f"lr-{job.id}")
+        right.plotly_chart(lr_figure(job.metrics), width="stretch", key=keys.RUN("lr", job.id))
 
 
 def lr_figure(metrics: list[dict]) -> go.Figure:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import keys
+
 _HTML = """<button class="share" type="button" title="Copy a link that opens this exact setup">
 <svg class="icon" aria-hidden="true" viewBox="0 0 24 24" width="16" height="16"><path fill="currentColor"
  d="M3.9 12a3.1 3.1 0 0 1 3.1-3.1h4V7H7a5 5 0 0 0 0 10h4v-1.9H7A3.1 3.1 0 0 1 3.9 12M8 13h8v-2H8zm9-6h-4v1.9h4a3.1
@@ -43,4 +45,4 @@ _button = st.components.v2.component("playground.share", html=_HTML, css=_CSS, j
 
 def share_button() -> None:
     """The 'Copy link' button (copies the address bar, which carries the whole setup)."""
-    _button(key="share-link", on_copied_change=lambda: None)
+    _button(key=keys.SHARE("link"), on_copied_change=lambda: None)
