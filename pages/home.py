@@ -31,6 +31,12 @@ for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.L
             lessons.start(i)
             st.switch_page(lesson["page"])
 
+st.subheader("Applications")
+with st.container(border=True, horizontal=True, vertical_alignment="center", key=keys.HOME("applications")):
+    st.markdown("Diagnosis, fraud, markets, speech, games and driving in miniature: train each in under a minute "
+                "and use it — move a threshold, play tic-tac-toe against the net.", width="stretch")
+    st.page_link("pages/applications.py", label="Open Applications", icon=":material/apps:", width="content")
+
 st.subheader("Presets")
 specs = {name: presets.get(name) for name in presets.names()}
 for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):

@@ -31,10 +31,11 @@ INPUT = Key("input")  # the pinned input Inspect and Explain share
 INSPECT = Key("inspect")  # Inspect's tabs and views
 EXPLAIN = Key("explain")  # Explain's controls and figures
 PG2D = Key("pg2d")  # the 2-D Playground
+APPS = Key("apps")  # Applications: the cards and each application's view
 SHARE = Key("share")  # the Copy link button (every page)
 BROWSER = Key("browser")  # the component that gives a browser its cookie (every page)
 
-NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, SHARE, BROWSER)
+NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, APPS, SHARE, BROWSER)
 
 
 def namespace(key: str) -> Key | None:

@@ -19,6 +19,7 @@ PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/inspection.py", "Inspect", ":material/biotech:", "inspect"),
     ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
     ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
+    ("pages/applications.py", "Applications", ":material/apps:", "applications"),
 ]
 ICON = "🧠"  # the tab's icon: an emoji is drawn by the browser; a :material/…: icon would be fetched from a CDN
 log = logging.getLogger("playground.pages")
