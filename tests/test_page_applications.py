@@ -124,6 +124,8 @@ def test_tictactoe_the_user_moves_and_the_net_replies(pool):
     at.button(key="apps-cell-4").click().run()
     board = at.session_state["pg"].apps.board
     assert board[4] == 1 and board.count(2) == 1 and board.count(1) == 1  # the net replied
+    at.button(key="apps-cell-4").click().run()  # a taken square: nothing happens
+    assert at.session_state["pg"].apps.board == board
     assert not at.exception
     at.radio(key="apps-net-side").set_value(1).run()  # the net plays X: it opens
     board = at.session_state["pg"].apps.board

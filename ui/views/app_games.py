@@ -11,6 +11,7 @@ from ui import keys, state
 from ui.views.model_source import Loaded
 
 MARKS = {0: "", 1: "X", 2: "O"}
+WORDS = {1: "a win for you", 0: "a draw", -1: "a loss for you"}
 SIDE = keys.APPS("net-side")
 
 
@@ -62,13 +63,12 @@ def view(m: Loaded) -> None:
     with left:
         st.markdown(f"**{outcome(a.board, a.net_plays)}**")
         for row in range(3):
-            with st.container(horizontal=True, gap="small", key=keys.APPS("row", row)):
-                for cell in range(3 * row, 3 * row + 3):
-                    mark = MARKS[a.board[cell]]
-                    label = mark or (f"{values[cell]:+.2f}" if cell in values else "·")
-                    st.button(label, key=keys.APPS("cell", cell), on_click=_play, args=(cell,), width="stretch",
-                              disabled=not yours or bool(mark), type="primary" if mark else "secondary",
-                              help=None if mark or cell not in values else "How the net rates this move for you")
+            for col, cell in zip(st.columns(3, gap="small"), range(3 * row, 3 * row + 3), strict=True):
+                mark = MARKS[a.board[cell]]
+                label = mark or (f"{round(values[cell], 2) + 0:+.2f}" if cell in values else "·")  # no "-0.00"
+                # a mark stays enabled (drawn dark, readable); clicking it does nothing
+                col.button(label, key=keys.APPS("cell", cell), on_click=_play, args=(cell,), width="stretch",
+                           disabled=not mark and not yours, type="primary" if mark else "secondary")
     right.markdown("Each empty square shows how the net rates taking it **for you**, the player to move: "
                    "+1 a certain win, 0 a draw, −1 a loss with best play on both sides. It is the value "
                    "the net sees, not the truth: where it is wrong, it can be beaten.")
@@ -76,4 +76,4 @@ def view(m: Loaded) -> None:
         best = max(values, key=values.get)
         truth = -tictactoe.value(tictactoe.play(a.board, best))
         right.caption(f"The net's favourite move for you is square {best + 1} (rows from the top, left to right); "
-                      f"its exact minimax value is {truth:+d}.")
+                      f"with best play it leads to {WORDS[truth]}.")

@@ -51,8 +51,8 @@ def diagnosis(m: Loaded) -> None:
         a.metric("Sensitivity", f"{c['sensitivity']:.1%}", help=f"Share of {pos} tumours flagged")
         b.metric("Specificity", f"{c['specificity']:.1%}", help=f"Share of {neg} tumours not flagged")
         st.plotly_chart(confusion(c, pos, neg), width="stretch", key=keys.APPS("confusion"))
-    st.caption(f"At this threshold {c['fn']} {pos} tumours are missed and {c['fp']} {neg} ones are flagged "
-               "(validation patients). Lower it to miss fewer, at the price of more false alarms.")
+    st.caption(f"At this threshold, of the validation patients' tumours, {c['fn']} {pos} missed and {c['fp']} "
+               f"{neg} flagged. Lower it to miss fewer, at the price of more false alarms.")
 
 
 def confusion(c: dict, pos: str, neg: str) -> go.Figure:
