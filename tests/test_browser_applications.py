@@ -48,10 +48,10 @@ def sized_shots(page, name: str) -> None:
     nothing cut short; back to 1024×768 after."""
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("() => document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
         full = page.evaluate("""() => { const b = document.querySelector('[data-testid=stMainBlockContainer]');
             return Math.ceil(b.getBoundingClientRect().top + b.scrollHeight + 40); }""")
         page.set_viewport_size({"width": width, "height": max(height, min(full, 5000))})
-        page.evaluate("() => document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
         page.wait_for_timeout(800)  # the layout settles at the new size before the picture (as test_browser_train)
         assert page.evaluate(CUT) == [], name
         shot(page, f"applications-{name}-{width}")
