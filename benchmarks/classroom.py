@@ -1,6 +1,7 @@
 """A class of 30 on one host: page runs and clicks under load, every live chart's stream rate, memory.
 
     python benchmarks/classroom.py [--sessions 30] [--seconds 20] [--rerun-every 0.25 2] [--workers N]
+                                   [--backend local|ray] [--jobs-per-actor K]
 
 Starts `streamlit run app.py` (PLAYGROUND_BENCH_ROUTES=1 for GET /api/debug/jobs, which lists every
 session's jobs), warms it (one session opens /train, so the first page run's imports are done), then for
@@ -17,12 +18,19 @@ live streams over stload's steady window; total training steps/s; server memory.
 
 Model of a class: with the streamed chart the Train page does not rerun while it trains, so stload's
 0.25 s clock (the old polling page's rate) is an upper bound; 2 s models students clicking about.
+
+`--backend ray`: the server trains on a Ray cluster (PLAYGROUND_BACKEND=ray), as a Streamlit Cloud app would on a
+GPU cluster: a head node started here on 127.0.0.1 (`ray start --head`, token authentication) reached through
+Ray Client, with `--jobs-per-actor` jobs per trainer actor and enough actors started and warm before the class
+clicks. Memory is then the server's (what the app host holds) plus every Ray process's (the cluster's, PSS:
+shared pages counted once), each printed, and their sum against the 2.7 GB a Streamlit Cloud app gets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -31,11 +39,24 @@ import sys
 import time
 import urllib.parse
 
-from common import ROOT, cpu_seconds, get_json, load, pct, processes, rss_mb, wait_until  # noqa: F401
+from common import (
+    ROOT,
+    cpu_seconds,
+    get_json,
+    load,
+    pct,
+    process_group,
+    processes,
+    pss_mb,
+    ray_head,
+    rss_mb,
+    wait_until,
+)
 
 STLOAD = ROOT / "benchmarks" / "stload.py"  # our own load tool
 TARGET_P95_S = 0.5
 TARGET_UPDATES = 5.0  # a second, every live stream
+TARGET_MEMORY_MB = 2700  # a Streamlit Cloud app's memory
 MIN_SPAN = 2.0  # seconds a stream must be live inside the window to get a rate
 
 
@@ -89,19 +110,28 @@ class Stream:
         return max((b - a for a, b in zip(ts, ts[1:], strict=False)), default=float("nan"))
 
 
+def memory(pids: dict) -> tuple[float, float, float]:
+    """(server RSS, server PSS, Ray cluster PSS) in MB: Streamlit plus its worker processes; every process of
+    the Ray head node's group (0 with the local backend)."""
+    server = pids["streamlit"] + pids["workers"]
+    ray = process_group(pids["ray"]) if pids.get("ray") else []
+    return rss_mb(server), pss_mb(server), pss_mb(ray)
+
+
 async def scenario(url: str, sessions: int, seconds: float, rerun_every: float, pids: dict) -> dict:
     """One stload run plus one stream subscriber per job; returns the figures."""
     u = urllib.parse.urlsplit(url)
     known = {j["id"] for j in get_json(f"{url}/api/debug/jobs")["jobs"]}
     streams: dict[str, Stream] = {}
     tasks: list[asyncio.Task] = []
-    samples: list[tuple[float, int, float, int, float]] = []  # (time, total steps, sum of steps/s, running, MB)
+    samples: list[tuple] = []  # (time, total steps, sum of steps/s, running, (server RSS, server PSS, Ray PSS) MB)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(STLOAD), url, "--sessions", str(sessions), "--seconds", str(seconds), "--page", "Train",
         "--click", "Train", "--rerun-every", str(rerun_every), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     out_task = asyncio.create_task(proc.stdout.read())
-    cpu0, t_cpu0 = {k: cpu_seconds(v) for k, v in pids.items()}, time.time()
+    cpu_pids = {k: v for k, v in pids.items() if k != "ray"}
+    cpu0, t_cpu0 = {k: cpu_seconds(v) for k, v in cpu_pids.items()}, time.time()
     me0 = resource.getrusage(resource.RUSAGE_SELF)
     while proc.returncode is None:
         t = time.time()
@@ -118,12 +148,12 @@ async def scenario(url: str, sessions: int, seconds: float, rerun_every: float, 
             live = [j for j in mine if j["state"] == "running"]
             samples.append((t, sum(j["progress"].get("steps", 0) for j in mine),
                             sum(j["progress"].get("steps_per_s", 0) for j in live), len(live),
-                            rss_mb(pids["streamlit"] + pids["workers"])))
+                            memory(pids)))
         try:
             await asyncio.wait_for(proc.wait(), 0.5)
         except asyncio.TimeoutError:
             pass
-    cpu1, t_cpu1 = {k: cpu_seconds(v) for k, v in pids.items()}, time.time()
+    cpu1, t_cpu1 = {k: cpu_seconds(v) for k, v in cpu_pids.items()}, time.time()
     me1 = resource.getrusage(resource.RUSAGE_SELF)
     text = (await out_task).decode(errors="replace")
     summary = json.loads(text.strip().splitlines()[-1])
@@ -161,8 +191,11 @@ async def scenario(url: str, sessions: int, seconds: float, rerun_every: float, 
         "steps_per_s_total": steps_per_s,
         "steps_per_s_reported_sum": statistics.median(x[2] for x in inside) if inside else float("nan"),
         "running_jobs_median": statistics.median(x[3] for x in inside) if inside else 0,
-        "memory_mb_max": max((x[4] for x in samples), default=float("nan")),
-        "memory_mb_end_of_window": inside[-1][4] if inside else float("nan"),
+        "memory_mb_max": max((x[4][0] for x in samples), default=float("nan")),
+        "memory_mb_end_of_window": inside[-1][4][0] if inside else float("nan"),
+        "server_pss_mb_max": max((x[4][1] for x in samples), default=float("nan")),
+        "ray_pss_mb_max": max((x[4][2] for x in samples), default=float("nan")),
+        "total_pss_mb_max": max((x[4][1] + x[4][2] for x in samples), default=float("nan")),
         "cpu": {**{k: round((cpu1[k] - cpu0[k]) / (t_cpu1 - t_cpu0), 3) for k in cpu0},
                 "stload client": round(summary["client_cpu_s"] / summary["elapsed_s"], 3),
                 "stream clients (this process)": round((me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime)
@@ -241,6 +274,10 @@ def report(r: dict) -> bool:
     print(f"server memory      {r['memory_mb_max']:7.0f} MB max (Streamlit + workers RSS; "
           f"{r['memory_mb_end_of_window']:.0f} "
           f"MB at the end of the window; Streamlit Cloud allows ~2,700 MB)")
+    total_ok = r["total_pss_mb_max"] <= TARGET_MEMORY_MB
+    print(f"memory (PSS)       {r['total_pss_mb_max']:7.0f} MB max in all: server {r['server_pss_mb_max']:.0f} MB + "
+          f"Ray's processes {r['ray_pss_mb_max']:.0f} MB   (target <= {TARGET_MEMORY_MB})   "
+          f"{'ok' if total_ok else 'MISSED'}")
     print("CPU (cores)        " + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu"].items()))
     if r["errors"]:
         print("  stload errors: " + "; ".join(r["errors"][:3]))
@@ -257,7 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra server environment, e.g. STREAMLIT_RUNNER_POST_SCRIPT_GC=false (repeatable)")
     ap.add_argument("--engine-slices", type=float, nargs="*", default=[10.0, 4.0], metavar="MS",
-                    help="also run the engine alone (no Streamlit) with these worker time slices (ms); none: skip")
+                    help="also run the engine alone (no Streamlit) with these worker time slices (ms); none: skip "
+                         "(local backend only)")
+    ap.add_argument("--backend", choices=["local", "ray"], default="local",
+                    help="where the server trains: its own worker processes, or a Ray head node started here and "
+                         "reached through Ray Client (needs pip install -e '.[ray]')")
+    ap.add_argument("--jobs-per-actor", type=int, default=1, help="with --backend ray: PLAYGROUND_RAY_JOBS_PER_ACTOR")
     args = ap.parse_args(argv)
     from appserver import streamlit_server
 
@@ -271,21 +313,38 @@ def main(argv: list[str] | None = None) -> int:
           + (f"; server env {' '.join(args.env)}" if args.env else ""),
           flush=True)
     results, ok = [], True
-    with streamlit_server(env=env) as url:
+    with contextlib.ExitStack() as stack:
+        pgid = 0
+        if args.backend == "ray":
+            address, pgid = stack.enter_context(ray_head())
+            actors = -(-args.sessions // args.jobs_per_actor)
+            env.update(PLAYGROUND_BACKEND="ray", RAY_ADDRESS=address, PLAYGROUND_RAY_SPARE=str(actors),
+                       PLAYGROUND_RAY_JOBS_PER_ACTOR=str(args.jobs_per_actor))
+            print(f"Ray head node at {address}; {actors} actors of {args.jobs_per_actor} jobs each, started ahead",
+                  flush=True)
+        url = stack.enter_context(streamlit_server(env=env))
         pids = processes()
-        pids = {"streamlit": pids["streamlit"], "workers": pids["workers"]}
-        print(f"idle server memory: {rss_mb(pids['streamlit'] + pids['workers']):.0f} MB "
-              f"(Streamlit {rss_mb(pids['streamlit']):.0f} MB + {len(pids['workers'])} workers)", flush=True)
+        pids = {"streamlit": pids["streamlit"], "workers": pids["workers"], "ray": pgid}
+        if args.backend == "ray":
+            t = time.time()
+            wait_until(lambda: get_json(f"{url}/api/debug/jobs")["stats"].get("warm", 0) >= actors, 900,
+                       step=1.0, what="the Ray actors to be warm")
+            print(f"{actors} actors warm after {time.time() - t:.0f} s", flush=True)
+        server, _, cluster = memory(pids)
+        print(f"idle server memory: {server:.0f} MB "
+              f"(Streamlit {rss_mb(pids['streamlit']):.0f} MB + {len(pids['workers'])} workers)"
+              + (f"; Ray's processes {cluster:.0f} MB PSS" if pgid else ""), flush=True)
         # warm-up: one session per worker opens Train and trains at once (the first page run's imports, and
         # every worker's first job, which imports torch._dynamo with the first optimizer: seconds)
         import subprocess
         t = time.time()
-        subprocess.run([sys.executable, str(STLOAD), url, "--sessions", str(len(pids["workers"])), "--seconds", "8",
+        warmers = len(pids["workers"]) or 2
+        subprocess.run([sys.executable, str(STLOAD), url, "--sessions", str(warmers), "--seconds", "8",
                         "--ramp", "0", "--page", "Train", "--click", "Train", "--rerun-every", "4"],
                        capture_output=True, timeout=180)
         wait_until(lambda: all(j["state"] in ("done", "failed", "stopped")
                                for j in get_json(f"{url}/api/debug/jobs")["jobs"]), 60, what="the warm-up jobs to end")
-        print(f"warm-up ({len(pids['workers'])} sessions, one job per worker): {time.time() - t:.1f} s", flush=True)
+        print(f"warm-up ({warmers} sessions, one job each): {time.time() - t:.1f} s", flush=True)
         time.sleep(3)
         for every in args.rerun_every:
             print(f"--- {args.sessions} sessions, rerun every {every} s, {args.seconds:.0f} s steady", flush=True)
@@ -294,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
             time.sleep(5)  # the last scenario's jobs stop with their sessions
     engine = []
-    for ms in args.engine_slices:
+    for ms in args.engine_slices if args.backend == "local" else []:
         e = engine_ceiling(args.sessions, args.workers or os.cpu_count(), ms / 1e3)
         engine.append(e)
         print(f"engine alone, {e['jobs']} jobs on {e['workers']} workers, {ms:g} ms slices: {e['steps_per_s']:.0f} "
@@ -306,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
                       "engine_alone": [{k: round(v, 3) if isinstance(v, float) else v for k, v in e.items()}
                                        for e in engine],
                       "targets": {"p95_s": TARGET_P95_S, "updates_per_s": TARGET_UPDATES},
-                      "ok": ok, "workers": args.workers or os.cpu_count(), "env": args.env,
+                      "ok": ok, "workers": args.workers or os.cpu_count(), "env": args.env, "backend": args.backend,
+                      "jobs_per_actor": args.jobs_per_actor if args.backend == "ray" else None,
                       "limits": {"max_running": lim.max_running, "jobs_per_owner": lim.jobs_per_owner},
                       "scenarios": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
                                     for r in results]}))

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +89,87 @@ def wait_until(fn, timeout: float, step: float = 0.05, what: str = "condition"):
         if time.time() - t0 > timeout:
             raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
         time.sleep(step)
+
+
+def pss_mb(pids: list[int]) -> float:
+    """Proportional set size of these processes (MB, /proc/PID/smaps_rollup): shared pages (torch's libraries,
+    Ray's object store) counted once across them, unlike RSS."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def process_group(pgid: int) -> list[int]:
+    """The live processes of a process group (a `ray start --head --block` started in a session of its own)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # every Ray address on 127.0.0.1, not the machine's IP
+           "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token"}
+
+
+def ray_env() -> None:
+    """Set, in this process and its children, what Ray reads at import: loopback addresses, no usage statistics,
+    token authentication with a fresh token (so no token file is written to ~/.ray)."""
+    import secrets
+    os.environ.update(RAY_ENV)
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+
+
+@contextmanager
+def ray_head(num_cpus: int | None = None, timeout: float = 120.0):
+    """`ray start --head` on 127.0.0.1 with token authentication (a fresh token, in RAY_AUTH_TOKEN of this
+    process, for its clients) and a Ray Client server; yields (`ray://` address, process group id). The whole
+    group is killed afterwards. Needs `pip install -e '.[ray]'`."""
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+
+    def free() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    ray_env()
+    client, tmp = free(), Path(tempfile.mkdtemp(prefix="playground-ray-"))
+    cmd = [str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", "--node-ip-address",
+           "127.0.0.1", "--port", str(free()), "--ray-client-server-port", str(client), "--runtime-env-agent-port",
+           str(free()), "--num-cpus", str(num_cpus or os.cpu_count()), "--include-dashboard", "false",
+           "--disable-usage-stats", "--temp-dir", str(tmp)]
+    proc = subprocess.Popen(cmd, stdout=open(tmp / "head.log", "w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        t0 = time.time()
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", client), 0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.time() - t0 > timeout:
+                    raise RuntimeError(f"ray start --head did not start; see {tmp / 'head.log'}") from None
+                time.sleep(0.2)
+        yield f"ray://127.0.0.1:{client}", proc.pid
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            t0 = time.time()
+            while process_group(proc.pid) and time.time() - t0 < 5:
+                time.sleep(0.1)
+        proc.wait(10)

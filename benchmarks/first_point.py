@@ -173,12 +173,13 @@ def engine_timeline(runs: int, settle: float) -> dict:
     spec = presets.get("spiral-mlp")
     pool = JobPool(workers=1)
     marks: list[tuple[float, str, dict]] = []
-    handle = pool._handle
+    deliver = pool._deliver
 
-    def spy(ev):  # the reader thread's view: when each event reaches the app process
-        marks.append((time.perf_counter(), ev["type"], ev))
-        handle(ev)
-    pool._handle = spy
+    def spy(events):  # the reader thread's view: when each event reaches the app process
+        now = time.perf_counter()
+        marks.extend((now, ev["type"], ev) for ev in events)
+        deliver(events)
+    pool._deliver = spy
     try:
         time.sleep(settle)  # the worker imports torch meanwhile, as a server's workers do before the first click
         res = {"submit": [], "running": [], "first_metrics": [], "first_epoch_in_worker": []}

@@ -5,11 +5,13 @@
 Each row: the preset, its epochs, the wall seconds of `Trainer(spec).fit()` for every repeat
 (dataset generation included, as a user running the preset pays it; generation alone follows in
 brackets), the least CPU seconds a repeat used (close to the wall time on an idle machine, and
-steadier when other work shares the cores), and the headline result: validation accuracy for
-classification; for regression, forecasting and reconstruction the validation MSE against the
-variance of the validation targets (the MSE of always predicting the mean target), so a ratio
-of 0 is perfect and 1 is no better than the mean. The first Trainer in a process also pays a
-one-off ~1 s import inside torch.optim; a warm-up run keeps it out of the table.
+steadier when other work shares the cores), and the headline result: the task's metric on the
+validation split (accuracy for classification, mean IoU for segmentation); for a GAN the modes
+covered (where the data has modes) and both losses; otherwise (regression, forecasting,
+reconstruction) the validation MSE against the variance of the validation targets (the MSE of
+always predicting the mean target), so a ratio of 0 is perfect and 1 is no better than the mean.
+The first Trainer in a process also pays a one-off ~1 s import inside torch.optim; a warm-up run
+keeps it out of the table. Each preset trains with its task's trainer (trainers.make_trainer).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import torch
 
 from playground import data, presets
 from playground.train import Trainer, device_name, resolve_device
+from playground.trainers import make_trainer
 
 
 def target_variance(ds: data.Dataset) -> float:
@@ -38,12 +41,17 @@ def run(name: str, repeat: int, device: str | None) -> tuple[int, list[float], l
     times, cpu, last = [], [], None
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        for m in Trainer(spec, device=device).fit():
+        tr = make_trainer(spec, device=device)
+        for m in tr.fit():
             last = m
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    if ds.info.classification:
-        result = f"val accuracy {last['val_accuracy']:.3f}"
+    metric = tr.task.metric
+    if metric is not None:
+        result = f"val {metric.title} {last[f'val_{metric.key}']:.3f}"
+    elif "d_loss" in last:  # a GAN: what it covers, and the game's two losses
+        modes = f"{last['modes_covered']} of {len(ds.info.modes)} modes covered, " if "modes_covered" in last else ""
+        result = f"{modes}D loss {last['d_loss']:.3f}, G loss {last['g_loss']:.3f}"
     else:
         var = target_variance(ds)
         result = f"val MSE {last['val_loss']:.4f} vs variance {var:.4f} (ratio {last['val_loss'] / var:.3f})"

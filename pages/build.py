@@ -3,10 +3,12 @@
 import streamlit as st
 
 from ui import keys, state
+from ui.views import board_lock, builder
 from ui.views import build_settings as settings
-from ui.views import builder
 
 s = state.get()
+if board_lock.read_only():  # a setup opened read-only by its link (?lock=1): shown, not edited
+    st.stop()
 builder.handle_events()  # a reorder, a row click or a dropped layer from the stack; a palette click
 builder.select_guard()
 result = builder.check(s.spec)
@@ -27,7 +29,7 @@ if model_tab.open is not False:
         with palette_col:
             builder.palette()
         with stack_col:
-            st.markdown("**Layers** · drag to reorder, click to select")
+            st.markdown("**Layers** · drag to move (into and out of blocks), click to select")
             builder.stack(result)
             builder.stack_buttons()
             builder.error_box(result)

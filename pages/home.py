@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from playground import lessons as playground_lessons
 from playground import presets
 from playground.data import DATASETS, builtin
 from ui import keys, state
@@ -22,22 +23,24 @@ def cards(n: int, per_row: int):
             yield cols[i - row].container(border=True, height="stretch", vertical_alignment="distribute")
 
 
-st.subheader("Lessons")
-for i, (card, lesson) in enumerate(zip(cards(len(lessons.LESSONS), 4), lessons.LESSONS, strict=True)):
+st.header("Lessons")
+st.caption("One idea a lesson, in course order. Each opens a setup to play with; its claim can be checked live on "
+           "the Lessons page.")
+course = playground_lessons.course()
+for card, lesson in zip(cards(len(course), 4), course, strict=True):
     with card:
-        st.markdown(f"**{lesson['title']}**")
-        st.caption(lesson["text"])
-        if st.button("Start", key=keys.LESSON(i), width="stretch", icon=":material/school:"):
-            lessons.start(i)
-            st.switch_page(lesson["page"])
+        st.markdown(f"**{lesson.order} · {lesson.title}**")
+        st.caption(lesson.claim)
+        if st.button("Start", key=keys.LESSON(lesson.name), width="stretch", icon=":material/school:"):
+            st.switch_page(lessons.start(lesson.name))
 
-st.subheader("Applications")
+st.header("Applications")
 with st.container(border=True, horizontal=True, vertical_alignment="center", key=keys.HOME("applications")):
     st.markdown("Diagnosis, fraud, markets, speech, games and driving in miniature: train each in under a minute "
                 "and use it — move a threshold, play tic-tac-toe against the net.", width="stretch")
     st.page_link("pages/applications.py", label="Open Applications", icon=":material/apps:", width="content")
 
-st.subheader("Presets")
+st.header("Presets")
 specs = {name: presets.get(name) for name in presets.names()}
 for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
     with card:
@@ -48,7 +51,7 @@ for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):
             lessons.end()
             st.switch_page("pages/train.py")
 
-st.subheader("Start from scratch")
+st.header("Start from scratch")
 left, right = st.columns([2, 1], vertical_alignment="bottom")
 data = left.selectbox("Dataset", builtin(), index=builtin().index("spiral"), key=keys.HOME("scratch-data"),
                       format_func=lambda n: f"{n} — {DATASETS.get(n).description}")

@@ -35,22 +35,26 @@ def body() -> None:
     layers, grads, by_hand, mistakes, over_time = st.tabs(TABS, key=keys.INSPECT("tabs"), on_change="rerun")
     if layers.open is not False:
         with layers:
-            inspect_views.layers(m, inp)
+            if not model_source.not_applicable(m, "layers"):
+                inspect_views.layers(m, inp)
     if grads.open is not False:
         with grads:
-            st.markdown("#### Over training")
+            st.markdown("## Over training")
             inspect_training.over_training(src)
-            st.markdown("#### Gradient health now")
+            st.markdown("## Gradient health now")
             inspect_training.gradient_health(m)
     if by_hand.open is not False:
         with by_hand:
-            inspect_training.backprop_by_hand(m, inp)
+            if not model_source.not_applicable(m, "backprop"):
+                inspect_training.backprop_by_hand(m, inp)
     if mistakes.open is not False:
         with mistakes:
-            inspect_errors.mistakes(m, inp)
+            if not model_source.not_applicable(m, "mistakes"):
+                inspect_errors.mistakes(m, inp)
     if over_time.open is not False:
         with over_time:
-            inspect_time.over_time(m, src, inp)
+            if not model_source.not_applicable(m, "over_time"):
+                inspect_time.over_time(m, src, inp)
 
 
 body()

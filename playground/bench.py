@@ -10,6 +10,7 @@ plain loop the trainer's own optimizer settings and so measure only the engine's
 from __future__ import annotations
 
 import copy
+import json
 import time
 
 import torch
@@ -80,3 +81,76 @@ def run(device: str = "cpu", rounds: int = 5, cases: tuple[str, ...] | None = No
             print(f"{name}{'-same-optimizer' if same else ''} ratio={r:.3f}", flush=True)
     print(f"min_ratio={min(ratios):.3f}")
     return min(ratios)
+
+
+# ---- a class of runs: stacked in one worker, against one run alone -----------------------------------------------
+
+class _Count:
+    """A worker's event sink that keeps nothing (the benchmark reads the runs themselves)."""
+
+    def send(self, event: dict) -> None:
+        if event.get("type") == "state" and event.get("state") == "failed":
+            raise RuntimeError(f"job {event['job']} failed: {event.get('message')}")
+
+
+def _worker(specs: list[dict], stack: bool):
+    """An in-process worker (worker.Worker, the loop worker processes run) holding `specs` as running jobs."""
+    import queue
+
+    from .jobs import Limits
+    from .worker import Worker
+    commands: queue.Queue = queue.Queue()
+    cfg = {"nice": 0, "slice": 0.01, "stack": stack, **vars(Limits(max_seconds=float("inf")))}
+    w = Worker(commands, _Count(), cfg)
+    for i, s in enumerate(specs):
+        w.handle(("start", f"job{i}", s, 10**9, False, None, None, None, None, False))
+    return w
+
+
+def _steps(w) -> int:
+    return sum(w.progress_of(r)["steps"] for r in w.runs.values())
+
+
+def class_ratio(n: int = 30, preset: str = "spiral-mlp", device: str = "cpu", rounds: int = 4,
+                seconds: float = 1.0) -> dict:
+    """Job-steps per second of `n` jobs of `preset` (learning rates spread over 16×, seeds 0…n-1) in one worker,
+    stacked and (for comparison) multiplexed one by one as without stacking, each ÷ one job alone; measured in
+    alternating rounds of `seconds`, so that a load that comes and goes affects all alike."""
+    from . import presets
+    base = presets.get(preset).to_dict()
+    base["train"]["device"] = device
+    lr = base["train"]["optimizer"]["lr"]
+
+    def spec(i: int) -> dict:
+        d = json.loads(json.dumps(base))
+        d["train"]["seed"] = i
+        d["train"]["optimizer"]["lr"] = lr * 2 ** (4 * i / max(1, n - 1) - 3)  # lr/8 … lr×2
+        return d
+
+    workers = {"alone": _worker([spec(0)], True), "stacked": _worker([spec(i) for i in range(n)], True),
+               "unstacked": _worker([spec(i) for i in range(n)], False)}
+    rate = dict.fromkeys(workers, 0.0)
+    for r in range(rounds + 1):  # the first round warms up (stacks form at the first epoch's end)
+        for name, w in workers.items():
+            s0, t0 = _steps(w), time.perf_counter()
+            w.run(until=t0 + seconds)
+            if r:
+                rate[name] += (_steps(w) - s0) / (time.perf_counter() - t0) / rounds
+    stacked = max((len(r.stack) for r in workers["stacked"].runs.values() if r.stack is not None), default=0)
+    return {"preset": preset, "jobs": n, "device": device, "stack_size": stacked, "alone_steps_per_s": rate["alone"],
+            "stacked_steps_per_s": rate["stacked"], "unstacked_steps_per_s": rate["unstacked"],
+            "stacked_ratio": rate["stacked"] / rate["alone"], "unstacked_ratio": rate["unstacked"] / rate["alone"]}
+
+
+def run_class(n: int, preset: str = "spiral-mlp", device: str = "cpu", rounds: int = 4) -> float:
+    """Print the class benchmark's figures and `class_ratio=R` last; return R."""
+    torch.set_num_threads(1)
+    m = class_ratio(n, preset, device, rounds)
+    print(f"{n} jobs of {preset} on {device} (learning rates over 16x, seeds 0-{n - 1}), one worker, one thread:")
+    rows = [("one job alone", m["alone_steps_per_s"], None),
+            (f"{n} jobs stacked (stacks of {m['stack_size']})", m["stacked_steps_per_s"], m["stacked_ratio"]),
+            (f"{n} jobs one by one, unstacked", m["unstacked_steps_per_s"], m["unstacked_ratio"])]
+    for label, rate, ratio in rows:
+        print(f"  {label:34s} {rate:9.0f} job-steps/s" + (f"   ratio {ratio:.2f}" if ratio is not None else ""))
+    print(f"class_ratio={m['stacked_ratio']:.2f}", flush=True)
+    return m["stacked_ratio"]

@@ -76,7 +76,8 @@ def cmd_validate(args) -> int:
 def cmd_train(args) -> int:
     from . import runs
     from .data import load
-    from .train import Trainer, TrainingError
+    from .train import TrainingError
+    from .trainers import make_trainer
     spec = read_spec(args.spec)
     # `is not None`: --seed 0 (or --epochs 0, refused by the spec's check) is a value, not "no override"
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("device", args.device))
@@ -87,7 +88,9 @@ def cmd_train(args) -> int:
         from .spec import from_dict
         spec = from_dict(d)
     checked(spec)
-    trainer = Trainer(spec, data=load(spec.data))
+    if args.backend == "ray":
+        return _train_on_ray(spec, args)
+    trainer = make_trainer(spec, data=load(spec.data))  # the task's trainer (a GAN has its own)
     bar = _Progress(spec.train.epochs) if sys.stderr.isatty() else None
     metrics: list[dict] = []
     try:
@@ -109,17 +112,92 @@ def cmd_train(args) -> int:
     return EXIT_OK
 
 
+def _train_on_ray(spec: Spec, args) -> int:
+    """`train --backend ray`: the same run as a job on a Ray cluster (the app's job path, backends/ray_cluster.py);
+    the same JSON lines, printed as each epoch's metrics come back. A CSV path is read here and travels as bytes."""
+    from . import backends, runs
+    from .jobs import JobPool, Limits
+    from .memory import MB
+    cfg = backends.settings()
+    d = spec.to_dict()
+    store = uploads.Store()
+    if d["data"].get("file") is not None:  # the cluster cannot read this machine's files: send the bytes
+        raw, name = uploads.current().file(d["data"]["file"])
+        d["data"] = {k: v for k, v in d["data"].items() if k != "file"} | {"upload": store.put(raw, "cli", name)}
+    caps = memory.caps()
+    limits = Limits(max_params=1 << 62, max_epochs=spec.train.epochs, max_seconds=float("inf"), jobs_per_owner=1,
+                    max_memory_mb=caps.job_bytes / MB if caps.job_bytes else float("inf"),
+                    max_data_mb=caps.data_bytes / MB if caps.data_bytes else float("inf"))
+    from .backends.ray_cluster import RayBackend
+    backend = RayBackend(args.address or cfg.address, gpus=cfg.gpus, spare=0)
+    pool = JobPool(limits=limits, store=store, backend=backend, nice=0)
+    bar = _Progress(spec.train.epochs) if sys.stderr.isatty() else None
+    try:
+        if not backend.connected():
+            print(f"error: {backend.lost}", file=sys.stderr)
+            return EXIT_FAILED
+        job = pool.submit(d, owner="cli", final_weights=bool(args.out))
+        cursor = 0
+        while True:
+            job.wait_for(lambda seen=cursor: len(job.metrics) > seen or job.finished, 1.0)
+            finished = job.finished  # read before the metrics: none can come after the end
+            metrics, cursor = job.events_since(cursor)
+            for m in metrics:
+                print(json.dumps(m), flush=True)
+                if bar:
+                    bar.update(m)
+            if finished:
+                break
+        if bar:
+            bar.close()
+        if args.out:
+            runs.save(args.out, spec, job.snapshot(timeout=0) if job.state == "done" else None, job.metrics)
+        if job.state != "done":
+            print(f"training failed: {job.message}", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
+    finally:
+        pool.shutdown()
+        store.forget("cli")  # its temporary copy of a CSV
+
+
 def cmd_export(args) -> int:
     from .export import export
-    path = export(args.source, args.format, args.o)
+    if args.format == "notebook":  # the Python script as a Jupyter notebook (playground/notebook.py)
+        from .notebook import export_notebook
+        path = export_notebook(read_spec(args.source), args.o)
+    else:
+        path = export(args.source, args.format, args.o)
     print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_bench(args) -> int:
+    if args.klass is not None:
+        if not 1 <= args.klass <= 256:
+            raise PlaygroundError(f"--class {args.klass}: use 1 to 256 jobs")
+        from .bench import run_class
+        presets.get(args.preset)  # an unknown name is refused with a suggestion
+        run_class(args.klass, args.preset, args.device, args.rounds if args.rounds is not None else 4)
+        return EXIT_OK
     from .bench import run
-    run(device=args.device, rounds=args.rounds)
+    run(device=args.device, rounds=args.rounds if args.rounds is not None else 8)
     return EXIT_OK
+
+
+def cmd_lessons(args) -> int:
+    from . import lessons
+    for lesson in lessons.course():
+        print(f"{lesson.name}\t{lesson.claim}")
+    return EXIT_OK
+
+
+def cmd_lesson(args) -> int:
+    from . import lessons
+    lesson = lessons.get(args.name)
+    result = lessons.run_here(lesson, args.seed)
+    print(json.dumps(result))
+    return EXIT_OK if result["holds"] else EXIT_FAILED
 
 
 class _Progress:
@@ -160,17 +238,33 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="override train.seed")
     s.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override train.device")
     s.add_argument("--out", help="write spec.json, model.safetensors and metrics.jsonl to this directory")
+    s.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="local: train in this process (default); ray: train as a job on a Ray cluster (pip install "
+                        "'playground[ray]'), the same path as the app's PLAYGROUND_BACKEND=ray")
+    s.add_argument("--address", help="with --backend ray: the cluster (ray://host:10001, or auto on a cluster node); "
+                                     "default RAY_ADDRESS, else a cluster started for this run")
     _no_limits(s)
     s.set_defaults(fn=cmd_train)
-    s = sub.add_parser("export", help="write the model as a standalone Python script or an ONNX file")
+    s = sub.add_parser("export", help="write the model as a standalone Python script, a Jupyter notebook or an "
+                                      "ONNX file")
     s.add_argument("source", help="spec JSON path, '-', a preset name, or a run directory (with weights)")
-    s.add_argument("--format", choices=["python", "onnx"], required=True)
+    s.add_argument("--format", choices=["python", "notebook", "onnx"], required=True)
     s.add_argument("-o", required=True, metavar="FILE", help="output file")
     _no_limits(s)
     s.set_defaults(fn=cmd_export)
-    s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio")
+    sub.add_parser("lessons", help="list lessons in course order: name<TAB>claim").set_defaults(fn=cmd_lessons)
+    s = sub.add_parser("lesson", help="run a lesson's experiment; print one JSON object with claim, measured, holds")
+    s.add_argument("name", help="lesson name (see `lessons`)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the runs and of the data (default 0)")
+    s.set_defaults(fn=cmd_lesson)
+    s = sub.add_parser("bench", help="trainer vs. a plain PyTorch loop: `NAME ratio=R` lines, then min_ratio; with "
+                                    "--class N: N jobs of one preset trained stacked in one worker ÷ one job alone")
     s.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda", "mps"])
-    s.add_argument("--rounds", type=int, default=8, help="alternating rounds per benchmark")
+    s.add_argument("--rounds", type=int, help="alternating rounds per benchmark (default 8; 4 with --class)")
+    s.add_argument("--class", dest="klass", type=int, metavar="N",
+                   help="a class of N jobs of --preset (learning rates spread over 16x, seeds 0..N-1): total "
+                        "job-steps/s stacked, and one by one, ÷ one job alone; prints class_ratio=R last")
+    s.add_argument("--preset", default="spiral-mlp", help="with --class: the preset (default spiral-mlp)")
     s.set_defaults(fn=cmd_bench)
     return p
 

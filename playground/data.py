@@ -24,6 +24,7 @@ from .appdata.speech import vowel_spectrograms
 from .appdata.tictactoe import positions_with_values
 from .caps import caps as memory_caps
 from .caps import fmt as fmt_bytes
+from .gan_data import MAX_DRAWN, heart
 from .registry import Param, PlaygroundError, Registry, check_options
 from .tabular import PARAMS as CSV_PARAMS
 from .tabular import parse_csv
@@ -57,7 +58,7 @@ class DataInfo:
     """What the builder, trainer and UI need to know about a dataset."""
 
     name: str
-    task: str  # binary | multiclass | regression | reconstruction | segmentation
+    task: str  # binary | multiclass | regression | reconstruction | segmentation | generation
     modality: str  # points | tabular | image | sequence | text
     input_shape: tuple[int, ...]
     target_shape: tuple[int, ...]
@@ -67,6 +68,12 @@ class DataInfo:
     feature_names: list[str] = field(default_factory=list)
     vocab: list[str] = field(default_factory=list)
     description: str = ""
+    modes: list[list[float]] = field(default_factory=list)  # centres of a mixture the data is drawn from (GANs)
+    mode_std: float = 0.0  # the spread of each mode
+    # Named groups of input columns, for models that read each with its own tower (a recommender's user and
+    # item): name -> (start, stop), a slice of the feature axis (the last; an image's channels). A generator
+    # declares them as Samples.info["fields"]; the Select layer reads one by name.
+    fields: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def classification(self) -> bool:
@@ -236,11 +243,17 @@ register("breast_cancer", "binary", "tabular", "569 tumours, 30 measurements, ma
 
 
 @register("digits", "multiclass", "image", "1,797 hand-written digits as 8×8 grey images.",
+          Param("shifted", "bool", False, help="Paste each digit at a random place on a 16×16 canvas."),
           n_samples=1797, max_samples=1797, targets=("label", "input"))
-def _digits(n, noise, rng):
+def _digits(n, noise, rng, shifted=False):
     import sklearn.datasets as skd
     d = skd.load_digits()
     x = (d.images / 16.0).astype(np.float32)[:, None]  # (n, 1, 8, 8) in [0, 1]
+    if shifted:  # where the digit lies no longer tells anything: what convolution and pooling are for
+        canvas = np.zeros((len(x), 1, 16, 16), np.float32)
+        for i, (r, c) in enumerate(rng.integers(0, 9, (len(x), 2))):
+            canvas[i, 0, r:r + 8, c:c + 8] = x[i, 0]
+        x = canvas
     x = np.clip(x + rng.normal(0, 1, x.shape) * noise, 0, 1).astype(np.float32)
     return Samples(x, d.target.astype(np.int64),
                    info={"class_names": [str(k) for k in range(10)], "n_classes": 10})
@@ -291,6 +304,35 @@ def _sine(n, noise, rng, seq_len):
     x = s[idx][..., None].astype(np.float32)  # (n, T, 1)
     return Samples(x, s[np.arange(n) + seq_len][:, None].astype(np.float32),
                    info={"feature_names": ["value"]})
+
+
+@register("adding", "regression", "sequence",
+          "The adding problem: two of T random values are marked; predict their sum (a test of memory).",
+          Param("seq_len", "int", 50, 4, 200, help="Steps T the model reads."),
+          n_samples=8000, max_samples=20000)
+def _adding(n, noise, rng, seq_len):
+    values = rng.uniform(0, 1, (n, seq_len))
+    half = seq_len // 2
+    first, second = rng.integers(0, half, n), rng.integers(half, seq_len, n)  # one mark in each half
+    marks = np.zeros((n, seq_len))
+    marks[np.arange(n), first] = marks[np.arange(n), second] = 1
+    y = (values * marks).sum(1, keepdims=True) + rng.normal(0, 1, (n, 1)) * noise
+    return Samples(np.stack([values, marks], -1).astype(np.float32), y.astype(np.float32),
+                   info={"feature_names": ["value", "marker"]})
+
+
+@register("reverse", "segmentation", "text",
+          "Sequences of random tokens; the target at each position is the token at the mirrored position "
+          "(one-hot), so the model must learn to read the sequence backwards.",
+          Param("seq_len", "int", 8, 2, 64, help="Tokens per sequence."),
+          Param("vocab", "int", 10, 2, 100, help="Different tokens."),
+          n_samples=16000, max_samples=20000)
+def _reverse(n, noise, rng, seq_len, vocab):
+    x = rng.integers(0, vocab, (n, seq_len))
+    target = np.where(rng.random((n, seq_len)) < noise, rng.integers(0, vocab, (n, seq_len)), x[:, ::-1])
+    # per-position labels as 0/1 targets (like a mask): the loss then needs no sequence-aware variant
+    y = np.eye(vocab, dtype=np.float32)[target]  # (n, seq_len, vocab); noise: that share of targets random
+    return Samples(x.astype(np.int64), y, info={"vocab": [str(t) for t in range(vocab)]})
 
 
 POSITIVE = ["good", "great", "excellent", "wonderful", "love", "fun", "brilliant", "enjoyable", "superb", "nice"]
@@ -360,6 +402,56 @@ register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a 
          Param("size", "int", 8, 5, 16, help="Map side in cells."),
          Param("density", "float", 0.2, 0.0, 0.4, help="Share of cells that are walls."),
          n_samples=4000, max_samples=20000)(_made(driving_states))
+
+
+# ---- a GAN's target distributions -------------------------------------------------------------
+# 2-D mixtures whose modes are known, so that mode collapse can be counted (gan_data.coverage), and points a
+# user draws (carried in the spec, at most MAX_DRAWN). A sample's target is the sample itself. They live here,
+# module-level, so that an exported script copies them like every other generator.
+
+MIN_STD = 0.01  # a mixture with no spread still counts samples within 3 × this of a centre
+
+
+def _mixture(centres: np.ndarray, n: int, std: float, rng) -> Samples:
+    """n points, as many from each centre (in turn), with Gaussian spread `std`; extras "mode" says which."""
+    mode = np.arange(n) % len(centres)
+    x = (centres[mode] + rng.normal(0, 1, (n, 2)) * std).astype(np.float32)
+    return Samples(x, x.copy(), {"points": x.copy(), "mode": mode.astype(np.int64)},
+                   {"modes": np.round(centres, 6).tolist(), "mode_std": max(std, MIN_STD)})
+
+
+def _ring(n, noise, rng, modes, radius) -> Samples:
+    """`modes` Gaussians on a circle of `radius`, spread `noise`."""
+    a = 2 * math.pi * np.arange(modes) / modes
+    return _mixture(radius * np.stack([np.cos(a), np.sin(a)], 1), n, noise, rng)
+
+
+def _grid(n, noise, rng, side) -> Samples:
+    """side × side Gaussians 2 apart, centred on 0, spread `noise`."""
+    c = (np.arange(side) - (side - 1) / 2) * 2.0
+    gx, gy = np.meshgrid(c, c)
+    return _mixture(np.stack([gx.ravel(), gy.ravel()], 1), n, noise, rng)
+
+
+def _drawn(n, noise, rng, points) -> Samples:
+    """n samples of the drawing: each one of its points, spread `noise`."""
+    p = np.asarray(points, np.float64)
+    x = (p[rng.integers(0, len(p), n)] + rng.normal(0, 1, (n, 2)) * noise).astype(np.float32)
+    return Samples(x, x.copy(), {"points": x.copy()})
+
+
+register("ring", "generation", "points", "Gaussians on a circle (noise: each one's spread): the classic test "
+         "of mode collapse for a GAN.", Param("modes", "int", 8, 2, 16, help="Gaussians on the circle."),
+         Param("radius", "float", 2.0, 0.5, 5.0, help="Radius of the circle."),
+         n_samples=5000, noise=0.05)(_ring)
+register("grid", "generation", "points", "A square grid of Gaussians, 2 apart (noise: each one's spread): "
+         "harder for a GAN to cover than the ring.",
+         Param("side", "int", 5, 2, 7, help="Gaussians along each side (5: 25 in all)."),
+         n_samples=5000, noise=0.05)(_grid)
+register("drawn", "generation", "points", "Points you draw: the data is your drawing, each point spread by the "
+         "noise.", Param("points", "points", heart(), POINT_RANGE, MAX_DRAWN,
+                         help=f"The drawing: [x, y] points within ±{POINT_RANGE:g}, at most {MAX_DRAWN}."),
+         n_samples=2000, noise=0.1)(_drawn)
 
 
 # ---- the user's own data ---------------------------------------------------------------------
@@ -586,7 +678,9 @@ def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
         n_classes=s.info.get("n_classes", 0) if classify else 0,
         class_names=s.info.get("class_names", []) if classify else [],
         feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
-        description=s.info.get("description", kind.description))
+        description=s.info.get("description", kind.description), modes=s.info.get("modes", []),
+        mode_std=s.info.get("mode_std", 0.0),
+        fields={k: (int(a), int(b)) for k, (a, b) in s.info.get("fields", {}).items()})
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:
@@ -608,3 +702,4 @@ def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: i
 def listing() -> list[tuple[str, str, str]]:
     """(name, task, description) of every dataset, for the CLI and the UI."""
     return [(name, f"{d.task}/{d.modality}", d.description) for name, d in DATASETS.items()]
+

@@ -21,7 +21,7 @@ from .data import DataInfo, load_cached
 from .export_data import DataCode, data_code
 from .export_template import DROP, SCRIPT
 from .losses import LOSSES
-from .modules import PositionalEncoding, Recurrent, SelfAttention
+from .modules import Parallel, PositionalEncoding, Recurrent, Residual, Select, SelfAttention, label
 from .registry import PlaygroundError, check_options, suggest
 from .runs import WEIGHTS, load_model, load_run
 from .spec import Spec, from_json, load
@@ -82,6 +82,10 @@ def render(m: nn.Module) -> str:
                      **_changed(dropout=(a.dropout, 0.0), bias=(a.in_proj_bias is not None, True)))
     if isinstance(m, PositionalEncoding):
         return _call("PositionalEncoding", *m.pe.shape)  # (seq_len, embed_dim)
+    if isinstance(m, Select):
+        return _call("Select", m.columns, **_changed(dim=(m.dim, 1)))
+    if isinstance(m, (Residual, Parallel)):
+        return "\n".join(_block(m, ()))
     if isinstance(m, nn.TransformerEncoderLayer):
         a = m.self_attn
         return _call("nn.TransformerEncoderLayer", a.embed_dim, a.num_heads, dim_feedforward=m.linear1.out_features,
@@ -90,6 +94,42 @@ def render(m: nn.Module) -> str:
     if type(m).__module__.startswith("torch.nn.modules.") and not list(m.children()):
         return _leaf(m)
     raise PlaygroundError(f"{type(m).__name__} has no Python form in export yet")
+
+
+def _block(m: nn.Module, path: tuple[int, ...], shapes: dict | None = None, indent: str = "") -> list[str]:
+    """Source lines constructing block `m` (the first line unindented, the others under `indent`), every layer
+    inside it on a line of its own with its number and output shape as a comment where `shapes` has them."""
+    inner = indent + "    "
+
+    def items(seq: nn.Sequential, prefix: tuple[int, ...]) -> list[str]:
+        out = []
+        for k, child in enumerate(seq):
+            p = (*prefix, k)
+            lines = _block(child, p, shapes, inner + "    ") if isinstance(child, (Residual, Parallel)) \
+                else [render(child)]
+            shape = f": {_shape(shapes[p])}" if shapes and p in shapes else ""
+            lines[0] = f"{inner}    {lines[0]}"
+            lines[-1] += f",  # layer {label(p)}{shape}" if len(lines) == 1 else ","
+            if len(lines) > 1:
+                lines[0] += f"  # layer {label(p)}{shape}"
+            out += lines
+        return out
+
+    def sequential(seq: nn.Sequential, prefix: tuple[int, ...], note: str = "") -> list[str]:
+        if not len(seq):
+            return [f"{inner}nn.Sequential(),{note or '  # nothing: the input as it is'}"]
+        return [f"{inner}nn.Sequential({note}", *items(seq, prefix), f"{inner}),"]
+
+    if isinstance(m, Residual):
+        lines = ["Residual(", *sequential(m.body, path)]
+        if m.skip is not None:
+            lines.append(f"{inner}skip={render(m.skip)},  # the input, reshaped to be added")
+        return [*lines, f"{indent})"]
+    merge = _args(merge=m.merge, **_changed(dim=(m.dim, 1)))
+    lines = ["Parallel(["]
+    for b, branch in enumerate(m.branches):
+        lines += sequential(branch, (*path, b), f"  # branch {b + 1}" + ("" if len(branch) else ": the input as it is"))
+    return [*lines, f"{indent}], {merge})"]
 
 
 def _shape(shape: tuple[int, ...], batch: str = "B") -> str:
@@ -192,14 +232,19 @@ def to_python(spec: Spec, info: DataInfo | None = None) -> str:
     info = info or load_cached(spec.data).info
     with torch.device("meta"):  # sizes only: no memory, no initialisation, the caller's RNG untouched
         modules, summary = build_layers(spec, info)
-    layers = []
-    for row, m in zip(summary.rows, modules, strict=True):
+    layers, shapes = [], {r.path: r.output_shape for r in summary.rows}
+    for row, m in zip(summary.top, modules, strict=True):
         try:
+            if isinstance(m, (Residual, Parallel)):
+                lines = _block(m, row.path, shapes, "        ")
+                layers += [f"        self.layer{row.index} = {lines[0]}  # {_shape(row.output_shape)}", *lines[1:]]
+                continue
             line = f"        self.layer{row.index} = {render(m)}"
             layers.append(line if len(line) <= 120 else line.replace("(", "(\n            ", 1))
         except PlaygroundError as e:
             raise PlaygroundError(f"layer {row.index} ({row.type}): {e.message}", layer=row.index - 1) from None
-    helpers = [c for c in (Recurrent, SelfAttention, PositionalEncoding) if any(type(m) is c for m in modules)]
+    used = {type(x) for m in modules for x in m.modules()}
+    helpers = [c for c in (Recurrent, SelfAttention, PositionalEncoding, Select, Residual, Parallel) if c in used]
     opts = {"n_samples": 500, "noise": 0.0, "val_fraction": 0.2, "seed": 0}  # for data outside the registry
     known = spec.data.name in datasets.DATASETS and not datasets.DATASETS.get(spec.data.name).user_file
     opts.update(datasets.options(spec.data) if known else {k: v for k, v in spec.data.options().items() if k in opts})
@@ -218,7 +263,7 @@ def to_python(spec: Spec, info: DataInfo | None = None) -> str:
         data_options=repr(extra), vocab=_vocab(info.vocab) if info.vocab else DROP,
         helpers="".join(f"\n\n{inspect.getsource(c)}" for c in helpers),
         layers="\n".join(layers), input=_shape(info.input_shape) + (" token ids" if info.tokens else ""),
-        steps="\n".join(f"        x = self.layer{r.index}(x)  # {_shape(r.output_shape)}" for r in summary.rows),
+        steps="\n".join(f"        x = self.layer{r.index}(x)  # {_shape(r.output_shape)}" for r in summary.top),
         data_helpers="\n\n\n".join([*code.definitions, code.make]) + "\n\n" if code.make else "",
         data_note=f"playground's own {spec.data.name!r} data" if code.make else "data you supply",
         shapes=f"Inputs {_shape(info.input_shape, 'N')} {'int64 token ids' if info.tokens else 'float32'}, "
@@ -302,6 +347,11 @@ def export(source: str, fmt: str, out: str | Path) -> Path:
         raise PlaygroundError(f"unknown export format {fmt!r}{suggest(fmt, list(FORMATS))} (formats: python, onnx)")
     spec, run = _source(source)
     info = load_cached(spec.data).info
+    from .tasks import of
+    task = of(spec, info)
+    if task.loss_option != "train.loss":  # a task that trains otherwise (a GAN: two networks, no train.loss)
+        raise PlaygroundError(f"export writes one network trained on its data with train.loss; this spec's task, "
+                              f"{task.name}, trains otherwise, and export cannot write it yet", path="train.task")
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,8 @@ from torch import nn
 
 from .layers import activation
 from .losses import LOSSES
-from .probe import layer_name, layers_of, param_layers
+from .modules import layers_in
+from .probe import layer_name, param_layers
 from .registry import Param, PlaygroundError, check_options
 
 TRACK_PARAMS = (
@@ -66,7 +67,8 @@ def _hist(row: np.ndarray, bins: int) -> dict:
 def layer_stats(model: nn.Module, bins: int = 30) -> list[dict]:
     """Per layer with weights: the norm and a histogram of its parameters and of their current gradients.
 
-    Each entry: layer (0-based index), name ('layer 1 (Linear)'), weight_norm, grad_norm (None before
+    Each entry: layer (0-based index of the top-level layer; a block's layers share their block's), name
+    ('layer 1 (Linear)', 'layer 3.1 (Conv2d)' inside a block), weight_norm, grad_norm (None before
     the first backward pass), weight_hist and grad_hist ({counts: (bins,) int64, edges: (bins+1,) float32},
     grad_hist None without gradients). Norms and histograms cover all of a layer's parameters (weights
     and biases together). Everything is reduced on the model's device and read in one transfer.
@@ -88,7 +90,7 @@ def layer_stats(model: nn.Module, bins: int = 30) -> list[dict]:
         w = table[r]
         g = table[r + 1] if has_grad else None
         r += 2 if has_grad else 1
-        out.append({"layer": i, "name": layer_name(i, m), "weight_norm": float(w[0]),
+        out.append({"layer": i[0], "name": layer_name(i, m), "weight_norm": float(w[0]),
                     "grad_norm": None if g is None else float(g[0]), "weight_hist": _hist(w, bins),
                     "grad_hist": None if g is None else _hist(g, bins)})
     return out
@@ -162,50 +164,51 @@ def activation_health(model: nn.Module, x: torch.Tensor, chunk: int = 1024) -> l
     gradient); a unit is a feature, or a whole channel of an image. Entry: layer, name, type, kind 'dead',
     units, dead, dead_pct. Saturating (Sigmoid, Tanh): the share of outputs in the flat tails, within 0.01
     of either end of the range (|tanh| > 0.99; sigmoid < 0.01 or > 0.99). Entry: layer, name, type, kind
-    'saturation', values, saturated, saturated_pct. Runs in eval mode, in chunks of `chunk` samples.
+    'saturation', values, saturated, saturated_pct. Runs in eval mode, in chunks of `chunk` samples. The
+    activations inside blocks count too, named by their path ('layer 3.2 (ReLU)'; `layer` is the top-level one).
     """
-    layers = layers_of(model)
-    kinds = [activation(type(m).__name__) for m in layers]  # the registry's family of each activation layer
-    watch = {i for i, a in enumerate(kinds) if a is not None and a.family in ("relu", "saturating")}
-    alive: dict[int, torch.Tensor] = {}  # per unit: positive on some sample
-    sat: dict[int, torch.Tensor] = {}  # saturated outputs counted
-    total: dict[int, int] = {}
+    # every activation layer, those inside blocks too, watched through a forward hook while the model runs
+    watch = [(path, m, a) for path, m in layers_in(model)
+             if (a := activation(type(m).__name__)) is not None and a.family in ("relu", "saturating")]
+    alive: dict[tuple, torch.Tensor] = {}  # per unit: positive on some sample
+    sat: dict[tuple, torch.Tensor] = {}  # saturated outputs counted
+    total: dict[tuple, int] = {}
+
+    def seen(path: tuple, kind, h: torch.Tensor) -> None:
+        h = h[0] if isinstance(h, tuple) else h
+        if kind.family == "relu":
+            # (B, C, H, W): a channel is the unit; otherwise every output element is one
+            pos = (h > 0).flatten(2).any(2) if h.dim() == 4 else (h > 0).flatten(1)
+            pos = pos.any(0)
+            alive[path] = pos if path not in alive else alive[path] | pos
+        else:
+            lo, hi = kind.bounds  # the flat tails: within 0.01 of either end of its range
+            s = (h < lo + 0.01) | (h > hi - 0.01)
+            sat[path] = s.sum() + sat.get(path, 0)
+            total[path] = total.get(path, 0) + h.numel()
+
+    hooks = [m.register_forward_hook(lambda _m, _x, h, path=path, kind=a: seen(path, kind, h)) for path, m, a in watch]
     p = next(model.parameters(), None)
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(x), chunk):
-            h = x[start:start + chunk] if p is None else x[start:start + chunk].to(p.device)
-            for i, m in enumerate(layers):
-                h = m(h)
-                if isinstance(h, tuple):
-                    h = h[0]
-                if i not in watch:
-                    continue
-                if kinds[i].family == "relu":
-                    # (B, C, H, W): a channel is the unit; otherwise every output element is one
-                    pos = (h > 0).flatten(2).any(2) if h.dim() == 4 else (h > 0).flatten(1)
-                    pos = pos.any(0)
-                    alive[i] = pos if i not in alive else alive[i] | pos
-                else:
-                    lo, hi = kinds[i].bounds  # the flat tails: within 0.01 of either end of its range
-                    s = (h < lo + 0.01) | (h > hi - 0.01)
-                    sat[i] = s.sum() + sat.get(i, 0)
-                    total[i] = total.get(i, 0) + h.numel()
+            model(x[start:start + chunk] if p is None else x[start:start + chunk].to(p.device))
     finally:
         model.train(was_training)
+        for hook in hooks:
+            hook.remove()
     out = []
-    for i in sorted(watch):
-        m = layers[i]
-        base = {"layer": i, "name": layer_name(i, m), "type": type(m).__name__}
-        if i in alive:
-            units = alive[i].numel()
-            dead = int(units - alive[i].sum().item())
+    for path, m, _ in watch:
+        base = {"layer": path[0], "name": layer_name(path, m), "type": type(m).__name__}
+        if path in alive:
+            units = alive[path].numel()
+            dead = int(units - alive[path].sum().item())
             out.append({**base, "kind": "dead", "units": units, "dead": dead, "dead_pct": 100.0 * dead / units})
-        elif i in sat:
-            n = int(sat[i].item())
-            out.append({**base, "kind": "saturation", "values": total[i], "saturated": n,
-                        "saturated_pct": 100.0 * n / max(1, total[i])})
+        elif path in sat:
+            n = int(sat[path].item())
+            out.append({**base, "kind": "saturation", "values": total[path], "saturated": n,
+                        "saturated_pct": 100.0 * n / max(1, total[path])})
     return out
 
 
@@ -220,7 +223,7 @@ def gradient_norms(model: nn.Module, loss_fn: str | Callable, x: torch.Tensor, y
 
     `loss_fn` is a loss name ('cross_entropy', ...) or a callable (outputs, targets) → loss; `y` is in
     that loss's form. The model's mode is left as it is and its `.grad` fields are not touched.
-    Entries: layer (0-based), name ('layer 1 (Linear)'), norm.
+    Entries: layer (0-based, of the top-level layer), name ('layer 1 (Linear)', 'layer 3.1 (Conv2d)'), norm.
     """
     pl = param_layers(model)
     if not pl:
@@ -235,7 +238,7 @@ def gradient_norms(model: nn.Module, loss_fn: str | Callable, x: torch.Tensor, y
         g = [grads[k + j] for j in range(len(ps))]
         k += len(ps)
         sq = sum(float((t.double() ** 2).sum()) for t in g if t is not None)
-        out.append({"layer": i, "name": layer_name(i, m), "norm": math.sqrt(sq)})
+        out.append({"layer": i[0], "name": layer_name(i, m), "norm": math.sqrt(sq)})
     return out
 
 

@@ -1,10 +1,12 @@
-"""Training jobs in worker processes, so that training never competes with the UI for the GIL.
+"""Training jobs, run away from the UI process so that training never competes with pages for the GIL.
 
-The app process holds light `Job` handles; a small pool of worker processes (spawned, at lowered
-priority) each multiplexes its jobs in short time slices and sends events back through one queue:
-state changes, per-epoch metrics, progress at a bounded rate, live views and weight snapshots.
-The interface (`JobPool.submit`, `Job.pause/resume/step/tune/stop/snapshot`, `Job.events_since`) is narrow
-on purpose: a distributed backend (e.g. Ray actors) can implement the same calls.
+The app process holds light `Job` handles; a `JobPool` checks each job against the host's limits, queues it,
+and hands it to a backend that trains it and sends its events back: state changes, per-epoch metrics,
+progress at a bounded rate, live views and weight snapshots. Two backends implement the same calls
+(`playground/backends/`): `local`, a small pool of worker processes on this host (the default), and `ray`,
+trainers held by actors on a Ray cluster (a GPU behind a CPU-only app host). The app's handles, their events
+and the pool's limits are the same with either.
+Commands beyond these go by name (`Job.command`: a GAN's phase), so a backend needs no change for a new one.
 """
 
 from __future__ import annotations
@@ -12,14 +14,12 @@ from __future__ import annotations
 import atexit
 import copy
 import itertools
-import multiprocessing as mp
 import os
-import pickle
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import Connection, wait
 
 from . import uploads
 from .registry import PlaygroundError
@@ -61,6 +61,7 @@ class Job:
     epochs: int
     pool: JobPool = field(repr=False)
     start_paused: bool = False
+    keep_final: bool = False  # its trainer sends the final weights at the end: `snapshot()` returns them once done
     wanted_views: dict = field(default_factory=dict)  # live views the worker computes: {name: options}
     group: str | None = None  # jobs of one group train in lock-step on one worker
     track: dict | None = None  # opt-in tracking (health.TRACK_PARAMS): layer statistics, checkpoints
@@ -72,6 +73,7 @@ class Job:
     views: dict[str, dict] = field(default_factory=dict)  # latest live view by name
     stats: list[dict] = field(default_factory=list)  # layer statistics when tracked (health.Tracker), bounded
     report: dict | None = None  # end-of-run evaluation (confusion matrix, predictions)
+    notice: str = ""  # why the last `command` changed nothing (the trainer refused it)
     version: int = 0  # bumped on every event; streams compare it
     worker: int | None = None
     memory: float = 0.0  # its estimated peak in bytes (memory.estimate), counted while it is on a worker
@@ -133,6 +135,14 @@ class Job:
         self.spec = spec  # a new dict: runs kept elsewhere keep the spec they ran with
         self.pool._command(self, "tune", changes)
 
+    def command(self, name: str, **options) -> None:
+        """Ask the job's trainer to do one of its own commands (its `commands`: a GAN's "phase", with
+        phase="d" to train the discriminator alone); one it does not take sets `notice` and changes nothing.
+        The job's views are sent again at once."""
+        if not isinstance(name, str) or not name or len(name) > 40:
+            raise PlaygroundError(f"a command is a short name, got {str(name)[:40]!r}")
+        self.pool._command(self, "command", name, options)
+
     def stop(self, reason: str = "") -> None:
         """End the job; its worker frees the model. `reason` becomes its message (default: stopped by the user)."""
         self.pool._stop(self, reason)
@@ -188,78 +198,91 @@ class Job:
                 "version": self.version}
 
     def _apply(self, ev: dict) -> None:
-        kind = ev["type"]
+        self._apply_all([ev])
+
+    def _apply_all(self, events: list[dict]) -> None:
+        # One batch under one lock: a waiter sees all of it or none of it (a backend may deliver many at once).
         with self._cond:
-            if kind == "state":
-                if not self.finished:  # a finished job stays finished
-                    self.state, self.message = ev["state"], ev.get("message", self.message)
-            elif kind == "metrics":
-                self.metrics.append(ev["metrics"])
-            elif kind == "progress":
-                self.progress = ev["progress"]
-            elif kind == "info":
-                self.info = ev["info"]
-            elif kind == "view":
-                self.views[ev["name"]] = ev["data"]
-            elif kind == "report":
-                self.report = ev["report"]
-            elif kind == "stats":
-                self.stats.append(ev["stats"])
-                if len(self.stats) > MAX_STATS:  # a long run: every other older entry goes, the newest stays
-                    self.stats = self.stats[:-1:2] + self.stats[-1:]
-            elif kind == "checkpoints":
-                self._checkpoints = ev["checkpoints"]
-            elif kind == "snapshot":
-                self._snapshot, self._snapshot_at = ev["weights"], time.monotonic()
-                self._snapshot_version = self.version + 1  # the version once this event is counted
-            self.version += 1
+            for ev in events:
+                self._apply_one(ev)
             self._cond.notify_all()
 
-
-@dataclass
-class _Worker:
-    index: int
-    process: mp.process.BaseProcess
-    commands: mp.queues.Queue
-    events: Connection  # this worker's own event pipe: a killed worker can only break its own
-    jobs: set = field(default_factory=set)
+    def _apply_one(self, ev: dict) -> None:  # the caller holds self._cond
+        kind = ev["type"]
+        if kind == "state":
+            if not self.finished:  # a finished job stays finished
+                self.state, self.message = ev["state"], ev.get("message", self.message)
+        elif kind == "metrics":
+            self.metrics.append(ev["metrics"])
+        elif kind == "progress":
+            self.progress = ev["progress"]
+        elif kind == "info":
+            self.info = ev["info"]
+        elif kind == "view":
+            self.views[ev["name"]] = ev["data"]
+        elif kind == "report":
+            self.report = ev["report"]
+        elif kind == "notice":
+            self.notice = ev["message"]
+        elif kind == "stats":
+            self.stats.append(ev["stats"])
+            if len(self.stats) > MAX_STATS:  # a long run: every other older entry goes, the newest stays
+                self.stats = self.stats[:-1:2] + self.stats[-1:]
+        elif kind == "checkpoints":
+            self._checkpoints = ev["checkpoints"]
+        elif kind == "snapshot":
+            self._snapshot, self._snapshot_at = ev["weights"], time.monotonic()
+            self._snapshot_version = self.version + 1  # the version once this event is counted
+        self.version += 1
 
 
 class JobPool:
-    """Worker processes that run training jobs; one pool serves every session of an app process."""
+    """Takes jobs, checks them against this host's limits, queues them and hands them to a backend that trains
+    them; one pool serves every session of an app process.
+
+    `backend`: a `backends.Backend` (default: `LocalBackend(workers, nice)`, worker processes on this host).
+    `fallback`: makes the backend to use when this one is lost (a Ray cluster that went away), or None to refuse
+    new jobs with the lost backend's reason.
+    """
 
     def __init__(self, workers: int | None = None, limits: Limits | None = None, nice: int = 10,
-                 slice_seconds: float = 0.01, store: uploads.Store | None = None) -> None:
+                 slice_seconds: float = 0.01, store: uploads.Store | None = None, backend=None,
+                 fallback: Callable[[], object] | None = None, stack: bool | None = None) -> None:
+        from .backends.local import LocalBackend
         self.limits = limits or Limits()
+        # runs of one shape train as one stacked model in a worker (playground/stack/); PLAYGROUND_STACK=0 turns it off
+        self.stack = stack if stack is not None else os.environ.get("PLAYGROUND_STACK", "1").strip() != "0"
         self.store = store or uploads.store()  # where owners' uploads are resolved when a job starts
-        self.n_workers = max(1, workers or os.cpu_count() or 1)
         self.nice, self.slice_seconds = nice, slice_seconds
-        # Workers are spawned, never forked: the app process runs threads, and fork copies held locks.
-        self._ctx = mp.get_context("spawn")
-        os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by workers before they import torch
+        self.fallback = fallback
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._pending: deque[Job] = deque()
         self._ids = itertools.count(1)
         self._closed = False
-        self._workers = [self._start_worker(i) for i in range(self.n_workers)]
-        self._reader = threading.Thread(target=self._read_events, name="playground-jobs", daemon=True)
-        self._reader.start()
+        self.backend = backend if backend is not None else LocalBackend(workers)
+        self.backend.attach(self)
         atexit.register(self.shutdown)  # an exiting app takes its workers with it, cleanly
+
+    def worker_config(self) -> dict:
+        """What a backend's trainer loop reads (worker.Worker): the time slice, the nice level and the limits."""
+        return {"nice": self.nice, "slice": self.slice_seconds, "stack": self.stack, **asdict(self.limits)}
 
     # -- the public calls --
     def submit(self, spec, owner: str = "", epochs: int | None = None, paused: bool = False,
-               views: dict | None = None, track: dict | bool | None = None) -> Job:
+               views: dict | None = None, track: dict | bool | None = None, final_weights: bool = False) -> Job:
         """Queue a job for `spec` (a Spec or dict); refuses with a clear message when over a limit.
 
         `track` opts in to training-time tracking (see health.py): e.g. {"stats": True, "checkpoints": 20}
         sends per-layer weight/gradient norms and histograms as `Job.stats` at a bounded rate and keeps about
         20 copies of the weights over the run (`Job.checkpoints()`); True means {"stats": True}.
+        `final_weights`: the trainer sends the weights it ends with, so `Job.snapshot()` has them once done.
         """
-        return self.submit_group([spec], owner, epochs, paused, views, track)[0]
+        return self.submit_group([spec], owner, epochs, paused, views, track, final_weights)[0]
 
     def submit_group(self, specs: list, owner: str = "", epochs: int | None = None, paused: bool = False,
-                     views: dict | None = None, track: dict | bool | None = None) -> list[Job]:
+                     views: dict | None = None, track: dict | bool | None = None,
+                     final_weights: bool = False) -> list[Job]:
         """Queue jobs that train in lock-step on one worker, one batch each in turn (A/B comparisons)."""
         from .health import track_options
         track = track_options(track)
@@ -268,6 +291,7 @@ class JobPool:
         with self._lock:
             if self._closed:
                 raise JobRefused("the training service is shutting down")
+            self._check_backend()
             mine = [j for j in self._jobs.values() if j.owner == owner and not j.finished]
             if owner and len(mine) + len(specs) > lim.jobs_per_owner:
                 raise JobRefused(f"you already have {len(mine)} runs going (the limit is "
@@ -277,7 +301,8 @@ class JobPool:
             group = f"g{next(self._ids)}" if len(specs) > 1 else None
             jobs = [Job(f"j{next(self._ids)}-{os.urandom(4).hex()}", owner, spec.to_dict(), n, self,
                         start_paused=paused, wanted_views=views or {}, info={"params": params}, group=group,
-                        track=track, memory=memory + (track or {}).get("checkpoints", 0) * params * 4)
+                        track=track, memory=memory + (track or {}).get("checkpoints", 0) * params * 4,
+                        keep_final=final_weights)
                     for spec, n, params, memory in checked]
             for job in jobs:
                 self._jobs[job.id] = job
@@ -285,15 +310,27 @@ class JobPool:
             self._dispatch()
         return jobs
 
+    def _check_backend(self) -> None:
+        """Under the lock: a lost backend makes way for the fallback, or refuses with its reason."""
+        reason = self.backend.lost
+        if reason is None:
+            return
+        if self.fallback is None:
+            raise JobRefused(reason)
+        old, self.backend = self.backend, self.fallback()
+        self.fallback = None  # once: the fallback is this host's own workers
+        self.backend.attach(self)
+        old.shutdown()
+
     def _check(self, spec, epochs: int | None, owner: str = ""):
         """Everything a job is refused for, checked in this process without building its data: the spec, the
         epochs, the dataset's size, the parameters and the estimated memory (memory.py). An upload resolves
         only for its own owner."""
-        from .build import summarize
         from .data import DataTooLarge, check_size
         from .memory import MB, MemoryLimit
         from .memory import check as check_memory
         from .spec import Spec, from_dict
+        from .tasks import summarize  # every network the run trains (a GAN has two)
         spec = spec if isinstance(spec, Spec) else from_dict(spec)
         lim = self.limits
         epochs = epochs or spec.train.epochs
@@ -312,7 +349,8 @@ class JobPool:
         return spec, epochs, params, estimate.total
 
     def _inputs(self, job: Job) -> dict:
-        """The uploads a job's spec names, read for its owner now, for its worker (which has no store)."""
+        """The uploads a job's spec names, read for its owner now, for its trainer (which has no store): bytes,
+        never a path."""
         upload = (job.spec.get("data") or {}).get("upload")
         return self.store.access(job.owner).resolve([upload]).files if upload else {}
 
@@ -336,23 +374,23 @@ class JobPool:
             return next((i + 1 for i, j in enumerate(self._pending) if j is job), None)
 
     def running(self) -> int:
-        """Jobs placed on a worker and not finished (training or paused)."""
+        """Jobs placed on a trainer and not finished (training or paused)."""
         with self._lock:
-            return sum(len(w.jobs) for w in self._workers)
+            return len(self.backend.placed())
 
     def memory_in_use(self) -> float:
-        """The estimated peak bytes of the jobs placed on workers, together."""
+        """The estimated peak bytes of the jobs placed on trainers, together."""
         with self._lock:
-            return sum(self._jobs[i].memory for w in self._workers for i in w.jobs if i in self._jobs)
+            return sum(self._jobs[i].memory for i in self.backend.placed() if i in self._jobs)
 
     def stats(self) -> dict:
         """Load figures for a status line."""
         with self._lock:
-            return {"workers": self.n_workers, "running": self.running(), "queued": len(self._pending),
-                    "limit": self.limits.max_running}
+            return {"backend": self.backend.name, "workers": self.backend.workers(), "running": self.running(),
+                    "queued": len(self._pending), "limit": self.limits.max_running, **self.backend.describe()}
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop every job and worker; leaves no process or thread behind."""
+        """Stop every job and trainer; leaves no process or thread behind."""
         with self._lock:
             if self._closed:
                 return
@@ -360,38 +398,62 @@ class JobPool:
             for job in list(self._pending):
                 job._apply({"type": "state", "state": "stopped", "message": "the server shut down"})
             self._pending.clear()
-            for w in self._workers:
-                _put(w.commands, ("quit",))
-        for w in self._workers:
-            w.process.join(timeout)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join(timeout)
-        self._reader.join(timeout)
-        for w in self._workers:
-            w.commands.close()
-            w.commands.join_thread()
-            w.events.close()
+        self.backend.shutdown(timeout)
         for job in self._jobs.values():
             job._apply({"type": "state", "state": "stopped", "message": "the server shut down"})
 
-    # -- internals --
-    def _start_worker(self, index: int) -> _Worker:
-        from .worker import main
-        commands = self._ctx.Queue()
-        receive, send = self._ctx.Pipe(duplex=False)
-        cfg = {"nice": self.nice, "slice": self.slice_seconds, **asdict(self.limits)}
-        p = self._ctx.Process(target=main, args=(commands, send, cfg), name=f"playground-worker-{index}",
-                              daemon=True)
-        p.start()
-        send.close()  # the worker holds the sending end; EOF here then means it is gone
-        return _Worker(index, p, commands, receive)
+    # -- what backends call --
+    def _deliver(self, events: list[dict]) -> None:
+        """Events from a backend, in order; each job's share is applied as one batch."""
+        by_job: dict[str, list[dict]] = {}
+        for ev in events:
+            by_job.setdefault(ev.get("job"), []).append(ev)
+        ended = False
+        for job_id, evs in by_job.items():
+            job = self._jobs.get(job_id)
+            if job is None:
+                continue
+            job._apply_all(evs)
+            if job.finished:
+                ended = True
+                with self._lock:
+                    self.backend.release(job)
+        if ended:
+            with self._lock:
+                if not self._closed:
+                    self._dispatch()
 
+    def _fail(self, job_ids, message: str) -> None:
+        """A backend lost these jobs (its process or actor died, its cluster went away): they fail with `message`."""
+        with self._lock:
+            for job_id in job_ids:
+                job = self._jobs.get(job_id)
+                if job is not None and not job.finished:
+                    job._apply({"type": "state", "state": "failed", "message": message})
+                if job is not None:
+                    self.backend.release(job)
+            if not self._closed:
+                self._dispatch()
+
+    def _wake(self) -> None:
+        """A backend can take jobs now, or never will (connected, or lost): the queue moves."""
+        with self._lock:
+            if not self._closed:
+                self._dispatch()
+
+    # -- internals --
     def _dispatch(self) -> None:
-        # Under the lock: move waiting jobs onto the least-loaded workers while there is room;
-        # a lock-step group goes as a whole, onto one worker.
+        # Under the lock: hand waiting jobs to the backend while there is room; a lock-step group goes as a
+        # whole, onto one trainer. A backend that was lost fails them, unless a fallback takes over.
+        try:
+            self._check_backend()
+        except JobRefused as e:
+            while self._pending:
+                self._pending.popleft()._apply({"type": "state", "state": "failed", "message": e.message})
+            return
         budget = self.limits.max_total_memory_mb * 2**20
-        while self._pending and self.running() < self.limits.max_running:
+        while (self._pending and self.backend.lost is None
+               and self.running() < min(self.limits.max_running, self.backend.capacity())):
             head = self._pending[0]
             group = [head] + [j for j in self._pending if head.group and j.group == head.group and j is not head]
             if self.running() and self.memory_in_use() + sum(j.memory for j in group) > budget:
@@ -399,18 +461,17 @@ class JobPool:
             self._pending.popleft()
             for job in group[1:]:
                 self._pending.remove(job)
-            w = min(self._workers, key=lambda w: len(w.jobs))
+            ready, inputs = [], []
             for job in group:
                 try:
-                    inputs = self._inputs(job)
+                    inputs.append(self._inputs(job))
                 except PlaygroundError as e:  # its upload expired while it waited
                     job._apply({"type": "state", "state": "failed", "message": e.message})
                     continue
-                w.jobs.add(job.id)
-                job.worker = w.index
+                ready.append(job)
                 job._apply({"type": "state", "state": "starting"})
-                _put(w.commands, ("start", job.id, job.spec, job.epochs, job.start_paused, job.wanted_views,
-                                  job.group, job.track, inputs))
+            if ready:
+                self.backend.place(ready, inputs)
         self._prune()
 
     def _prune(self) -> None:
@@ -433,8 +494,7 @@ class JobPool:
         with self._lock:
             if job.worker is None or job.finished:
                 return False
-            _put(self._workers[job.worker].commands, (cmd[0], job.id, *cmd[1:]))
-            return True
+            return self.backend.command(job, cmd)
 
     def _stop(self, job: Job, reason: str = "") -> None:
         with self._lock:
@@ -443,67 +503,3 @@ class JobPool:
                 job._apply({"type": "state", "state": "stopped", "message": reason or "stopped before it started"})
                 return
         self._command(job, "stop", reason)
-
-    def _read_events(self) -> None:
-        # Wait on every worker's pipe and on its process sentinel at once: events arrive without
-        # polling, and a dead worker is noticed the moment it dies.
-        while not self._closed:
-            with self._lock:
-                workers = list(self._workers)
-            by_handle = {w.events: w for w in workers} | {w.process.sentinel: w for w in workers}
-            try:
-                ready = wait(list(by_handle), timeout=0.5)
-            except OSError:  # a handle was closed under us (shutdown, replacement): look again
-                continue
-            dead = set()
-            for handle in ready:
-                w = by_handle[handle]
-                if handle is w.events:
-                    try:
-                        while w.events.poll():
-                            self._handle(w.events.recv())
-                    except (EOFError, OSError, pickle.UnpicklingError):
-                        dead.add(w.index)  # broken pipe: the worker died, maybe mid-message
-                else:
-                    dead.add(w.index)
-            if dead:
-                self._replace(dead)
-
-    def _handle(self, ev: dict) -> None:
-        job = self._jobs.get(ev.get("job"))
-        if job is None:
-            return
-        job._apply(ev)
-        if job.finished:
-            with self._lock:
-                for w in self._workers:
-                    w.jobs.discard(job.id)
-                if not self._closed:
-                    self._dispatch()
-
-    def _replace(self, indices: set[int]) -> None:
-        # A worker that died (killed, out of memory) fails its jobs with a message and is replaced.
-        with self._lock:
-            if self._closed:
-                return
-            for i in indices:
-                w = self._workers[i]
-                w.process.join(1.0)
-                for job_id in w.jobs:
-                    job = self._jobs.get(job_id)
-                    if job is not None:
-                        job._apply({"type": "state", "state": "failed",
-                                    "message": f"the training process stopped unexpectedly (exit code "
-                                               f"{w.process.exitcode}, e.g. out of memory); start the run again"})
-                w.commands.cancel_join_thread()
-                w.commands.close()
-                w.events.close()
-                self._workers[i] = self._start_worker(i)
-            self._dispatch()
-
-
-def _put(q, item) -> None:
-    try:
-        q.put(item)
-    except (ValueError, OSError):  # queue closed: the worker is gone and the reader will notice
-        pass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from .activations import BUILTIN, Activation
-from .modules import PositionalEncoding, Recurrent, SelfAttention
+from .modules import PositionalEncoding, Recurrent, Select, SelfAttention
 from .registry import Param, PlaygroundError, Registry
 
 CATEGORIES = ["dense", "convolution", "pooling", "normalisation", "regularisation", "recurrent",
@@ -447,6 +447,50 @@ def _unflatten(x, ctx, dim, unflattened_size):
 def _upsample(x, ctx, scale_factor, mode):
     c, h, w = need_image(x, instead={})
     return nn.Upsample(scale_factor=scale_factor, mode=mode), Signal((c, h * scale_factor, w * scale_factor))
+
+
+def feature_axis(shape: tuple[int, ...]) -> int:
+    """The axis of a per-sample shape that holds features: an image's channels, else the last."""
+    return 0 if len(shape) == 3 else len(shape) - 1
+
+
+@register("Select", "shape", "Keeps some input columns (features, or an image's channels): how one tower of a "
+          "two-tower model reads its own field (a user's columns, an item's).",
+          Param("columns", "ints", None, 0, 65535, optional=True, help="Column numbers to keep, from 0."),
+          Param("field", "str", None, optional=True, help="A field the dataset names (its columns)."))
+def _select(x, ctx, columns, field):
+    fields = ctx.get("fields") or {}
+    if not x.shape:
+        raise ShapeError(f"got input of shape {x}, which has no columns to select; delete it",
+                         fix={"action": "delete"})
+    axis = feature_axis(x.shape)
+    n = x.shape[axis]
+    if (columns is None) == (field is None):
+        first = next(iter(fields), None)
+        fix = ({"action": "set", "key": "field", "value": first} if first and columns is None
+               else {"action": "unset", "key": "field"} if columns is not None
+               else {"action": "set", "key": "columns", "value": [0]})
+        both = "columns and field are both set" if columns is not None else "neither columns nor field is set"
+        hint = f"; its fields: {', '.join(fields)}" if fields else ""
+        raise ShapeError(f"{both}; set one of them (columns: numbers from 0 to {n - 1}{hint})", fix=fix)
+    if field is not None:
+        if field not in fields:
+            names = ", ".join(repr(f) for f in fields)
+            raise ShapeError(f"the data has no field {field!r}; " + (f"its fields are {names}" if fields else
+                             "this dataset names no fields: select columns by number instead"),
+                             fix={"action": "set", "key": "field", "value": next(iter(fields))} if fields
+                             else {"action": "replace", "layer": {"type": "Select", "columns": [0]}})
+        start, stop = fields[field]
+        columns = list(range(start, stop))
+    bad = [c for c in columns if c >= n]
+    if bad:
+        keep = [c for c in columns if c < n]
+        raise ShapeError(f"column {bad[0]} does not exist: its input {x} has {n} columns (0 to {n - 1})"
+                         + ("; keep the others" if keep else "; select columns from 0 to " + str(n - 1)),
+                         fix={"action": "set", "key": "columns", "value": keep or [0]})
+    dim = axis + 1  # the batch comes first
+    shape = (*x.shape[:axis], len(columns), *x.shape[axis + 1:])
+    return Select(columns, dim), Signal(shape, x.tokens)
 
 
 def layer_type(name: str, where: str = "") -> LayerType:

@@ -29,13 +29,13 @@ class LossType:
         if self.kind == "labels":
             if not info.classification:
                 raise PlaygroundError(f"train.loss: {self.name} needs a classification dataset, but {info.name} "
-                                      f"is {info.task}; use mse", path="train.loss")
+                                      f"is {info.task}; use {default(info.task)}", path="train.loss")
             return [(k,)]
         if info.classification:
             return [(1,), (k,)] if k == 2 else [(k,)]
         if self.kind == "binary" and info.task not in ("segmentation", "reconstruction"):
             raise PlaygroundError(f"train.loss: {self.name} needs 0/1 targets, but {info.name} is {info.task}; "
-                                  "use mse", path="train.loss")
+                                  f"use {default(info.task)}", path="train.loss")
         return [tuple(info.target_shape)]
 
     def expects(self, info: DataInfo) -> tuple[int, ...]:

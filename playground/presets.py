@@ -7,7 +7,6 @@ import json
 from importlib import resources
 
 from .data import DATASETS
-from .losses import default as default_loss
 from .registry import PlaygroundError, suggest
 from .spec import Spec, from_dict
 
@@ -38,8 +37,15 @@ def listing() -> list[tuple[str, str]]:
 
 
 def blank(dataset: str) -> dict:
-    """A setup with no layers yet on `dataset`: the loss its task starts with, Adam, and the usual sizes."""
-    task = DATASETS.get(dataset, "data.name").task
-    return {"version": 1, "name": f"My {dataset} network", "data": {"name": dataset}, "model": {"layers": []},
-            "train": {"loss": default_loss(task), "optimizer": {"type": "Adam", "lr": 0.01}, "batch_size": 32,
-                      "epochs": 30}}
+    """A setup with no layers yet on `dataset`: the loss its task starts with, Adam, and the usual sizes (and
+    what else its task trains: a GAN's discriminator, with no layers yet either)."""
+    from . import tasks
+    d = DATASETS.get(dataset, "data.name")
+    task = tasks.for_kind(d.task, d.modality, dataset)
+    spec = {"version": 1, "name": f"My {dataset} network", "data": {"name": dataset}, "model": {"layers": []},
+            "train": {"optimizer": {"type": "Adam", "lr": 0.01}, "batch_size": 32, "epochs": 30}}
+    if task.loss_option == "train.loss":
+        spec["train"]["loss"] = task.losses[0]
+    for key, extra in task.blank.items():
+        spec[key] = {**spec.get(key, {}), **extra}
+    return spec

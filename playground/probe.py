@@ -18,38 +18,14 @@ from torch import nn
 
 from .data import FEATURES, POINT_RANGE
 from .layers import activations
-from .modules import Recurrent, SelfAttention
+from .modules import BLOCK_MODULES, Recurrent, Residual, SelfAttention, label, layers_in
 from .registry import PlaygroundError, Registry
 
 
-@torch.no_grad()
 def report(trainer) -> dict:
-    """End-of-run evaluation on the validation split: confusion matrix, images and their reconstructions, or
-    predicted vs. true values."""
-    out = trainer.predict(trainer.data.x_val)
-    info = trainer.data.info
-    if info.classification:
-        pred = trainer.predict_labels(out).numpy()
-        true = trainer.data.y_val.numpy()
-        k = info.n_classes
-        cm = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
-        return {"kind": "confusion", "classes": info.class_names, "matrix": cm.tolist(),
-                "accuracy": float((pred == true).mean())}
-    if info.task == "reconstruction" and len(info.input_shape) == 3:  # images in, images out: show them
-        return _reconstructions(trainer.data.y_val, out)  # the target is the input
-    true = trainer.data.y_val.reshape(len(out), -1)[:, 0].numpy()
-    pred = out.reshape(len(out), -1)[:, 0].numpy()
-    keep = np.arange(min(len(true), 500))
-    return {"kind": "regression", "true": true[keep].tolist(), "pred": pred[keep].tolist(),
-            "mse": float(((out - trainer.data.y_val.reshape(out.shape)) ** 2).mean())}
-
-
-def _reconstructions(x: torch.Tensor, out: torch.Tensor, k: int = 8) -> dict:
-    """The first `k` validation images and the model's rebuilt versions, as (k, H, W) arrays (channels averaged),
-    and the reconstruction error over the whole validation split."""
-    rebuilt = out.reshape(x.shape)  # (N, C, H, W)
-    return {"kind": "reconstruction", "inputs": x[:k].mean(1).numpy(), "outputs": rebuilt[:k].mean(1).numpy(),
-            "mse": float(((rebuilt - x) ** 2).mean())}
+    """The end-of-run report of the run's task (tasks.py, reports.py): a confusion matrix, reconstructions,
+    masks, predicted vs. true values, or a GAN's samples."""
+    return trainer.task.report(trainer)
 
 
 def neuron_layers(model: nn.Module) -> list[int]:
@@ -211,9 +187,10 @@ def type_name(m: nn.Module) -> str:
     return type(m).__name__
 
 
-def layer_name(index: int, m: nn.Module) -> str:
-    """'layer 3 (Conv2d)': how messages name a layer (1-based, as users count)."""
-    return f"layer {index + 1} ({type_name(m)})"
+def layer_name(index: int | tuple[int, ...], m: nn.Module) -> str:
+    """'layer 3 (Conv2d)', 'layer 3.2.1 (Conv2d)' inside blocks: how messages name a layer (1-based, as users
+    count); `index` is the 0-based index of a top-level layer or the layer's path."""
+    return f"layer {label(index if isinstance(index, tuple) else (index,))} ({type_name(m)})"
 
 
 def layers_of(model: nn.Module) -> list[nn.Module]:
@@ -221,14 +198,28 @@ def layers_of(model: nn.Module) -> list[nn.Module]:
     return list(model) if isinstance(model, nn.Sequential) else list(model.children())
 
 
-def param_layers(model: nn.Module) -> list[tuple[int, nn.Module, list[nn.Parameter]]]:
-    """(index, layer, its parameters) for every layer that has parameters, in order."""
+def param_layers(model: nn.Module) -> list[tuple[tuple[int, ...], nn.Module, list[nn.Parameter]]]:
+    """(path, layer, its parameters) for every layer that has parameters, in the order they run; the layers
+    inside blocks by their paths (a Residual's projection on the skip counts as the block's own, after its
+    layers). A path is (i,) for the top-level layer i."""
     out = []
-    for i, m in enumerate(layers_of(model)):
+    for path, m in layers_in(model):
+        if isinstance(m, BLOCK_MODULES):
+            continue
         ps = [p for p in m.parameters() if p.requires_grad]
         if ps:
-            out.append((i, m, ps))
+            out.append((path, m, ps))
+    for path, m in layers_in(model):  # a projection runs after the block's layers: put it there
+        if isinstance(m, Residual) and m.skip is not None:
+            ps = [p for p in m.skip.parameters() if p.requires_grad]
+            after = [j for j, (q, *_) in enumerate(out) if q[:len(path)] == path]
+            out.insert(after[-1] + 1 if after else _position(out, path), (path, m, ps))
     return out
+
+
+def _position(rows: list, path: tuple[int, ...]) -> int:
+    """Where a row for `path` goes among rows in running order (before the first one that runs later)."""
+    return next((j for j, (q, *_) in enumerate(rows) if q > path), len(rows))
 
 
 @dataclass(slots=True)
@@ -454,7 +445,7 @@ def embedding(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | np.ndarr
     pl = param_layers(model)
     if not pl:
         raise PlaygroundError("the model has no layer with weights, so it has no penultimate layer")
-    head = pl[-1][0]
+    head = pl[-1][0][0]  # the top-level layer holding the last weights (a block whole)
     x = x[:max_samples]
     device = next(model.parameters()).device
     was_training = model.training

@@ -13,18 +13,22 @@ T = TypeVar("T")
 class PlaygroundError(ValueError):
     """An error in what the user asked for, with a message meant for them.
 
-    `path` is the JSON field path (`model.layers[2].kernel_size`), `layer` the 0-based
-    layer index where one applies, and `fix` an optional one-click repair for the UI (playground.edit.apply_fix):
-    `{"action": "insert", "at": i, "layer": {...}}`, `{"action": "set", "at": i, "key": k, "value": v}`, …;
+    `path` is the JSON field path (`model.layers[2].kernel_size`), `layer` the 0-based index of the top-level
+    layer where one applies and `at` the whole layer path inside blocks (0-based, block by block, a Parallel's
+    branch one step: (2, 0, 1) is "layer 3.1.2"; `(layer,)` for a top-level layer). `fix` is an optional
+    one-click repair for the UI (playground.edit.apply_fix): `{"action": "insert", "at": i, "layer": {...}}`,
+    `{"action": "set", "at": i, "key": k, "value": v}`, … (`at` an index, or a path as a list inside blocks);
     `alternatives` are other repairs of the same error (e.g. "or choose an image dataset").
     """
 
     def __init__(self, message: str, path: str | None = None, layer: int | None = None,
-                 fix: dict | None = None, alternatives: list[dict] | None = None) -> None:
+                 fix: dict | None = None, alternatives: list[dict] | None = None,
+                 at: tuple[int, ...] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
-        self.layer = layer
+        self.layer = layer if layer is not None or not at else at[0]
+        self.at = tuple(at) if at else ((layer,) if isinstance(layer, int) else None)
         self.fix = fix
         self.alternatives = alternatives or []
 
@@ -49,7 +53,7 @@ class Param:
     """One user-settable option: its kind, default and allowed range; widgets are generated from it."""
 
     name: str
-    kind: str  # int | float | bool | choice | str | size (int or [h, w]) | ints (list of ints) | strs
+    kind: str  # int | float | bool | choice | str | size (int or [h, w]) | ints (list of ints) | strs | points
     default: Any
     min: float | None = None
     max: float | None = None
@@ -101,7 +105,25 @@ class Param:
             if unknown:
                 raise PlaygroundError(bad + f"has unknown entries {unknown}; choose from {list(self.choices)}")
             return list(value)
+        if k == "points":  # [[x, y], …]: at most `max` points, each coordinate within ±`min`
+            return self._points(value, bad)
         raise AssertionError(f"unknown parameter kind {k}")
+
+    def _points(self, value: Any, bad: str) -> list[list[float]]:
+        if not isinstance(value, (list, tuple)) or not value:
+            raise PlaygroundError(bad + "must be a list of [x, y] points")
+        if self.max is not None and len(value) > self.max:
+            raise PlaygroundError(bad + f"holds {len(value):,} points; at most {_fmt(self.max)}")
+        out = []
+        for i, p in enumerate(value):
+            if (not isinstance(p, (list, tuple)) or len(p) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
+                raise PlaygroundError(bad + f"point {i + 1} must be [x, y], two numbers; got {str(p)[:40]}")
+            if not all(abs(v) <= self.min for v in p):  # NaN fails this too
+                raise PlaygroundError(bad + f"point {i + 1} is {[round(float(v), 3) for v in p]}; both "
+                                      f"coordinates must be within ±{_fmt(self.min)}")
+            out.append([float(p[0]), float(p[1])])
+        return out
 
     def _number(self, v: float, bad: str) -> Any:
         if self.min is not None and v < self.min:

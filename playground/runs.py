@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save as to_bytes
 from torch import nn
 
 from .build import build
@@ -32,6 +33,12 @@ def save(directory: str | Path, spec: Spec, weights: dict | None = None, metrics
         for m in metrics or []:
             f.write(json.dumps(m) + "\n")
     return d
+
+
+def weights_bytes(weights: dict) -> bytes:
+    """A state dict (tensors or numpy arrays) as safetensors bytes, named as `save` names them in a run."""
+    return to_bytes({k: np.ascontiguousarray(v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v))
+                 for k, v in weights.items()})
 
 
 def load_run(directory: str | Path) -> tuple[Spec, dict[str, torch.Tensor] | None, list[dict]]:

@@ -9,19 +9,23 @@ import math
 import re
 import zlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from .registry import PlaygroundError
 
-VERSION = 1
+VERSION = 2  # 2: blocks (Residual, Parallel) inside model.layers
 MAX_URL_CHARS = 6000  # browsers and proxies start refusing URLs around 8 KB
 # Bounds on what a stranger's spec may hold, checked before anything parses it further. The largest real
-# specs (presets, lessons) nest 5 deep, hold a few dozen layers and short texts: these leave room to grow.
+# specs (presets, lessons) hold a few dozen layers and short texts: these leave room to grow. Blocks nest:
+# each Parallel level costs 3 levels of JSON (branches, a branch, a layer), a Residual 2, so MAX_DEPTH lets
+# MAX_BLOCK_DEPTH blocks nest with room for a layer's own lists ([3, 3]) at the bottom.
 MAX_TEXT = 1_000_000  # characters of JSON text (a link's spec decompresses to at most this too)
-MAX_DEPTH = 12  # nesting of objects and arrays
+MAX_BLOCK_DEPTH = 8  # blocks inside blocks (a 4-level U-Net nests 4)
+MAX_DEPTH = 32  # nesting of objects and arrays (3 + 3 × MAX_BLOCK_DEPTH + a layer's own list, and spare)
 MAX_ITEMS = 256  # entries of one object or array (layers included)
+MAX_LAYERS = 512  # layers and blocks in a whole model, at every depth
 MAX_VALUES = 20_000  # values in the whole spec
 MAX_CHARS = {"name": 200, "description": 5000}  # characters of the top-level texts
 MAX_STRING = 500  # characters of any other text: keys, types, option values
@@ -54,9 +58,46 @@ class LayerSpec(_Open):
     type: str
 
 
+class ResidualSpec(BaseModel):
+    """`{"type": "Residual", "layers": [...]}`: output = input + layers(input). `projection` puts a learned
+    1×1 Conv2d (images) or Linear (vectors) on the skip, for a body that changes the shape."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Residual"]
+    layers: list[Node] = Field(default_factory=list)
+    projection: bool = False
+
+
+class ParallelSpec(BaseModel):
+    """`{"type": "Parallel", "branches": [[...], [...]], "merge": ...}`: every branch reads the same input (an
+    empty branch is the input itself); their outputs are concatenated (channels of an image, features of a
+    vector), added or multiplied."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Parallel"]
+    branches: list[list[Node]] = Field(default_factory=lambda: [[], []])
+    merge: Literal["concat", "add", "multiply"] = "concat"
+
+
+BLOCKS = {"Residual": ResidualSpec, "Parallel": ParallelSpec}  # layer types that hold layers
+_TAGS = {"layer", *BLOCKS}  # pydantic's names for the kinds of a layer entry (in error locations)
+
+
+def _kind(v: Any) -> str:
+    t = v.get("type") if isinstance(v, dict) else getattr(v, "type", None)
+    return t if isinstance(t, str) and t in BLOCKS else "layer"
+
+
+# One entry of a layer list: a block (by its type) or a plain layer (any other type, checked by the builder).
+Node = Annotated[Union[Annotated[LayerSpec, Tag("layer")], Annotated[ResidualSpec, Tag("Residual")],  # noqa: UP007
+                       Annotated[ParallelSpec, Tag("Parallel")]], Discriminator(_kind)]
+ResidualSpec.model_rebuild()
+ParallelSpec.model_rebuild()
+
+
 class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    layers: list[LayerSpec] = Field(default_factory=list)
+    layers: list[Node] = Field(default_factory=list)
 
 
 class OptimizerSpec(_Open):
@@ -73,10 +114,26 @@ class SchedulerSpec(_Open):
     type: str
 
 
+class GanSpec(BaseModel):
+    """A GAN's own settings (task `generate`): noise size, discriminator steps per generator step, the loss."""
+
+    model_config = ConfigDict(extra="forbid")
+    noise: int = Field(16, ge=1, le=256, description="Numbers of noise the generator reads per sample.")
+    d_steps: int = Field(1, ge=1, le=10, description="Discriminator steps per generator step.")
+    loss: str = Field("bce", description="bce (non-saturating) or wgan-gp (Wasserstein with gradient penalty).")
+    gp_weight: float = Field(10.0, ge=0, le=1000, description="Weight of WGAN-GP's gradient penalty.")
+    steps_per_epoch: int = Field(100, ge=1, le=10000, description="Generator steps an epoch (a GAN has no pass "
+                                                                   "over the data to count).")
+
+
 class TrainSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    task: str | None = Field(None, description="The kind of learning (tasks.py); default: the dataset's.")
     loss: str = "cross_entropy"
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    d_optimizer: OptimizerSpec | None = Field(None, description="A GAN's discriminator's optimizer "
+                                                                "(default: the same as the generator's).")
+    gan: GanSpec | None = None
     batch_size: int = Field(32, ge=1, le=65536)
     epochs: int = Field(20, ge=1, le=100000)
     seed: int = Field(0, ge=0, le=2**31 - 1)
@@ -96,6 +153,7 @@ class Spec(BaseModel):
     description: str = ""
     data: DataSpec
     model: ModelSpec = Field(default_factory=ModelSpec)
+    discriminator: ModelSpec | None = None  # a GAN's second network (task generate); `model` is its generator
     train: TrainSpec = Field(default_factory=TrainSpec)
 
     def to_dict(self) -> dict:
@@ -107,15 +165,39 @@ class Spec(BaseModel):
         return json.dumps(self.to_dict(), indent=indent)
 
 
+def _to_2(d: dict) -> dict:
+    """Version 1 → 2: blocks are new; a version-1 layer list is a version-2 layer list as it is."""
+    return {**d, "version": 2}
+
+
 # Each entry upgrades a spec dict from version k to k + 1; version 1 is the first.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {1: _to_2}
 
 
 def _path(loc: tuple) -> str:
     out = ""
-    for part in loc:
+    for k, part in enumerate(loc):
+        if isinstance(part, str) and part in _TAGS and k and isinstance(loc[k - 1], int):
+            continue  # pydantic's name for the kind of a layer entry, not a field
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _layer_loc(loc: tuple) -> tuple[int, ...] | None:
+    """The layer path (0-based, block by block, as build.py counts) of a pydantic error location, or None."""
+    if loc[:2] != ("model", "layers") or len(loc) < 3 or not isinstance(loc[2], int):
+        return None
+    path, rest = [loc[2]], [p for p in loc[3:] if not (isinstance(p, str) and p in _TAGS)]
+    while rest:
+        if len(rest) >= 2 and rest[0] == "layers" and isinstance(rest[1], int):
+            path.append(rest[1])
+            rest = rest[2:]
+        elif len(rest) >= 3 and rest[0] == "branches" and isinstance(rest[1], int) and isinstance(rest[2], int):
+            path += [rest[1], rest[2]]
+            rest = rest[3:]
+        else:
+            break
+    return tuple(path)
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -230,6 +312,7 @@ def from_dict(d: Any) -> Spec:
     while version < VERSION:
         d = MIGRATIONS[version](d)
         version += 1
+    check_blocks(d)
     try:
         return Spec.model_validate(d)
     except ValidationError as e:
@@ -242,8 +325,41 @@ def from_dict(d: Any) -> Spec:
             msg = "is required"
         else:
             msg = f"{msg}, got {_short(err.get('input'))}"
-        layer = err["loc"][2] if len(err["loc"]) > 2 and err["loc"][:2] == ("model", "layers") else None
-        raise SpecError(f"{path}: {msg}", path=path, layer=layer) from None
+        raise SpecError(f"{path}: {msg}", path=path, at=_layer_loc(err["loc"])) from None
+
+
+NETWORKS = ("model", "discriminator")  # the top-level fields that hold a layer list
+
+
+def check_blocks(d: dict) -> None:
+    """Refuse blocks nested deeper than MAX_BLOCK_DEPTH, and more than MAX_LAYERS layers in a network, naming
+    where (an explicit stack: no recursion). Anything else odd is left for the parser to name."""
+    for net in NETWORKS:
+        layers = d.get(net, {}).get("layers") if isinstance(d.get(net), dict) else None
+        if not isinstance(layers, list):
+            continue
+        stack: list[tuple[list, str, int]] = [(layers, f"{net}.layers", 0)]
+        count = 0
+        while stack:
+            nodes, where, depth = stack.pop()
+            count += len(nodes)
+            if count > MAX_LAYERS:
+                raise SpecError(f"{net}.layers: more than {MAX_LAYERS} layers in all (blocks and the layers inside "
+                                "them count); use fewer", path=f"{net}.layers")
+            for k, node in enumerate(nodes):
+                kind = node.get("type") if isinstance(node, dict) else None
+                if not isinstance(kind, str) or kind not in BLOCKS:
+                    continue
+                here = f"{where}[{k}]"
+                if depth >= MAX_BLOCK_DEPTH:
+                    raise SpecError(f"{here}: blocks nest more than {MAX_BLOCK_DEPTH} deep here (the limit); take "
+                                    "some layers out of their blocks", path=here)
+                inner = node.get("layers") if kind == "Residual" else node.get("branches")
+                if kind == "Residual" and isinstance(inner, list):
+                    stack.append((inner, f"{here}.layers", depth + 1))
+                elif isinstance(inner, list):
+                    stack += [(b, f"{here}.branches[{j}]", depth + 1) for j, b in enumerate(inner)
+                              if isinstance(b, list)]
 
 
 def from_json(text: str) -> Spec:

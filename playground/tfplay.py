@@ -23,6 +23,7 @@ MAX_CLASSES = int(CLASSES_PARAM.max)
 FIRST_ACTIVATIONS = ("Tanh", "ReLU", "Sigmoid", "Identity")  # TensorFlow Playground's four, listed first
 ACTIVATION_LABELS = {"Identity": "Linear"}  # TensorFlow Playground's name for no activation
 PROBLEMS = ("classification", "regression")
+PROBLEM_TASKS = {"classification": ("binary", "multiclass"), "regression": ("regression",)}  # their datasets' tasks
 REGULARIZATIONS = ("none", "L1", "L2")
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # the spec caps weight decay and L1 at 1
@@ -38,8 +39,7 @@ MAX_BATCH = 30
 
 def datasets(problem: str) -> tuple[str, ...]:
     """The 2-D point datasets of a problem ('classification' or 'regression'), in registry order."""
-    return tuple(n for n, d in DATASETS.items()
-                 if d.modality == "points" and (d.task in ("binary", "multiclass")) == (problem == "classification"))
+    return tuple(n for n, d in DATASETS.items() if d.modality == "points" and d.task in PROBLEM_TASKS[problem])
 
 
 def with_classes() -> tuple[str, ...]:

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .build import build, summarize
+from .build import build
 from .data import DataInfo, Dataset, load
 from .data import info as data_info
 from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
 from .spec import Spec
+from .tasks import of as task_of
+from .tasks import summarize as task_summary
 
 
 class TrainingError(PlaygroundError):
@@ -201,23 +203,41 @@ def make_scheduler(spec: Spec, opt: torch.optim.Optimizer):
     return kind.make(opt, spec.train.epochs, **check_options(kind.params, s.options(), f"train.scheduler ({s.type})"))
 
 
+def check_optimizer(o, where: str = "train.optimizer") -> None:
+    """Refuse an unknown optimizer or options it does not take."""
+    check_options(OPTIMIZERS.get(o.type, f"{where}.type").params, o.options(), f"{where} ({o.type})")
+
+
 def validate(spec: Spec, info: DataInfo | None = None):
-    """Check everything a run needs (data options, layers, head, loss, optimizer, schedule); return the Summary."""
+    """Check everything a run needs (data options, task, layers, head, loss, optimizers, schedule); return the
+    Summary (with a GAN's discriminator in `others`)."""
     info = info or data_info(spec.data)
-    LOSSES.get(spec.train.loss, "train.loss")
-    o = spec.train.optimizer
-    check_options(OPTIMIZERS.get(o.type, "train.optimizer.type").params, o.options(), f"train.optimizer ({o.type})")
+    task = task_of(spec, info)
+    own_loss = task.loss_option == "train.loss"  # a GAN's loss is train.gan.loss, checked with its networks
+    if own_loss:
+        LOSSES.get(spec.train.loss, "train.loss")
+    check_optimizer(spec.train.optimizer)
+    if spec.train.d_optimizer is not None:
+        check_optimizer(spec.train.d_optimizer, "train.d_optimizer")
     if spec.train.scheduler is not None:
         s = spec.train.scheduler
         check_options(SCHEDULERS.get(s.type, "train.scheduler.type").params, s.options(),
                       f"train.scheduler ({s.type})")
-    return summarize(spec, info)
+    summary = task_summary(spec, info)  # the layers first: their errors name a layer and carry its fix
+    if own_loss:
+        task.check_loss(spec.train.loss)
+    return summary
 
 
 # ---- the trainer -----------------------------------------------------------------------------
 
 class Trainer:
-    """Trains the spec's model one batch at a time; `fit` yields one metrics dict per epoch."""
+    """Trains the spec's model one batch at a time; `fit` yields one metrics dict per epoch.
+
+    It asks the run's task (tasks.py) for what differs between kinds of learning: which losses suit it, the
+    score it keeps beside the loss (kept per batch without waiting for the device, scored once an epoch) and
+    the end-of-run report. A task with a trainer of its own (a GAN) names it; trainers.make_trainer makes it.
+    """
 
     def __init__(self, spec: Spec, data: Dataset | None = None, device: str | torch.device | None = None) -> None:
         self.spec = spec
@@ -226,7 +246,9 @@ class Trainer:
             if not isinstance(device, torch.device) else device
         self.data = data if data is not None else load(spec.data)
         info = self.data.info
+        self.task = task_of(spec, info)
         self.loss_type = LOSSES.get(t.loss, "train.loss")
+        self.task.check_loss(t.loss)
         torch.manual_seed(t.seed)  # same seed, same initial weights, same dropout masks
         self.model = build(spec, info)
         INITS.get(t.init, "train.init").make(self.model)
@@ -243,7 +265,7 @@ class Trainer:
         self.y_train = self.loss_type.target(self.data.y_train, info, self.out_shape).to(dev)
         self.y_val = self.loss_type.target(self.data.y_val, info, self.out_shape).to(dev)
         self.labels_train, self.labels_val = self.data.y_train.to(dev), self.data.y_val.to(dev)
-        self.classify = info.classification
+        self.metric = self.task.metric  # None: the loss alone
         # a "sum" reduction adds every output element; dividing by this gives the per-sample mean
         self._elements = 1 if self.loss_type.kind == "labels" else math.prod(self.out_shape)
         self._clip = t.grad_clip  # read once: the step loop is hot
@@ -260,7 +282,7 @@ class Trainer:
         self._pos = self.n  # start a fresh epoch on the first step
         self._order = None
         self._losses: list[torch.Tensor] = []  # this epoch's batch losses, still on the device
-        self._outs: list[torch.Tensor] = []  # this epoch's batch outputs (classification), for accuracy
+        self._kept: list[torch.Tensor] = []  # what the task's metric keeps of this epoch's batches
         self._t0 = time.perf_counter()
 
     def tune(self, lr: float | None = None, weight_decay: float | None = None, l1: float | None = None) -> None:
@@ -296,8 +318,8 @@ class Trainer:
         self.opt.step()
         # Keep, don't reduce: appending a detached tensor costs no kernel; the epoch end reduces them all at once.
         self._losses.append(loss.detach())
-        if self.classify:
-            self._outs.append(out.detach())
+        if self.metric is not None:
+            self._kept.append(self.metric.keep(out.detach(), yb, self.loss_type))
         self._pos = end
         self.step += 1
         return self._pos >= self.n
@@ -315,7 +337,7 @@ class Trainer:
         self.model.train()
         self._order = torch.randperm(self.n, generator=self.generator).to(self.device, non_blocking=True)
         self._pos = 0
-        self._losses, self._outs = [], []
+        self._losses, self._kept = [], []
         self._t0 = time.perf_counter()
 
     def end_epoch(self) -> dict:
@@ -328,9 +350,9 @@ class Trainer:
                 f"epoch {self.epoch}: the training loss became {train_loss}; lower the learning rate "
                 f"(now {lr:g}), add gradient clipping (train.grad_clip) or use a smaller init", path="train")
         m = {"epoch": self.epoch, "train_loss": train_loss}
-        if self.classify:
-            pred = self.predict_labels(torch.cat(self._outs))  # outputs in the epoch's shuffled order
-            m["train_accuracy"] = (pred == self.labels_train[self._order]).sum().item() / self.n
+        if self.metric is not None:  # kept in the epoch's shuffled order
+            m[f"train_{self.metric.key}"] = self.metric.score(self._kept, self.labels_train[self._order],
+                                                              self.loss_type)
         m.update({f"val_{k}": v for k, v in self.evaluate(self.x_val, self.y_val, self.labels_val).items()})
         if self.scheduler is not None:
             if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -352,6 +374,11 @@ class Trainer:
         for _ in range(epochs if epochs is not None else self.spec.train.epochs):
             yield self.run_epoch()
 
+    @property
+    def classify(self) -> bool:
+        """Whether the task's outputs are class scores."""
+        return self.task.classes
+
     # -- evaluation --
     def predict_labels(self, out: torch.Tensor) -> torch.Tensor:
         """Class indices from model outputs, read as the run's loss trained them (see `LossType.labels`)."""
@@ -359,20 +386,20 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, labels: torch.Tensor, chunk: int = 4096) -> dict:
-        """Mean loss (and accuracy for classification) over a whole split, in chunks to bound memory."""
+        """Mean loss (and the task's metric) over a whole split, in chunks to bound memory."""
         was_training = self.model.training
         self.model.eval()
         loss_sum = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        kept = []
         for i in range(0, len(x), chunk):
             out = self.model(x[i:i + chunk])
             loss_sum += self.loss_fn(out, y[i:i + chunk], reduction="sum") / self._elements
-            if self.classify:
-                correct += (self.predict_labels(out) == labels[i:i + chunk]).sum()
+            if self.metric is not None:
+                kept.append(self.metric.keep(out, y[i:i + chunk], self.loss_type))
         self.model.train(was_training)
         m = {"loss": (loss_sum / len(x)).item()}
-        if self.classify:
-            m["accuracy"] = correct.item() / len(x)
+        if self.metric is not None:
+            m[self.metric.key] = self.metric.score(kept, labels, self.loss_type)
         return m
 
     @torch.no_grad()
@@ -409,5 +436,5 @@ def tuning(old: dict, new: dict) -> dict | None:
 
 
 def train(spec: Spec, epochs: int | None = None, device: str | None = None) -> Iterator[dict]:
-    """Convenience: build a Trainer and yield its epochs' metrics."""
+    """Convenience: build a Trainer and yield its epochs' metrics (any task's: trainers.make_trainer)."""
     yield from Trainer(spec, device=device).fit(epochs)

@@ -102,6 +102,16 @@ def _apptest_like_the_real_server(monkeypatch):
 
 
 
+# ---- the class board's databases (tests/databases.py) ----
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL for the storage tests: PLAYGROUND_TEST_PG_URL, or a throwaway cluster made here."""
+    from databases import postgres
+    with postgres() as url:
+        yield url
+
+
 # ---- browser tests: a real `streamlit run app.py` per test module, and Debian's Chromium ----
 
 @pytest.fixture(scope="module")
@@ -131,10 +141,10 @@ def app_pool():
 
 
 @pytest.fixture(scope="module")
-def server():
-    """The app served on a free port for this module's browser tests."""
+def server(tmp_path_factory):
+    """The app served on a free port for this module's browser tests (its class board in a folder of its own)."""
     from browser import streamlit_server
-    with streamlit_server() as url:
+    with streamlit_server(env={"PLAYGROUND_DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as url:
         yield url
 
 

@@ -87,12 +87,12 @@ def test_a_link_with_an_invalid_spec_names_the_field():
     assert any("train.optimizer.lr" in shown(e.value) for e in at.error) and not at.exception
 
 
-def test_a_lesson_loads_its_preset_on_its_page():
-    from ui.views.lessons import LESSONS
+def test_a_lesson_loads_its_setup_on_its_page():
+    from playground import lessons
     at = app()
-    at.button(key="lesson-4").click().run()  # convolutions: digits-cnn on the Build page
+    at.button(key="lesson-convolution").click().run()  # shifted digits, CNN, on the Build page
     assert not at.exception
-    assert from_dict(at.session_state["pg"].spec) == presets.get(LESSONS[4]["preset"])
+    assert at.session_state["pg"].spec == lessons.opening_spec(lessons.get("convolution"))
     assert any(t.value == "Build" for t in at.title)
 
 
@@ -106,26 +106,26 @@ def test_start_from_scratch_opens_build_with_no_layers_and_a_fix():
     assert any("no layers" in e.value for e in at.error)  # with its one-click fix (add a Linear)
 
 
-def test_a_lesson_shows_its_text_and_next_step_on_the_page_it_opens_until_it_ends():
-    from ui.views.lessons import LESSONS
-    at = app()
-    at.button(key="lesson-4").click().run()  # Build, then Train
-    assert any(LESSONS[4]["text"] in m.value for m in at.markdown)
-    assert any(m.value.startswith("**Next:**") for m in at.markdown)
-    assert [p.proto.page for p in at.get("page_link") if p.proto.label == "Train it"] == ["train"]
-    at.switch_page("pages/train.py").run()  # it goes with the learner to its next page
-    assert any(LESSONS[4]["text"] in m.value for m in at.markdown) and not at.exception
-    at.switch_page("pages/explain.py").run()  # not to pages it does not use
-    assert not any(LESSONS[4]["text"] in m.value for m in at.markdown)
-    at.switch_page("pages/train.py").run()
+def test_a_lesson_shows_its_text_on_the_page_it_opens_until_it_ends():
+    from playground import lessons
+    conv = lessons.get("convolution")
+    at = AppTest.from_file(APP, default_timeout=180).run()  # five pages in a row: patient on a busy machine
+    at.button(key="lesson-convolution").click().run()  # Build
+    assert any(conv.text in m.value for m in at.markdown)
+    assert any(m.value == f"**Try this:** {conv.try_this}" for m in at.markdown)
+    assert [p.proto.page for p in at.get("page_link") if p.proto.label == "All lessons"] == ["lessons"]
+    at.switch_page("pages/explain.py").run()  # not on pages it does not use
+    assert not any(conv.text in m.value for m in at.markdown) and not at.exception
+    at.switch_page("pages/build.py").run()
+    assert any(conv.text in m.value for m in at.markdown)
     at.button(key="lesson-end").click().run()
-    assert not any(LESSONS[4]["text"] in m.value for m in at.markdown)
+    assert not any(conv.text in m.value for m in at.markdown)
     at.switch_page("pages/home.py").run()
-    at.button(key="lesson-0").click().run()  # the 2-D page: press Play
-    assert any("**Play**" in m.value for m in at.markdown) and not at.exception
+    at.button(key="lesson-one-neuron").click().run()  # the 2-D page
+    assert any(lessons.get("one-neuron").text in m.value for m in at.markdown) and not at.exception
     at.switch_page("pages/home.py").run()
     at.button(key="home-iris-mlp").click().run()  # opening a preset ends the lesson
-    assert not any(m.value.startswith("**Next:**") for m in at.markdown)
+    assert not any(m.value.startswith("**Try this:**") for m in at.markdown)
 
 
 @pytest.mark.parametrize("page", ["pages/home.py", "pages/build.py", "pages/train.py", "pages/inspection.py",

@@ -41,10 +41,10 @@ def test_every_entry_is_a_preset_with_a_goal():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [2])
 @pytest.mark.parametrize("name", APPLICATIONS.names())
 def test_preset_reaches_its_figure(name, seed):
-    """Seeds 1 and 2 (the README's table is measured on 0 and 1): the figure holds beyond the seeds shown."""
+    """Seed 2: the README's table shows seeds 0 and 1, so this holds the figure on a third seed."""
     app = APPLICATIONS.get(name)
     label, variant = next(iter(app.variants.items()))
     _, figures = BENCH.run(name, variant, seed)

@@ -91,7 +91,8 @@ def test_the_routes_answer_only_with_the_runs_key(server, browser):
     unknown = get(f"{server}/api/jobs/j0-00000000?key={key}")
     assert unknown[0] == 404
     other = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
-    for path in (f"/api/jobs/{job}", f"/api/jobs/{job}/stream", f"/api/playground/{job}/stream"):
+    for path in (f"/api/jobs/{job}", f"/api/jobs/{job}/stream", f"/api/playground/{job}/stream",
+                 f"/api/gan/{job}/stream"):
         for query in ("", "?key=", f"?key={other}", f"?key={key[:-1]}", "?key=%F0%9F%98%80", f"?Key={key}"):
             assert get(server + path + query) == unknown, path + query  # the same 404 as an unknown run
         assert get(server + path, {"X-Job-Key": other}) == unknown
@@ -102,7 +103,8 @@ def test_the_routes_answer_only_with_the_runs_key(server, browser):
 
     # a bad Last-Event-ID is ignored: the stream starts over from epoch 1; a good one resumes after it
     until(lambda: len(json.loads(get(f"{server}/api/jobs/{job}?key={key}")[2])["metrics"]) >= 2, 60, "2 epochs")
-    for path in (f"/api/jobs/{job}/stream?key={key}", f"/api/playground/{job}/stream?key={key}"):
+    for path in (f"/api/jobs/{job}/stream?key={key}", f"/api/playground/{job}/stream?key={key}",
+                 f"/api/gan/{job}/stream?key={key}"):
         for bad in ("abc", "-3", "1e3", "²", "1.5", "9" * 5000, "99999999", "0x10"):
             status, event = first_event(server, path, {"Last-Event-ID": bad})
             assert status == 200 and event["metrics"][0]["epoch"] == 1, (path, bad[:20])

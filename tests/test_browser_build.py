@@ -98,3 +98,37 @@ def test_a_layer_dragged_from_the_palette_lands_where_it_is_dropped(server, brow
     page.locator("button.chip[data-type='GELU']").click()  # a click still adds, after the selection
     wait_rows(page, [*SPIRAL[:2], "Dropout(p=0.5)", "GELU()", *SPIRAL[2:]])
     page.close()
+
+
+def test_build_a_residual_block_by_drag(server, browser):
+    """Drag the 'Residual block' chip under the first Tanh, then drag the last Linear into the block and the
+    block's first layer out of it; screenshots at 1024×768 and 1920×1080."""
+    page = open_build(browser, server)
+    page.wait_for_selector(READY)
+    target = page.locator(ROWS).nth(2)  # onto the top edge of row 3: the block becomes layer 3
+    page.locator("button.chip[data-type='Residual']").drag_to(target, target_position={"x": 40, "y": 3})
+    residual = ["Residual(3 layers)", "Linear(out_features=16)", "ReLU()", "Linear(out_features=16)"]
+    wait_rows(page, [*SPIRAL[:2], *residual, *SPIRAL[2:]])
+    page.locator("li.row.selected[data-path='3']").wait_for(timeout=20_000)  # the new block is selected
+    assert page.locator("li.row[data-path='3.2']").get_attribute("data-type") == "ReLU"
+    page.wait_for_selector(READY)
+    # the model's second Tanh (row 7) dragged onto the bottom edge of the block's last layer: it joins the block
+    drag_row(page, 7, 5, below=True, read=rows,
+             expected=[*SPIRAL[:2], "Residual(4 layers)", *residual[1:], "Tanh()", SPIRAL[2], SPIRAL[4]])
+    assert page.locator("li.row[data-path='3.4']").get_attribute("data-type") == "Tanh"
+    assert decode(page.url.split("s=", 1)[1].split("&")[0]).model.layers[2].layers[3].type == "Tanh"
+    # the block folds: its layers hide, and the stack still reads them when unfolded
+    page.locator("li.row[data-path='3'] .toggle").click()
+    page.locator("li.row[data-path='3.1']").wait_for(state="hidden", timeout=10_000)
+    for size in ("1024x768", "1920x1080"):
+        w, h = map(int, size.split("x"))
+        page.set_viewport_size({"width": w, "height": h})
+        page.locator("li.row[data-path='3'] .toggle").click()  # unfolded for the pictures, then folded again
+        page.wait_for_timeout(300)  # a CSS reflow, not the app: nothing to wait for
+        shot(page, f"build-blocks-{size}")
+        page.locator("li.row[data-path='3'] .toggle").click()
+    page.locator("li.row[data-path='3'] .toggle").click()
+    # undo takes the move back
+    page.get_by_role("button", name="Undo").click()
+    wait_rows(page, [*SPIRAL[:2], *residual, *SPIRAL[2:]])
+    page.close()

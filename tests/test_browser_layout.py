@@ -15,7 +15,7 @@ from playground.spec import encode, from_dict
 pytestmark = pytest.mark.browser
 
 SIZES = {"1024x768": (1024, 768), "1920x1080": (1920, 1080)}
-PAGES = ["Home", "Build", "Train", "Inspect", "Explain", "2-D Playground"]
+PAGES = ["Home", "Build", "Train", "Inspect", "Explain", "2-D Playground", "GAN lab"]
 TABS = {"Build": ["Data", "Training"], "Inspect": ["Weights & gradients", "Backprop by hand", "Mistakes", "Over time"]}
 
 # Text that must show whole: [(CSS selector, what)] per page. scrollWidth > clientWidth means it was cut.
@@ -23,6 +23,7 @@ LABELS = [("[data-testid='stWidgetLabel'] p", "widget labels"), ("button p", "bu
 WHOLE = {
     "Build": [("button.chip", "palette names"), ("li.row .label", "layer arguments"), *LABELS],
     "2-D Playground": LABELS,
+    "GAN lab": LABELS,
     "Inspect": [*LABELS, ("button[role='tab'] p", "tab names")],
 }
 

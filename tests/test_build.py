@@ -40,6 +40,9 @@ def model_for(name: str) -> tuple[dict, list[dict], str]:
     if name == "Unflatten":
         return POINTS, [{"type": "Unflatten", "dim": 1, "unflattened_size": [2, 1]}, {"type": "Flatten"},
                         {"type": "Linear", "out_features": 2}], "cross_entropy"
+    if name == "Select":
+        return POINTS, [{"type": "Linear", "out_features": 8}, {"type": "Select", "columns": [0, 2, 5]},
+                        {"type": "Linear", "out_features": 2}], "cross_entropy"
     if name == "Linear":
         return POINTS, [{"type": "Linear", "out_features": 8}, {"type": "Tanh"},
                         {"type": "Linear", "out_features": 2}], "cross_entropy"
@@ -100,6 +103,7 @@ def test_summary_matches_the_real_model(name):
     model = build(spec, info)
     summary = summarize(spec, info)
     assert [r.index for r in summary.rows] == list(range(1, len(model) + 1))
+    assert [r.label for r in summary.rows] == [str(i) for i in range(1, len(model) + 1)]
     assert [r.type for r in summary.rows] == [layer.type for layer in spec.model.layers]
     x = pg.load(spec.data).x_train[:3]
     model.eval()

@@ -8,6 +8,7 @@ import pytest
 
 from playground import presets
 from playground.cli import main
+from playground.spec import MAX_DEPTH
 
 SPIRAL = {"version": 1, "name": "tiny", "data": {"name": "spiral", "n_samples": 100, "noise": 0.1},
           "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "Tanh"},
@@ -185,13 +186,22 @@ def test_bench_prints_ratio_lines(capsys, monkeypatch):
     assert all(" ratio=" in line for line in lines[:-1]) and len(lines) == 3
 
 
+def test_bench_class_trains_the_class_stacked_and_prints_its_ratio(capsys):
+    code, out, _ = run(capsys, "bench", "--class", "3", "--rounds", "1", "--preset", "xor-mlp")
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[-1].startswith("class_ratio=") and float(lines[-1].split("=")[1]) > 0
+    assert "3 jobs stacked (stacks of 3)" in out and "one job alone" in out and "one by one, unstacked" in out
+    code, _, err = run(capsys, "bench", "--class", "0")
+    assert code == 2 and "--class 0: use 1 to 256 jobs" in err
+
+
 # ---- bad input from a file: one message, exit 2, never a traceback (issue 8) ------------------------
 
 def test_validate_a_spec_nested_100000_deep_exits_2_with_one_message(tmp_path):
     deep = tmp_path / "deep.json"
     deep.write_text('{"data": {"name": "xor"}, "name": ' + "[" * 100_000 + "]" * 100_000 + "}")
     r = subprocess.run([sys.executable, "-m", "playground", "validate", str(deep)], capture_output=True, text=True)
-    assert r.returncode == 2 and "more than 12 levels deep" in r.stderr
+    assert r.returncode == 2 and f"more than {MAX_DEPTH} levels deep" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -11,7 +11,7 @@ from playground.registry import PlaygroundError
 from playground.spec import DataSpec
 
 NAMES = builtin()  # every dataset that needs no file from the user (the CSV has its own tests)
-POINT_SETS = [n for n, d in DATASETS.items() if d.modality == "points"]
+POINT_SETS = [n for n, d in DATASETS.items() if d.modality == "points" and "features" in {p.name for p in d.params}]
 
 
 def small(name: str, **opts) -> DataSpec:
@@ -216,3 +216,34 @@ def test_sentiment_labels_follow_the_words():
         words = [t for t in row if t > 1]
         score = sum(1 if t in pos else -1 for t in words if t < 22)  # ids 2..21: sentiment words
         assert (score > 0) == bool(label)
+
+
+def test_shifted_digits_are_the_digits_pasted_somewhere_on_a_16x16_canvas():
+    import sklearn.datasets as skd
+    ds = load(DataSpec(name="digits", shifted=True, val_fraction=0.2, seed=3))
+    assert ds.info.input_shape == (1, 16, 16) and ds.info.n_classes == 10
+    sums = np.sort((skd.load_digits().images / 16.0).sum((1, 2)))
+    corners = set()
+    for img in ds.x_train[:60, 0].numpy():
+        rows, cols = np.nonzero(img.any(1))[0], np.nonzero(img.any(0))[0]
+        assert rows.max() - rows.min() < 8 and cols.max() - cols.min() < 8  # one 8×8 digit, whole
+        assert np.abs(sums - img.sum()).min() < 1e-4  # ink of a real digit, nothing lost or added
+        corners.add((rows.min(), cols.min()))
+    assert len(corners) > 10  # the place varies
+
+
+def test_the_adding_problem_targets_the_sum_of_the_two_marked_values():
+    ds = load(DataSpec(name="adding", n_samples=200, seq_len=20, seed=1))
+    x, y = ds.x_train, ds.y_train
+    assert x.shape[1:] == (20, 2) and (x[:, :, 1].sum(1) == 2).all()
+    assert (x[:, :10, 1].sum(1) == 1).all()  # one mark in each half
+    assert torch.allclose((x[:, :, 0] * x[:, :, 1]).sum(1, keepdim=True), y, atol=1e-6)
+
+
+def test_reverse_targets_are_the_mirrored_tokens_one_hot():
+    ds = load(DataSpec(name="reverse", n_samples=100, seq_len=6, vocab=5, seed=2))
+    assert ds.info.tokens and ds.info.vocab == [str(t) for t in range(5)]
+    assert ds.y_train.shape[1:] == (6, 5) and torch.equal(ds.y_train.argmax(-1), ds.x_train.flip(1))
+    noisy = load(DataSpec(name="reverse", n_samples=2000, seq_len=6, vocab=5, noise=0.5, seed=2))
+    wrong = (noisy.y_train.argmax(-1) != noisy.x_train.flip(1)).float().mean()
+    assert 0.3 < wrong < 0.5  # half the targets drawn at random, of which 4 in 5 differ

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from playground import edit, presets
+from playground import edit, presets, tasks
 from playground.build import BuildError, summarize
 from playground.data import builtin, load_cached
 from playground.layers import LAYERS
@@ -193,6 +193,11 @@ def test_a_blank_setup_starts_with_a_loss_that_fits_its_data(dataset):
     parsed = from_dict(spec)
     assert parsed.model.layers == [] and parsed.data.name == dataset
     info = load_cached(parsed.data).info
+    task = tasks.of(parsed, info)
+    if task.loss_option != "train.loss":  # a task that picks its loss elsewhere (a GAN): it and its D start blank
+        task.check_loss(parsed.train.gan.loss)
+        assert parsed.discriminator.layers == []
+        return
     want = LOSSES.get(parsed.train.loss).expects(info)  # raises when the loss cannot fit the task
     if info.modality in ("points", "tabular"):
         spec["model"]["layers"] = [{"type": "Linear", "out_features": want[0]}]

@@ -1,11 +1,15 @@
-"""jobs.py and worker.py: training in spawned worker processes, with step-by-step control and limits."""
+"""jobs.py with each backend: the same calls, events and limits whether jobs train in this host's worker processes
+(`local`), on a Ray cluster started by this process (`ray`) or on a head node reached through Ray Client
+(`ray-client`). One Ray cluster per backend for the whole module."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import multiprocessing as mp
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,10 +17,12 @@ import threading
 
 import numpy as np
 import pytest
+import raycluster  # first: it sets the environment Ray reads when it is imported
 import torch
 from helpers import wait_until
 
 import playground as pg
+from playground.backends.local import LocalBackend
 from playground.build import build
 from playground.jobs import JobPool, JobRefused, Limits
 
@@ -66,15 +72,52 @@ def pool_threads():
     return set(threading.enumerate())
 
 
-@pytest.fixture(scope="module")
-def pool(pool_threads):
-    p = JobPool(workers=2, nice=0)  # not niced: on a busy test machine niced workers crawl
-    ever = {w.process for w in p._workers}
-    yield p
-    ever |= {w.process for w in p._workers}
-    p.shutdown()
-    assert not ever & set(mp.active_children())  # (other tests' pools, e.g. the app's, may live on)
-    assert set(threading.enumerate()) <= pool_threads
+BACKENDS = ["local", "ray", pytest.param("ray-client", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def pool(request, pool_threads, tmp_path_factory):
+    """A pool on each backend in turn; not niced: on a busy test machine niced trainers crawl. The Ray pools keep
+    three idle actors warm, so that tests do not wait for actors to start."""
+    if request.param == "local":
+        p = JobPool(workers=2, nice=0)
+        ever = {w.process for w in p.backend._workers}
+        yield p
+        ever |= {w.process for w in p.backend._workers}
+        p.shutdown()
+        assert not ever & set(mp.active_children())  # (other tests' pools, e.g. the app's, may live on)
+        assert set(threading.enumerate()) <= pool_threads
+        return
+    from playground.backends.ray_cluster import RayBackend
+    with contextlib.ExitStack() as stack:
+        if request.param == "ray":
+            stack.enter_context(raycluster.in_process())
+            backend = RayBackend(spare=3)
+        else:
+            address, _ = stack.enter_context(raycluster.head_node(tmp_path_factory.mktemp("ray-head")))
+            backend = RayBackend(address, spare=3)
+            stack.callback(raycluster.need_ray().shutdown)  # disconnect (if the pool has not) before the head stops
+        p = JobPool(backend=backend, nice=0)
+        assert backend.connected(120), backend.lost
+        yield p
+        p.shutdown()
+        assert not [t for t in threading.enumerate() if t.name.startswith("playground-")]
+
+
+def kill_trainer(pool: JobPool, job) -> None:
+    """End the process that trains `job` with SIGKILL, as the out-of-memory killer would."""
+    if isinstance(pool.backend, LocalBackend):
+        os.kill(pool.backend._workers[job.worker].process.pid, signal.SIGKILL)
+    else:
+        actor = pool.backend._actors[job.worker]
+        os.kill(pool.backend.ray.get(actor.handle.pid.remote()), signal.SIGKILL)
+
+
+def died(pool: JobPool) -> str:
+    """What a job says when the process that trained it was killed."""
+    if isinstance(pool.backend, LocalBackend):
+        return r"the training process stopped unexpectedly \(exit code -9, e.g. out of memory\); start the run again"
+    return r"the trainer on the Ray cluster stopped unexpectedly \(.+\); start the run again"
 
 
 @pytest.fixture
@@ -178,6 +221,15 @@ def test_snapshot_returns_the_models_weights(jobs):
     assert job.wait(TIMEOUT)
 
 
+def test_a_run_can_bring_its_final_weights_back(jobs):
+    job = jobs.submit(spec(2), owner="t-final", final_weights=True)
+    assert job.wait(TIMEOUT) and job.state == "done"
+    trainer = pg.Trainer(pg.from_dict(spec(2)))
+    list(trainer.fit())
+    final = job.snapshot(timeout=0)  # no request: it came with the end of the run
+    assert final is not None and all(np.array_equal(final[k], v.numpy()) for k, v in trainer.model.state_dict().items())
+
+
 def test_limits_refuse_with_messages(jobs, monkeypatch):
     with pytest.raises(JobRefused, match="^6000 epochs asked for; this server allows at most 5000 a run$"):
         jobs.submit(spec(), epochs=6000)
@@ -238,7 +290,8 @@ def test_a_failing_job_fails_with_a_message_and_the_worker_goes_on(jobs):
     job = jobs.submit(bad, owner="t-fail")
     assert job.wait(TIMEOUT)
     assert job.state == "failed" and "learning rate" in job.message and job.message.startswith("epoch ")
-    assert all(w.process.is_alive() for w in jobs._workers)
+    if isinstance(jobs.backend, LocalBackend):
+        assert all(w.process.is_alive() for w in jobs.backend._workers)
     again = jobs.submit(spec(1), owner="t-fail")
     assert again.wait(TIMEOUT) and again.state == "done"
 
@@ -279,33 +332,41 @@ def test_a_group_counts_against_the_owner_limit(jobs, monkeypatch):
 
 
 @pytest.mark.slow  # starts worker processes
-def test_a_killed_worker_fails_its_job_and_is_replaced(jobs):
+def test_a_killed_trainer_fails_its_job_and_the_backend_goes_on(jobs):
+    """A worker process or a Ray actor killed mid-run (out of memory, say) fails its job with a message; the
+    backend replaces it, and new jobs train."""
     job = jobs.submit(spec(5000), owner="t-kill")
     wait(job, lambda: job.state == "running" and len(job.metrics) >= 1)
-    index = job.worker
-    old = jobs._workers[index].process
-    os.kill(old.pid, signal.SIGKILL)
+    place = job.worker
+    local = isinstance(jobs.backend, LocalBackend)
+    old = jobs.backend._workers[place].process if local else None  # before the kill: it may be replaced at once
+    kill_trainer(jobs, job)
     assert job.wait(TIMEOUT)
-    assert job.state == "failed"
-    assert "training process stopped unexpectedly" in job.message and "-9" in job.message
-    wait_until(lambda: jobs._workers[index].process is not old, TIMEOUT, "the reader to replace the worker")
-    old.join(5)
-    # both workers, the replacement included, take new jobs
+    assert job.state == "failed" and re.fullmatch(died(jobs), job.message), job.message
+    if local:
+        wait_until(lambda: jobs.backend._workers[place].process is not old, TIMEOUT, "the reader to replace it")
+        old.join(5)
+    else:
+        wait_until(lambda: place not in jobs.backend._actors, TIMEOUT, "the backend to drop the dead actor")
+    # two jobs at once: on the local backend both workers (the replacement included) take one
     idle(jobs)
     fresh = [jobs.submit(spec(1), owner="t-kill") for _ in range(2)]
-    assert {j.worker for j in fresh} == {0, 1}
     for j in fresh:
         assert j.wait(TIMEOUT) and j.state == "done", j.message
+    if local:  # the replacement works under the dead worker's number
+        assert {j.worker for j in fresh} == {0, 1}
+    else:  # a new actor, under a new name
+        assert place not in {j.worker for j in fresh}
 
 
-def test_killing_a_chatty_worker_leaves_the_other_working(jobs):
-    # a worker killed mid-message must only break its own event pipe, never the pool's
+def test_killing_a_chatty_trainer_leaves_the_other_working(jobs):
+    # a trainer killed mid-message must only break its own jobs' events, never the pool's
     a = jobs.submit(spec(5000), owner="t-k1", views={"grid2d": {"res": 48}})
     b = jobs.submit(spec(5000), owner="t-k2")
     for job in (a, b):
         wait(job, lambda j=job: j.state == "running" and len(j.metrics) >= 1)
     assert a.worker != b.worker
-    os.kill(jobs._workers[a.worker].process.pid, signal.SIGKILL)
+    kill_trainer(jobs, a)
     wait(a, lambda: a.state == "failed")
     seen = len(b.metrics)
     wait(b, lambda: len(b.metrics) > seen + 3)  # b's events still flow
@@ -321,7 +382,7 @@ if __name__ == "__main__":
     pool = JobPool(workers=1, nice=0)
     job = pool.submit({spec!r})
     assert job.wait_for(lambda: job.state == "running", {timeout})
-    print(pool._workers[0].process.pid, flush=True)
+    print(pool.backend._workers[0].process.pid, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # the app dies without shutting its pool down
 """
 
@@ -335,7 +396,6 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
 def test_tune_changes_the_learning_rate_of_a_running_job(jobs):
     job = jobs.submit(spec(200, optimizer={"type": "SGD", "lr": 0.1}), owner="t-tune", paused=True)
     wait(job, lambda: job.state == "paused")
@@ -352,6 +412,7 @@ def test_tune_changes_the_learning_rate_of_a_running_job(jobs):
     assert job.wait(TIMEOUT)
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
 def test_workers_exit_when_the_app_is_killed(tmp_path):
     script = tmp_path / "app.py"
     script.write_text(ORPHAN.format(spec=spec(5000), timeout=TIMEOUT))
@@ -448,6 +509,14 @@ def test_an_upload_that_expires_while_its_job_waits_fails_the_job(jobs, monkeypa
     assert job.state == "failed" and "upload it again" in job.message
 
 
+def trainer_pids(pool: JobPool) -> set[int]:
+    """The process ids of the pool's trainers: its worker processes, or its actors' (all on this machine here)."""
+    if isinstance(pool.backend, LocalBackend):
+        return {w.process.pid for w in pool.backend._workers}
+    ray = pool.backend.ray
+    return set(ray.get([a.handle.pid.remote() for a in pool.backend._actors.values()]))
+
+
 # Last in this file: it shuts the shared pool down (the fixture's own shutdown is then a no-op).
 @pytest.mark.slow
 def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):
@@ -457,15 +526,18 @@ def test_shutdown_leaves_no_process_or_thread(pool, pool_threads):
     pool.limits = Limits(max_running=2)
     waiting = pool.submit(spec(5000), owner="t-end")
     assert waiting.state == "queued"
-    mine = {w.process for w in pool._workers}
-    assert len(mine & set(mp.active_children())) == 2
+    pids = trainer_pids(pool)
+    assert len(pids) >= 2 and not any(_gone(pid) for pid in pids)
     pool.shutdown()
-    assert not mine & set(mp.active_children())
-    assert all(w.process.exitcode is not None for w in pool._workers)
-    assert set(threading.enumerate()) == pool_threads  # the reader and the queue feeders are gone
+    wait_until(lambda: all(_gone(pid) for pid in pids), TIMEOUT, "every trainer process to end")
+    if isinstance(pool.backend, LocalBackend):
+        assert all(w.process.exitcode is not None for w in pool.backend._workers)
+        assert set(threading.enumerate()) == pool_threads  # the reader and the queue feeders are gone
+    else:  # Ray's own threads belong to the cluster the test started; the pool's reader is gone
+        assert pool.backend.workers() == 0
+        assert not [t for t in threading.enumerate() if t.name.startswith("playground-")]
     for job in (running, paused, waiting):
         assert job.state == "stopped" and job.message == "the server shut down"
     with pytest.raises(JobRefused, match="shutting down"):
         pool.submit(spec())
     pool.shutdown()  # twice is harmless
-

@@ -16,6 +16,7 @@ INPUTS = {
     "Conv1d": Signal((4, 20)),
     "Unflatten": Signal((64,)),  # the default unflattened_size is [1, 8, 8]
     "Flatten": Signal((3, 12, 12)),
+    "Select": Signal((3, 12, 12)),  # columns of an image: its channels
 }
 BY_CATEGORY = {
     "dense": Signal((16,)),
@@ -42,8 +43,11 @@ def batch(x: Signal, n: int = 2) -> torch.Tensor:
     return torch.randn(n, *x.shape, generator=g)
 
 
+OPTIONS = {"Select": {"columns": [0, 2]}}  # a layer whose defaults need a choice (which columns) before it builds
+
+
 def defaults(name: str) -> dict:
-    return {p.name: p.default for p in LAYERS.get(name).params}
+    return {**{p.name: p.default for p in LAYERS.get(name).params}, **OPTIONS.get(name, {})}
 
 
 def build(name: str, x: Signal, **opts):
@@ -117,6 +121,8 @@ def _bad_values(p: Param) -> list:
         bad += ["yes", 1, None] if not p.optional else ["yes", 1]
     elif p.kind == "choice":
         bad += ["no such choice", 3]
+    elif p.kind == "str":
+        bad += [3, ["user"], "x" * 501]
     return bad
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground import losses, probe
+from playground import losses, probe, tasks
 from playground.data import DATASETS, builtin
 from playground.losses import LOSSES
 from playground.train import Trainer
@@ -87,10 +87,13 @@ def test_trainer_and_the_2d_surface_read_outputs_through_the_loss(make_spec):
     np.testing.assert_allclose(surface[..., 1], want.numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("task", sorted({DATASETS.get(n).task for n in builtin()}))  # a CSV's data decides
+# a CSV's data decides its task; a GAN's loss is its own (train.gan.loss, gan.GAN_LOSSES)
+@pytest.mark.parametrize("task", sorted({DATASETS.get(n).task for n in builtin()
+                                         if tasks.for_kind(DATASETS.get(n).task, "").loss_option == "train.loss"}))
 def test_every_task_has_a_default_loss_that_fits_it(task):
     name = losses.default(task)
     assert task in LOSSES.get(name).default_for
+    assert tasks.for_kind(task, "").losses[0] == name  # the task registry starts with the same loss
 
 
 def test_losses_by_problem():

@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from playground import presets
 from playground.layers import LAYERS
-from playground.spec import encode, from_dict
+from playground.spec import MAX_DEPTH, encode, from_dict
 from ui.views import build_settings
 from ui.views.build_settings import accept_csv, import_json
+from ui.views.layer_tree import BLOCK_CHIPS
 
 
 def open_build(spec: dict | None = None) -> AppTest:
@@ -95,7 +96,8 @@ def test_page_loads_and_shows_the_stack(at):
     assert rows(at)[0]["shape"] == "(N, 16)" and rows(at)[0]["params"] == "48"
     assert not at.error
     chips = {it["name"]: it["help"] for g in component_data(at, "playground.palette")["groups"] for it in g["items"]}
-    assert chips == {name: kind.description for name, kind in LAYERS.items()}  # every entry, its description
+    blocks = {name: text for name, (_, text) in BLOCK_CHIPS.items()}
+    assert chips == {**blocks, **{name: kind.description for name, kind in LAYERS.items()}}  # every entry, its text
 
 
 def test_add_configure_move_and_delete_through_the_widgets(at):
@@ -211,7 +213,8 @@ def test_import_and_csv_helpers():
         import_json(b'{"data": {"name": "xor"}, "model": {"layers": [{"units": 3}]}}', "x.json")
     with pytest.raises(Exception, match="not UTF-8"):
         import_json(b"\xff\xfe", "x.json")
-    with pytest.raises(Exception, match="^deep.json: the spec nests arrays or objects more than 12 levels deep"):
+    deep = f"^deep.json: the spec nests arrays or objects more than {MAX_DEPTH} levels deep"
+    with pytest.raises(Exception, match=deep):
         import_json(b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "deep.json")  # no RecursionError
     assert import_json(json.dumps(presets.get("xor-mlp").to_dict()).encode())["data"]["name"] == "xor"
     assert "class Model" in build_settings.python_code(presets.get("xor-mlp").to_dict())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground import presets, probe
+from playground import presets, probe, tasks
 from playground.build import build_layers
 from playground.data import load_cached
 from playground.modules import Network
@@ -125,17 +125,25 @@ def test_views_registry():
 def test_capture_shapes_match_the_declared_ones_for_every_preset(name):
     spec = presets.get(name)
     ds = load_cached(spec.data)
-    modules, summary = build_layers(spec, ds.info)
+    nets = tasks.parts(spec, ds.info)  # every network the run trains (a GAN's generator reads noise)
+    for _, net, info in nets:
+        x = ds.x_val[:2] if info is ds.info else torch.randn(2, *info.input_shape)
+        check_capture(net, info, x, check_output=len(nets) == 1)
+
+
+def check_capture(spec, info, x, check_output):
+    modules, summary = build_layers(spec, info, check_output)
     model = Network(*modules)
-    outs = probe.capture(model, ds.x_val[:2])
-    assert [o.shape for o in outs] == [r.output_shape for r in summary.rows]
-    assert [o.index for o in outs] == list(range(len(summary.rows)))
-    assert [o.type for o in outs] == [r.type for r in summary.rows]
+    outs = probe.capture(model, x)
+    # one output per top-level layer, a block as one (its layers' rows follow it in summary.rows)
+    assert [o.shape for o in outs] == [r.output_shape for r in summary.top]
+    assert [o.index for o in outs] == list(range(len(summary.top)))
+    assert [o.type for o in outs] == [r.type for r in summary.top]
     for o in outs:
         assert o.values.dtype == np.float32 and o.values.shape == (2, *o.shape) and o.truncated == ""
     # the last record is the model's output
     with torch.no_grad():
-        np.testing.assert_allclose(outs[-1].values, model.eval()(ds.x_val[:2]).numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(outs[-1].values, model.eval()(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_capture_extras_attention_sequences_kernels(make_spec):

@@ -60,6 +60,8 @@ def valid(p: Param) -> st.SearchStrategy:
         s = integers(p) | st.lists(integers(p), min_size=2, max_size=2)
     elif k == "ints":
         s = st.lists(st.integers(1, 8), min_size=1, max_size=3)
+    elif k == "str":
+        s = st.text(max_size=20)
     else:
         raise AssertionError(f"no strategy for parameter kind {k}")
     return s | st.none() if p.optional else s

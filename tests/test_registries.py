@@ -38,9 +38,9 @@ def _ring(n, noise, rng, features):
 
 @pytest.fixture
 def ring():
-    register("ring", "binary", "points", "A ring of one class.", FEATURE_PARAM)(_ring)
-    yield "ring"
-    DATASETS.entries.pop("ring")
+    register("onering", "binary", "points", "A ring of one class.", FEATURE_PARAM)(_ring)
+    yield "onering"
+    DATASETS.entries.pop("onering")
 
 
 @pytest.fixture

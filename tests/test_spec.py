@@ -7,7 +7,7 @@ import json
 import pytest
 
 import playground as pg
-from playground.spec import MAX_URL_CHARS, VERSION, SpecError, decode, encode, from_dict, from_json, load
+from playground.spec import MAX_DEPTH, MAX_URL_CHARS, VERSION, SpecError, decode, encode, from_dict, from_json, load
 
 
 def test_contract_example_parses(contract_example):
@@ -199,12 +199,12 @@ def test_a_short_link_nested_100000_deep_is_refused_without_recursion():
     link = link_of(text)
     assert len(link) < 400  # the attack: a 311-character link
     for parse in (lambda: decode(link), lambda: from_json(text)):
-        with pytest.raises(SpecError, match="more than 12 levels deep"):
+        with pytest.raises(SpecError, match=f"more than {MAX_DEPTH} levels deep"):
             parse()
     nested: list = []
     for _ in range(100_000):  # the same as Python values (an import that bypasses JSON)
         nested = [nested]
-    with pytest.raises(SpecError, match="name: nested more than 12 levels deep"):
+    with pytest.raises(SpecError, match=f"name: nested more than {MAX_DEPTH} levels deep"):
         from_dict({"data": {"name": "xor"}, "name": nested})
 
 

@@ -34,8 +34,14 @@ PG2D = Key("pg2d")  # the 2-D Playground
 APPS = Key("apps")  # Applications: the cards and each application's view
 SHARE = Key("share")  # the Copy link button (every page)
 BROWSER = Key("browser")  # the component that gives a browser its cookie (every page)
+BOARD = Key("board")  # the Class page: start, join, the teacher's board, a student's submissions
+JOIN = Key("join")  # a class's join code, link and QR code
+PRESENTER = Key("presenter")  # the presenter view
+LOCKED = Key("locked")  # a setup opened read-only, and its "Make my own copy"
+GAN = Key("gan")  # the GAN lab
 
-NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, APPS, SHARE, BROWSER)
+NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, SHARE, BROWSER, BOARD,
+              JOIN, PRESENTER, LOCKED, GAN, APPS)
 
 
 def namespace(key: str) -> Key | None:

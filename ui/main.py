@@ -7,20 +7,12 @@ import re
 
 import streamlit as st
 
-from ui import state
+from ui import a11y, state
+from ui.navigation import HIDDEN, PAGES  # noqa: F401 (PAGES: the app's pages, read by tests too)
 from ui.text import plain
 from ui.views import lessons, runner
 from ui.views.share import share_button
 
-PAGES = [  # (file, title, icon, url path); the first is the default page
-    ("pages/home.py", "Home", ":material/home:", "home"),
-    ("pages/build.py", "Build", ":material/construction:", "build"),
-    ("pages/train.py", "Train", ":material/play_circle:", "train"),
-    ("pages/inspection.py", "Inspect", ":material/biotech:", "inspect"),
-    ("pages/explain.py", "Explain", ":material/lightbulb:", "explain"),
-    ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
-    ("pages/applications.py", "Applications", ":material/apps:", "applications"),
-]
 ICON = "🧠"  # the tab's icon: an emoji is drawn by the browser; a :material/…: icon would be fetched from a CDN
 log = logging.getLogger("playground.pages")
 
@@ -28,14 +20,17 @@ log = logging.getLogger("playground.pages")
 def run() -> None:
     """Set up the page, restore the session's state, and run the chosen page."""
     st.set_page_config(page_title="playground", page_icon=ICON, layout="wide")
+    a11y.styles()
     try:
         state.start()  # the session's one state object: made on its first run, found again after a reload
         runner.record_finished()  # a run that ended since the last script run joins the finished runs
         pages = [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
                  for i, (path, title, icon, url) in enumerate(PAGES)]
+        pages += [st.Page(path, title=title, icon=icon, url_path=url, visibility="hidden")
+                  for path, title, icon, url in HIDDEN]
         page = st.navigation(pages, position="top")
         with st.container(horizontal=True, horizontal_alignment="right"):
-            share_button()
+            share_button(state.PRIVATE)
             state.remember()  # a browser's first session gives it its secret (a cookie): reloads find their runs
         state.show_notices()
         lessons.banner(next((f for f, *_, url in PAGES if url == page.url_path), PAGES[0][0]))

@@ -30,6 +30,9 @@ VIEW_KEY = "view"  # the 2-D Playground's view options in the link, beside the s
 VIEW_FLAGS = {"test": "show_test", "discrete": "discretize"}  # link word -> Playground2D field
 HISTORY = 50  # undo steps kept
 COOKIE = "playground_browser"  # this browser's secret (never in a link): a reload finds its runs through it
+SEAT, TEACH, PRESENTER, LOCK = "seat", "teach", "presenter", "lock"  # URL keys: a student's, a teacher's and a
+# presenter view's key on a class board; a read-only setup
+PRIVATE = (SEAT, TEACH, PRESENTER)  # keys of one person's own address: Copy link leaves them out
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 _UNSEEN = object()  # bind: no value shown yet
 
@@ -118,7 +121,7 @@ class Session:
     spec: dict = field(default_factory=lambda: default_spec())
     history: list[dict] = field(default_factory=list)  # undo stack of earlier specs
     future: list[dict] = field(default_factory=list)  # redo stack
-    selected: int | None = None  # layer being configured on Build
+    selected: int | tuple[int, ...] | None = None  # layer being configured on Build (a path inside blocks)
     job_id: str | None = None  # the current run
     runs: list[dict] = field(default_factory=list)  # finished runs kept for comparison (runner.record_finished)
     ab: dict | None = None  # the A/B pair being compared: {"a": job id, "b": job id, "changes": [...]}
@@ -128,8 +131,10 @@ class Session:
     browser: str = ""  # this browser's secret (its cookie's value, or a new one the cookie is given)
     browser_known: bool = False  # the cookie came with this session: it needs no setting
     owner_id: str | None = None  # the owner id this session's runs carry (kept when the connection drops)
+    gan_job: str | None = None  # the GAN lab's run (kept here: a reload takes it over like the others)
     slow_live: bool = False  # streams fail here (a proxy blocks the app's routes): live views poll instead
-    lesson: int | None = None  # the started lesson (index into ui.views.lessons.LESSONS), shown on every page
+    lesson: str | None = None  # the started lesson's name (playground.lessons), shown on the page it opens
+    checks: dict = field(default_factory=dict)  # lesson name -> its latest "Check the claim" (lessons.Check)
     run_message: tuple[str, str] | None = None  # (level, text) of a run the Train button could not start
     ended: set[str] = field(default_factory=set)  # runs whose end a polled chart has redrawn the page for
     seen_events: dict[str, object] = field(default_factory=dict)  # component key -> its newest event handled
@@ -138,6 +143,12 @@ class Session:
     pinned: Pinned = field(default_factory=Pinned)
     inspect: Inspection = field(default_factory=Inspection)
     apps: Applications = field(default_factory=Applications)
+    seat: str | None = None  # this student's key on a class board (also in their own URL, so a reload keeps it)
+    teach: str | None = None  # this teacher's key of their class (the same)
+    presenter: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
+    locked: bool = False  # the link opened the setup read-only (Build shows it with "Make my own copy")
+    slide: int = 0  # the lesson the presenter view shows (index into ui.views.lessons.LESSONS)
+    slide_lesson: str | None = None  # the class's lesson the presenter view last moved to (it follows changes)
 
 
 class Owner:
@@ -197,7 +208,8 @@ def _take_over(s: Session, owner_id: str) -> None:
     if not server.started():
         return
     jobs = server.pool().jobs(owner_id)
-    train = [j for j in jobs if j.group is None and "grid2d" not in j.wanted_views]
+    lab = [j for j in jobs if {"gan2d", "gan_images"} & set(j.wanted_views)]  # the GAN lab's
+    train = [j for j in jobs if j.group is None and not {"grid2d", "lesson"} & set(j.wanted_views) and j not in lab]
     grid = [j for j in jobs if "grid2d" in j.wanted_views]
     grouped = [j for j in jobs if j.group is not None]  # oldest first: the last group is the latest A/B pair
     pair = [j for j in grouped if j.group == grouped[-1].group] if grouped else []
@@ -205,6 +217,8 @@ def _take_over(s: Session, owner_id: str) -> None:
         s.job_id = train[-1].id
     if s.pg2d.job_id is None and grid:
         s.pg2d.job_id = grid[-1].id
+    if s.gan_job is None and lab:
+        s.gan_job = lab[-1].id
     if s.ab is None and len(pair) == 2:
         s.ab = {"a": pair[0].id, "b": pair[1].id, "changes": edits.diff(pair[0].spec, pair[1].spec)}
 
@@ -234,6 +248,8 @@ def start() -> Session:
                                            "Showing the default setup instead."))
         s.pg2d = Playground2D.from_link(st.query_params.get(VIEW_KEY))
         s.browser, s.browser_known = _browser_secret()
+        s.seat, s.teach, s.presenter = _class_key(SEAT), _class_key(TEACH), _class_key(PRESENTER)
+        s.locked = st.query_params.get(LOCK) == "1"
         st.session_state[KEY] = s
     o = owner()
     if o.id != s.owner_id:  # a new session, or one whose connection dropped and came back
@@ -321,10 +337,25 @@ def link_text() -> str | None:
 
 
 def sync_url() -> None:
-    """Keep ?s=… equal to the current spec, so the address bar is always a shareable link."""
+    """Keep ?s=… equal to the current spec, so the address bar is always a shareable link; and this person's
+    class keys and the read-only flag in it while they hold them (a reload keeps them)."""
     text = link_text()
     if text and st.query_params.get(URL_KEY) != text:
         st.query_params[URL_KEY] = text
+    s = get()
+    for key, value in ((SEAT, s.seat), (TEACH, s.teach), (PRESENTER, s.presenter),
+                       (LOCK, "1" if s.locked else None)):
+        if value and st.query_params.get(key) != value:
+            st.query_params[key] = value
+        elif not value and key in st.query_params:
+            del st.query_params[key]
+
+
+def _class_key(name: str) -> str | None:
+    """A class key from the URL when it is shaped like one (what it opens is the board's to say)."""
+    from playground.classroom.checks import split_key
+    value = st.query_params.get(name)
+    return value if split_key(value) else None
 
 
 def sync_view() -> None:

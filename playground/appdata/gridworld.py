@@ -79,15 +79,17 @@ def driving_states(n: int, noise: float, rng: np.random.Generator, size: int, de
 
 
 def drive(policy: Callable[[np.ndarray], np.ndarray], state: np.ndarray, slack: float = 2.0) -> list:
-    """Follow `policy` (states → move scores) from an encoded state; the cells visited, ending at the goal
-    when it gets there within `slack` × the shortest path."""
+    """Follow `policy` (states → move scores; its best move that is not into a wall) from an encoded state;
+    the cells visited, ending at the goal when it gets there within `slack` × the shortest path."""
     walls = state[0] > 0.5
     car = tuple(int(v) for v in np.argwhere(state[1] > 0.5)[0])
     goal = tuple(int(v) for v in np.argwhere(state[2] > 0.5)[0])
     budget = int(np.ceil(distances(walls, goal)[car] * slack))
     path = [car]
     for _ in range(budget):
-        car = step(walls, car, int(np.argmax(policy(encode(walls, car, goal)[None])[0])))
+        scores = policy(encode(walls, car, goal)[None])[0].astype(float)
+        scores[[step(walls, car, m) == car for m in range(4)]] = -np.inf  # the car never drives into a wall
+        car = step(walls, car, int(np.argmax(scores)))
         path.append(car)
         if car == goal:
             break

@@ -1,4 +1,5 @@
-"""A drawing pad (components v2: inline HTML/CSS/JS, no iframe): draw a digit with a mouse, pen or finger.
+"""A drawing pad (components v2: inline HTML/CSS/JS, no iframe): draw a digit with a mouse, pen, finger or the
+keyboard (Tab to the pad; arrow keys move the pen, Space lifts or lowers it, and a lifted pen sends the drawing).
 
 Strokes are drawn on a fine hidden canvas; when one ends, the ink is fitted to the picture the way the
 digits data was made (the drawing's bounding box scaled to the full height and centred, when `fit`) and
@@ -14,7 +15,9 @@ from ui import state
 
 _HTML = """
 <div class="dc">
-  <canvas class="pad" width="224" height="224" aria-label="drawing pad: draw with the mouse or a finger"></canvas>
+  <canvas class="pad" width="224" height="224" tabindex="0" role="application" aria-roledescription="drawing pad"
+    aria-label="Drawing pad: draw with the mouse or a finger, or with the keyboard: arrow keys move the pen,
+    Space lowers or lifts it; lifting it sends the drawing"></canvas>
   <div class="row"><button type="button" class="clear">Clear</button><span class="hint"></span></div>
 </div>
 """
@@ -28,6 +31,7 @@ _CSS = """
          color: inherit; border: 1px solid rgba(128,128,128,.6); }
 .clear:hover { border-color: var(--st-primary-color, #ff4b4b); }
 .hint { opacity: .7; }
+.pad:focus-visible, .clear:focus-visible { outline: 2px solid var(--st-primary-color, #0072B2); outline-offset: 2px; }
 """
 
 _JS = r"""
@@ -82,6 +86,11 @@ export default function ({ parentElement, data, setStateValue }) {
     for (let i = 1; i < w; i++) { ctx.moveTo(i * S / w + 0.5, 0); ctx.lineTo(i * S / w + 0.5, S); }
     for (let i = 1; i < h; i++) { ctx.moveTo(0, i * S / h + 0.5); ctx.lineTo(S, i * S / h + 0.5); }
     ctx.stroke();
+    if (s.pen && root.getRootNode().activeElement === pad) {
+      const [x, y] = s.pen, r = S * (data.brush || 0.085) / 2;  // the keyboard's pen: a ring, filled when down
+      ctx.strokeStyle = "#D55E00"; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(x, y, r, 0, 7); ctx.stroke();
+      if (s.down) { ctx.fillStyle = "rgba(213,94,0,.35)"; ctx.fill(); }
+    }
   }
 
   function at(e) { const r = pad.getBoundingClientRect(); return [(e.clientX - r.left) * S / r.width,
@@ -107,6 +116,25 @@ export default function ({ parentElement, data, setStateValue }) {
     if (s.pixels) setStateValue("pixels", { pixels: s.pixels, n: `${Date.now()}-${Math.random()}` });
   };
   pad.onpointerup = end; pad.onpointercancel = end;
+  // the keyboard: the pen moves one picture pixel per arrow press, drawing while it is down
+  s.pen ||= [S / 2, S / 2];
+  pad.onfocus = draw; pad.onblur = () => { if (s.down) { s.down = false; end(); } draw(); };
+  pad.onkeydown = (e) => {
+    const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+    if (step) {
+      e.preventDefault();
+      const clamp = (v) => Math.max(0, Math.min(S, v));
+      const p = s.pen, q = [clamp(p[0] + step[0] * S / w), clamp(p[1] + step[1] * S / h)];
+      if (s.down) line(p, q);
+      s.pen = q;
+      if (s.down) s.pixels = pixels();
+      draw();
+    } else if (e.key === " " || e.key === "Enter") {
+      e.preventDefault();
+      if (!s.down) { s.down = true; s.drawing = true; line(s.pen, s.pen); s.pixels = pixels(); draw(); }
+      else { s.down = false; end(); }
+    }
+  };
   root.querySelector(".clear").onclick = () => {
     inkCtx.clearRect(0, 0, S, S); s.pixels = null; draw();
     setStateValue("pixels", { cleared: true, n: `${Date.now()}-${Math.random()}` });

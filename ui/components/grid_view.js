@@ -28,11 +28,12 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
   const $ = (q) => pg.querySelector(q);
   const net = $(".net"), edgeCv = $(".edges"), nodesEl = $(".nodes"), tip = $(".tip");
   const surf = $(".surface"), overlay = $(".overlay"), clip = $(".clip"), plotEl = $(".plot");
+  const region = $(".sr"), details = $("details.table");
   // Streamlit re-invokes this function on every data change with the same DOM and without calling the
   // old cleanup: all state lives on the root element, and an open stream for the same URL is kept.
   const s = (pg.__s ||= { es: null, url: null, view: null, metrics: [], draws: 0, sig: null, fails: 0,
                           state: "", epoch: 0, rate: [], nodes: [], edges: [], ro: null, told: null, got: false,
-                          said: null, timer: null, watch: null, frameId: null });
+                          said: null, timer: null, watch: null, frameId: null, speech: {}, tableAt: 0 });
   s.data = data;
   s.classes = data.problem === "regression" ? 0 : data.classes;
   s.colors = s.classes > 2 ? OKABE.map(hex) : [POS, NEG];  // class 0 blue, class 1 orange
@@ -41,7 +42,8 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
   const ENDED = ["done", "failed", "stopped"];
   // Handlers live on the state and are replaced on every call, so the stream (opened by an earlier
   // call) always draws with the latest options (discretise, show test data, ...).
-  s.fn = { message, end, layout, move, leave, take, say, retry };
+  s.fn = { message, end, layout, move, leave, take, say, retry, showEdge };
+  details.ontoggle = () => { s.tableAt = 0; speak(); };
   s.feed = data.feed || null;  // the page polls and hands over the run's data: the stream failed here
   if (s.url !== url) {
     close(); clearTimeout(s.timer); s.timer = null;
@@ -138,8 +140,9 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     const cols = [data.features.length, ...data.hidden, data.outputs];
     const nc = cols.length, slot = W / nc, top = 34;
     const rows = Math.max(...cols);
-    const ns = Math.max(10, Math.min(34, slot * 0.42, (H - top - 6) / (rows * 1.28)));
-    const gap = Math.min(ns * 0.28 + 2, (H - top - 6 - rows * ns) / Math.max(1, rows - 1));
+    const room = H - top - 24;  // the weights' legend takes the bottom line
+    const ns = Math.max(10, Math.min(34, slot * 0.42, room / (rows * 1.28)));
+    const gap = Math.min(ns * 0.28 + 2, (room - rows * ns) / Math.max(1, rows - 1));
     s.nodes = cols.map((n, c) => Array.from({ length: n }, (_, r) => {
       const cx = c === 0 ? slot * 0.68 : (c + 0.5) * slot;
       return { x: cx - ns / 2, y: top + r * (ns + gap), c, r };
@@ -170,6 +173,9 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     }
     net.onpointermove = (e) => s.fn.move(e);
     net.onpointerleave = () => s.fn.leave();
+    net.setAttribute("aria-label", netLabel(data));
+    net.onkeydown = (e) => walkKey(e, s, s.fn.showEdge);
+    net.onblur = () => s.fn.leave();
     drawEdges();
     s.nodes.forEach((col, c) => col.forEach((n, r) => {
       const d = document.createElement("div"); d.className = "node";
@@ -239,6 +245,13 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     if (s.view) drawEdges();
   }
 
+  function showEdge(ed) {  // the keyboard's hover: outline the edge, show and say its weight
+    if (!ed) { leave(); return; }
+    s.hover = ed; showTip(ed.mx, (ed.y1 + ed.y2) / 2, edgeText(ed));
+    region.textContent = edgeText(ed);
+    drawEdges();
+  }
+
   function leave() { tip.hidden = true; s.hover = null; if (s.view) drawEdges(); }
 
   function showTip(x, y, t) {
@@ -297,8 +310,10 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
       const row = v && v.weights[e.l] && v.weights[e.l][e.j], w = row ? row[e.i] : 0;
       g.strokeStyle = v ? valueColor(Math.max(-1, Math.min(1, w))) : "#ddd";
       g.lineWidth = 0.6 + Math.min(Math.abs(w), 5) / 5 * wmax;
+      g.setLineDash(v && w < 0 ? [5, 3] : []);  // the sign without colour: negative weights are dashed
       g.beginPath(); g.moveTo(e.x1, e.y1); g.bezierCurveTo(e.mx, e.y1, e.mx, e.y2, e.x2, e.y2); g.stroke();
     }
+    g.setLineDash([]);
     const h = s.hover;
     if (h) {
       g.strokeStyle = "rgba(0,0,0,.8)"; g.lineWidth = 1; g.setLineDash([3, 2]);
@@ -322,7 +337,7 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     const pts = data.points.train, n = Math.min(v.hidden.length / 2, pts.length);
     for (let i = 0; i < n; i++) {
       const x = (v.hidden[2 * i] / 255) * (S - 10) + 5, y = S - 5 - (v.hidden[2 * i + 1] / 255) * (S - 10);
-      g.fillStyle = pointColor(pts[i][2]); g.beginPath(); g.arc(x, y, 2.2, 0, 7); g.fill();
+      g.fillStyle = pointColor(pts[i][2]); drawShape(g, s.classes ? pts[i][2] : 0, x, y, 2.2); g.fill();
     }
   }
 
@@ -349,7 +364,7 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     g.save(); g.translate(9, g0.T + P / 2); g.rotate(-Math.PI / 2); g.textAlign = "center"; g.fillText("x₂", 0, 0); g.restore();
     const dot = (p, stroke) => {
       g.fillStyle = pointColor(p[2]); g.strokeStyle = stroke; g.lineWidth = 1;
-      g.beginPath(); g.arc(X(p[0]), Y(p[1]), 3.2, 0, 7); g.fill(); g.stroke();
+      drawShape(g, s.classes ? p[2] : 0, X(p[0]), Y(p[1]), 3.2); g.fill(); g.stroke();  // the class by shape too
     };
     g.save(); g.beginPath(); g.rect(g0.L, g0.T, P, P); g.clip();
     for (const p of data.points.train) dot(p, "#fff");
@@ -361,8 +376,9 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     const el = $(".legend"); el.textContent = "";
     if (s.classes > 2 || (s.classes === 2 && data.class_names)) {
       (data.class_names || []).forEach((n, k) => {
-        const sp = document.createElement("span"), sw = document.createElement("i"); sw.className = "sw";
-        sw.style.background = css(s.colors[k % s.colors.length]); sp.appendChild(sw); sp.appendChild(document.createTextNode(n)); el.appendChild(sp);
+        const sp = document.createElement("span"), sw = document.createElement("span"); sw.className = "shape";
+        sw.textContent = GLYPHS[k % GLYPHS.length]; sw.style.color = css(s.colors[k % s.colors.length]);
+        sp.appendChild(sw); sp.appendChild(document.createTextNode(n)); el.appendChild(sp);
       });
     } else {
       const a = document.createElement("span"); a.textContent = "−1";
@@ -388,6 +404,13 @@ export default function ({ parentElement, data, setStateValue, setTriggerValue }
     const last = s.metrics[s.metrics.length - 1] || {};
     $(".test-loss").textContent = fmt(last.val_loss); $(".train-loss").textContent = fmt(last.train_loss);
     $(".acc").textContent = last.val_accuracy != null ? `Test accuracy ${(100 * last.val_accuracy).toFixed(1)}%` : "";
+    speak();
+  }
+
+  function speak() {  // the live region at a calm rate; the tables (when open) at most once a second
+    speakTo(region, s.speech, pgSentence(s), s.state);
+    if (s.state !== s.tableState) { s.tableState = s.state; s.tableAt = 0; }
+    if (details.open && Date.now() - s.tableAt >= 1000) { s.tableAt = Date.now(); pgTables(details, s, label); }
   }
 
   function lossPlot() {

@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import keys, server
+from ui.components import speak
 from ui.server.grid_stream import encode_view
 from ui.server.streams import retry_s, thin
 
@@ -31,23 +32,30 @@ _HTML = """
     <span class="status"></span>
   </div>
   <div class="main">
-    <div class="net"><canvas class="edges"></canvas><div class="nodes"></div><div class="tip" hidden></div></div>
+    <div class="net" tabindex="0" role="group" data-testid="pg-net"><canvas class="edges"></canvas>
+      <div class="nodes"></div><div class="tip" hidden></div>
+      <div class="wlegend" aria-hidden="true"><span><i class="pos"></i>positive weight</span>
+        <span><i class="neg"></i>negative weight</span></div></div>
     <div class="out">
       <div class="losses"><span>Test loss <b class="test-loss">–</b></span>
         <span>Training loss <b class="train-loss">–</b></span><span class="acc"></span></div>
-      <canvas class="lossplot" aria-label="loss per epoch"></canvas>
-      <div class="plot" aria-label="the output over the plane, with the data points">
+      <canvas class="lossplot" role="img" aria-label="training and test loss per epoch (Show as table lists them)">
+      </canvas>
+      <div class="plot" role="img" aria-label="the network's output over the plane, with the data points">
         <div class="clip"><canvas class="surface" data-draws="0" width="1" height="1"></canvas></div>
         <canvas class="overlay"></canvas>
       </div>
       <div class="legend"></div>
       <div class="below">
         <div class="hid"><div class="cap"></div>
-          <canvas class="hidden" aria-label="the last hidden layer's view"></canvas></div>
+          <canvas class="hidden" role="img" aria-label="the data as the last hidden layer sees it"></canvas></div>
         <div class="note"></div>
       </div>
     </div>
   </div>
+  <p class="sr" role="status" aria-live="polite" aria-atomic="true" data-testid="pg-summary"></p>
+  <details class="table" data-testid="pg-table"><summary>Show as table</summary>
+    <div class="tbl" tabindex="0"></div><div class="tbl2 tbl" tabindex="0"></div></details>
 </div>
 """
 
@@ -83,9 +91,16 @@ _CSS = """
 .hid .cap { font-size: 11px; opacity: .85; height: 15px; }
 .hidden { width: 140px; height: 140px; display: block; border: 1px solid rgba(128,128,128,.35); }
 .note { font-size: 11px; opacity: .75; padding-top: 15px; max-width: 170px; line-height: 1.3; }
-"""
+.wlegend { position: absolute; left: 0; bottom: 0; display: flex; gap: 12px; font-size: 11px; pointer-events: none; }
+.wlegend i { display: inline-block; width: 22px; height: 0; border-top: 3px solid; margin-right: 4px;
+             vertical-align: middle; }
+.wlegend .pos { border-top-color: #0877bd; } .wlegend .neg { border-top-color: #f59322; border-top-style: dashed; }
+.net:focus-visible { outline: 2px solid var(--st-primary-color, #0072B2); outline-offset: 2px; }
+.shape { font-size: 12px; margin-right: 3px; }
+""" + speak.CSS
 
-_JS = (Path(__file__).with_name("grid_view.js").read_text()  # kept apart: plain JavaScript, no escaping
+_JS = ((speak.JS + Path(__file__).with_name("grid_speak.js").read_text()
+        + Path(__file__).with_name("grid_view.js").read_text())  # kept apart: plain JavaScript, no escaping
        .replace("__TF__", json.dumps(TF)).replace("__OKABE__", json.dumps(OKABE_ITO))
        .replace("__NETFRAC__", str(NET_FRACTION)))
 
@@ -125,5 +140,5 @@ def grid_view(job, structure: dict, points: dict, show_test: bool, discretize: b
             **structure, "points": {"train": points["train"], "test": points["test"]}, "points_key": points["key"],
             "show_test": show_test, "discretize": discretize, "note": note, "height": HEIGHT,
             "feed": feed(job) if job and poll else None, "retry": retry_s() * 1000}
-    return _component(data=data, key=key, default={"stream": None}, height=HEIGHT,
+    return _component(data=data, key=key, default={"stream": None}, height="content",
                       on_state_change=lambda: None, on_stream_change=lambda: None)

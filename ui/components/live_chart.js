@@ -4,13 +4,14 @@ export default function ({ parentElement, data, setStateValue }) {
   const root = parentElement;
   const canvas = root.querySelector("canvas"), status = root.querySelector(".status");
   const fill = root.querySelector(".fill"), legendBox = root.querySelector(".legend");
+  const region = root.querySelector(".sr"), details = root.querySelector("details.table");
   const base = (data.base || "").replace(/^\/+|\/+$/g, "");
   const url = data.path ? `${location.origin}/${base ? base + "/" : ""}${data.path}` : null;
   // Streamlit re-invokes this function on every data change without calling the old cleanup:
   // keep state on the canvas and reuse an open stream for the same URL.
   const s = (canvas.__lc ||= { es: null, url: null, metrics: [], live: [], updates: 0, fails: 0, got: false,
-                               said: null, timer: null, watch: null });
-  s.overlay = data.overlay || []; s.epochs = data.epochs || 1; s.classify = !!data.classify;
+                               said: null, timer: null, watch: null, speech: {}, tableAt: 0 });
+  s.overlay = data.overlay || []; s.epochs = data.epochs || 1; s.metric = data.metric || null;
   s.feed = !!data.feed;  // the page polls and hands over the run's data: the stream failed here
   // charts with the same `scale` (an A/B pair) share one loss axis: each publishes its own top, draws to the max
   const scales = (window.__lcScales ||= {});
@@ -30,6 +31,7 @@ export default function ({ parentElement, data, setStateValue }) {
   if (s.feed && url && !data.finished && !s.es && !s.timer) s.timer = setTimeout(retry, data.retry || 30000);
   draw();
   legend();
+  details.ontoggle = () => { s.tableAt = 0; table(); };
   function take() {  // one polled update from the page (a fragment rerun)
     const f = data.feed;
     s.updates += 1; s.metrics = data.metrics || []; s.state = data.state || ""; s.message = data.message || "";
@@ -82,7 +84,8 @@ export default function ({ parentElement, data, setStateValue }) {
     const ep = last ? last.epoch : 0, rate = s.state === "running" ? Math.round(p.steps_per_s || 0) : 0;
     const left = Math.max(0, (s.epochs - ep) * (p.steps_per_epoch || 0) - (p.batch || 0));
     const eta = rate > 0 ? ` · ETA ${Math.ceil(left / rate)} s` : "";
-    const acc = last && last.val_accuracy != null ? ` · val acc ${(100 * last.val_accuracy).toFixed(1)}%` : "";
+    const mk = s.metric ? `val_${s.metric.key}` : null;
+    const acc = mk && last && last[mk] != null ? ` · val ${s.metric.short} ${(100 * last[mk]).toFixed(1)}%` : "";
     const loss = last ? ` · val loss ${fmt(last.val_loss)}` : "";
     // a speed only while it runs: a finished run has none, one step's rate means nothing
     const speed = rate > 0 ? ` · ${rate.toLocaleString()} steps/s${eta}` : "";
@@ -100,8 +103,35 @@ export default function ({ parentElement, data, setStateValue }) {
       return item;
     }));
   }
+  function sentence() {  // what a screen reader hears: "Training: epoch 120 of 300, training loss 0.21, …"
+    const last = s.metrics[s.metrics.length - 1];
+    const word = { running: "Training", paused: "Paused", done: "Finished", stopped: "Stopped", queued: "Queued",
+                   starting: "Starting" }[s.state];
+    if (s.state === "failed") return `The run failed: ${s.message}`;
+    if (!s.state && !last) return "No run yet: press Train to start one.";
+    const parts = [`epoch ${last ? last.epoch : 0} of ${s.epochs}`];
+    if (last && last.train_loss != null) parts.push(`training loss ${num(last.train_loss, 2)}`);
+    if (last && last.val_loss != null) parts.push(`validation loss ${num(last.val_loss, 2)}`);
+    const mk = s.metric ? `val_${s.metric.key}` : null;  // the task's score beside the loss (accuracy, mean IoU)
+    if (last && mk && last[mk] != null) parts.push(`validation ${s.metric.title} ${Math.round(100 * last[mk])} %`);
+    return `${word || s.state}: ${parts.join(", ")}.`;
+  }
+  function table() {  // the data behind the chart, at most once a second while it trains
+    if (s.state !== s.tableState) { s.tableState = s.state; s.tableAt = 0; }  // the last epoch of a run, at once
+    if (!details.open || Date.now() - s.tableAt < 1000) return;
+    s.tableAt = Date.now();
+    const keys = [["epoch", "epoch"], ["train_loss", "training loss"], ["val_loss", "validation loss"]];
+    if (s.metric) keys.push([`train_${s.metric.key}`, `training ${s.metric.title}`], [`val_${s.metric.key}`, `validation ${s.metric.title}`]);
+    const shown = keys.filter(([k]) => k === "epoch" || s.metrics.some((m) => m[k] != null));
+    const rows = thinRows(s.metrics).map((m) => shown.map(([k]) => k === "epoch" ? m.epoch
+      : s.metric && k.endsWith(s.metric.key) ? (m[k] == null ? null : `${(100 * m[k]).toFixed(1)} %`) : num(m[k], 4)));
+    const runs = s.overlay.length ? ` (this run; ${s.overlay.length} earlier run${s.overlay.length > 1 ? "s" : ""} not listed)` : "";
+    fillTable(details, `Loss${s.metric ? ` and ${s.metric.title}` : ""} per epoch${runs}`, shown.map(([, h]) => h), rows);
+  }
   function draw(publish = true) {
     status.textContent = text();
+    speakTo(region, s.speech, sentence(), s.state);
+    table();
     const p = s.progress || {};
     const done = (s.metrics.length ? s.metrics[s.metrics.length - 1].epoch : 0) + (p.steps_per_epoch ? (p.batch || 0) / p.steps_per_epoch : 0);
     fill.style.width = `${Math.min(100, 100 * done / s.epochs)}%`;
@@ -118,8 +148,9 @@ export default function ({ parentElement, data, setStateValue }) {
       if (Math.max(...Object.values(s.scale.tops)) !== before)
         for (const [job, redraw] of Object.entries(s.scale.redraw)) if (job !== data.job) redraw();
     }
-    const panels = s.classify ? [["loss", ["train_loss", "val_loss"]], ["accuracy", ["train_accuracy", "val_accuracy"]]]
-                              : [["loss", ["train_loss", "val_loss"]]];
+    const panels = s.metric ? [["loss", ["train_loss", "val_loss"]],
+                               [s.metric.title, [`train_${s.metric.key}`, `val_${s.metric.key}`]]]
+                            : [["loss", ["train_loss", "val_loss"]]];
     const pw = W / panels.length;
     panels.forEach(([title, keys], k) => panel(g, k * pw, 0, pw, H, title, keys, ink));
   }
@@ -137,7 +168,7 @@ export default function ({ parentElement, data, setStateValue }) {
   }
   function panel(g, x0, y0, w, h, title, keys, ink) {
     const L = 52, R = 12, T = 22, B = 34, pw = w - L - R, ph = h - T - B;
-    const isAcc = title === "accuracy";
+    const isAcc = title !== "loss";  // the task's metric: a share, 0 … 1
     const series = keys.map((k) => s.metrics.filter((m) => m[k] != null).map((m) => [m.epoch, m[k]]));
     const overlay = overlayPoints(keys[1]);
     let all = series.flat().concat(overlay.flatMap((o) => o.pts));

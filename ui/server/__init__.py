@@ -17,6 +17,7 @@ import sys
 import threading
 import types
 
+from playground import backends
 from playground.jobs import JobPool, Limits
 
 _STATE = sys.modules.setdefault("_playground_server_state", types.ModuleType("_playground_server_state"))
@@ -41,11 +42,13 @@ def limits() -> Limits:
 
 
 def pool() -> JobPool:
-    """The one job pool of this process, started on first use."""
+    """The one job pool of this process, started on first use, on the backend the environment names
+    (PLAYGROUND_BACKEND=local|ray, RAY_ADDRESS, …; see playground/backends and docs/DEPLOY.md)."""
     with _STATE.lock:
         if _STATE.pool is None or _STATE.pool._closed:
             workers = int(os.environ.get("PLAYGROUND_WORKERS", "0")) or None
-            _STATE.pool = JobPool(workers=workers, limits=limits())
+            backend, fallback = backends.make(backends.settings(), workers)
+            _STATE.pool = JobPool(workers=workers, limits=limits(), backend=backend, fallback=fallback)
         return _STATE.pool
 
 

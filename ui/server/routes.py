@@ -6,7 +6,7 @@ import os
 
 from starlette.routing import Route
 
-from ui.server import grid_stream, streams
+from ui.server import gan_stream, grid_stream, streams
 
 
 def routes(prefix: str = "") -> list[Route]:
@@ -15,4 +15,5 @@ def routes(prefix: str = "") -> list[Route]:
              if os.environ.get("PLAYGROUND_BENCH_ROUTES") == "1" else [])
     return debug + [Route(f"{prefix}/api/jobs/{{job}}/stream", streams.stream_job),
                     Route(f"{prefix}/api/playground/{{job}}/stream", grid_stream.stream),
+                    Route(f"{prefix}/api/gan/{{job}}/stream", gan_stream.stream),
                     Route(f"{prefix}/api/jobs/{{job}}", streams.job_status)]

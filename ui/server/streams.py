@@ -11,13 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from playground.jobs import Job
+from playground.tasks import metric_keys
 from ui import server
 from ui.server import access
 
 STREAM_HZ = 10  # events a second per stream at most
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RETRY = 30.0  # seconds between a live view's tries of a stream that failed (PLAYGROUND_STREAM_RETRY_S)
-METRIC_KEYS = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy")  # what live views draw
+# what live views draw: the losses and each task's metric (accuracy, mean IoU, …)
+METRIC_KEYS = ("epoch", "train_loss", "val_loss", *metric_keys())
 
 
 def job_event(job: Job, cursor: int) -> tuple[dict, int]:

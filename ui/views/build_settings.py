@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from playground import data as datasets
-from playground import edit, presets
+from playground import edit, presets, tasks
 from playground.data import DATASETS, DataInfo
 from playground.registry import Param, PlaygroundError
 from playground.spec import DataSpec, SpecError, from_dict, from_json
@@ -62,8 +62,11 @@ def fitting_loss(spec: dict) -> dict:
         LOSSES.get(spec["train"].get("loss", "cross_entropy")).shapes(info)
         return spec
     except PlaygroundError:
-        new = "cross_entropy" if info.classification else "mse"
-        _notice("info", f"Loss set to {new}, which suits {info.name} ({info.task}).")
+        task = tasks.for_data(info)
+        if task.loss_option != "train.loss":  # a task that picks its loss elsewhere (a GAN's train.gan.loss)
+            return spec
+        new = task.losses[0]
+        _notice("info", f"Loss set to {new}, which suits {info.name} ({task.name}).")
         return edit.set_path(spec, ("train", "loss"), new)
 
 
@@ -181,7 +184,9 @@ def data_preview(spec: dict, result: Check) -> None:
     elif info.modality == "image":
         images = [_pixels(x) for x in ds.x_train[:24].numpy()]
         captions = [info.class_names[int(y)] for y in ds.y_train[:24]] if info.classification else None
-        st.image(images, caption=captions, width=72, clamp=True)
+        alts = [f"sample {i + 1}" + (f" of class {short(c)}" if captions else "") for i, c in
+                enumerate(captions or images)]
+        st.image(images, caption=captions, width=72, clamp=True, alt=alts)
     elif info.modality == "sequence":
         st.plotly_chart(sequence_plot(ds.x_train[:3].numpy(), ds.y_train[:3].numpy()), width="stretch",
                         key=keys.BUILD("preview"))

@@ -1,30 +1,29 @@
-"""The Build page's model editor: the palette, the layer stack, the layer settings, and widgets made from Params.
+"""The Build page's model editor: the palette, the layer stack (blocks as nested groups), the layer settings.
 
-Every change goes through `state.set_spec` (undo, URL) inside a widget callback, so a page run always draws
-the spec after the change. Widgets keep one key and take their values from the spec through `state.bind`, so
-undo shows the restored values and a widget being edited keeps its keyboard focus.
+Every change goes through `param_widgets.apply` (undo, URL) inside a widget callback or at the top of the page
+run (the components' events), so a page run always draws the spec after the change.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass, field
 
 import streamlit as st
 
-from playground import edit
-from playground.build import Row, shape_str, summarize
+from playground import blocks, edit
+from playground.build import Row, partial_rows, shape_str
 from playground.data import DataInfo, check_size
 from playground.layers import CATEGORIES, LAYERS
-from playground.registry import Param, PlaygroundError
-from playground.spec import from_dict
+from playground.registry import PlaygroundError
+from playground.spec import BLOCKS, from_dict
 from playground.train import validate
 from ui import keys, state
 from ui.components.palette import palette as palette_component
 from ui.components.sortable import pending_event, sortable
 from ui.text import MESSAGE, plain, short
+from ui.views import layer_tree as tree
+from ui.views.param_widgets import apply, param_widget
 
 INSERT = keys.BUILD("insert")  # where a new layer goes (kept as Session.build.insert_at too)
 INSERT_AT = {"after": "after the selected layer", "end": "at the end", "start": "at the start"}
@@ -67,191 +66,67 @@ def check(spec: dict) -> Check:
         out.error = e
     except Exception as e:
         out.error = PlaygroundError(f"this setup cannot be built ({type(e).__name__}: {e})")
-    layers = spec.get("model", {}).get("layers", [])
-    # all layers (when only the head or the training is wrong), else those before the culprit
-    for keep in (len(layers), out.error.layer):
-        if not keep:
-            continue
-        try:
-            out.rows = summarize(from_dict(dict(spec, model={"layers": layers[:keep]})), out.info, False).rows
-            break
-        except Exception:  # a partial table is a courtesy; the error above is what counts
-            continue
+    try:  # every layer that builds before the culprit (all of them when the head or the training is wrong)
+        out.rows = partial_rows(parsed, out.info)
+    except Exception:  # a partial table is a courtesy; the error above is what counts
+        out.rows = []
     return out
 
 
 # ---- applying edits ----------------------------------------------------------------------------
 
-def apply(new: dict, select: int | None | str = "keep") -> None:
-    """Make `new` the spec (one undo step), optionally selecting a layer; clears stale input errors."""
-    state.set_spec(new)
-    if select != "keep":
-        state.get().selected = select
-    state.get().build.field_errors = {}
+def _selected(spec: dict) -> blocks.Path | None:
+    return tree.selected_path(spec)
 
 
-def _selected(spec: dict) -> int | None:
-    sel, n = state.get().selected, len(spec["model"]["layers"])
-    return sel if sel is not None and 0 <= sel < n else None
+def _addable(name) -> bool:
+    return isinstance(name, str) and (name in LAYERS or name in BLOCKS)
 
 
 def handle_events(key: str = keys.BUILD("stack"), palette_key: str = keys.BUILD("palette")) -> None:
-    """Apply what the stack and the palette components sent since the last run: a drag-and-drop reorder, a row
-    click, a layer dropped from the palette (inserted there), a palette click (added as the Insert choice says)."""
+    """Apply what the stack and the palette components sent since the last run: a drag-and-drop move (along a
+    list, into a block or a branch, out of one), a row click, Alt+arrow, a layer dropped from the palette
+    (inserted there), a palette click (added as the Insert choice says)."""
     s = state.get()
     added = pending_event(palette_key, None)  # a click on a chip: any revision (two quick clicks add two)
-    if added is not None and added.get("kind") == "add" and added.get("type") in LAYERS:
+    if added is not None and added.get("kind") == "add" and _addable(added.get("type")):
         _add(added["type"])
     ev = pending_event(key, s.edits)
     if ev is None:
         return
     try:
-        if ev.get("kind") == "select" and 0 <= int(ev.get("index", -1)) < len(s.spec["model"]["layers"]):
-            s.selected = int(ev["index"])
-        elif ev.get("kind") == "order":
+        kind = ev.get("kind")
+        if kind == "select":
+            path = blocks.as_path(ev["path"] if "path" in ev else int(ev["index"]))
+            if blocks.exists(s.spec, path):
+                s.selected = tree.as_selection(path)
+        elif kind == "move":
+            new, path = edit.move_to(s.spec, ev["src"], ev["dst"])
+            if new != s.spec:
+                apply(new, select=path)
+        elif kind == "nudge" and ev.get("delta") in (-1, 1):
+            new, path = edit.nudge(s.spec, ev["path"], ev["delta"])
+            if new != s.spec:
+                apply(new, select=path)
+        elif kind == "order":  # a top-level reorder (the stack before blocks sent these)
             order = [int(i) for i in ev["order"]]
             moved = ev.get("moved", s.selected)
-            apply(edit.reorder(s.spec, order), select=order.index(moved) if moved in order else s.selected)
-        elif ev.get("kind") == "insert" and ev.get("type") in LAYERS:
-            at = max(0, min(int(ev["at"]), len(s.spec["model"]["layers"])))
-            apply(edit.insert_layer(s.spec, at, edit.new_layer(ev["type"])), select=at)
-    except (PlaygroundError, TypeError, ValueError, KeyError):
+            apply(edit.reorder(s.spec, order), select=order.index(moved) if moved in order else "keep")
+        elif kind == "insert" and _addable(ev.get("type")):
+            at = blocks.as_path(ev["at"])
+            if len(at) == 1:
+                at = (max(0, min(at[0], len(s.spec["model"]["layers"]))),)
+            _insert(s.spec, at, ev["type"])
+    except (PlaygroundError, TypeError, ValueError, KeyError, IndexError, AttributeError):
         pass  # a stale or malformed event: the rows are redrawn from the spec anyway
 
 
-# ---- widgets generated from Params ---------------------------------------------------------------
-
-def _num(v):
-    return None if v is None else (int(v) if float(v).is_integer() else float(v))
-
-
-def param_help(p: Param) -> str:
-    """The tooltip: the registry's help, the range and the default."""
-    parts = [p.help] if p.help else []
-    if p.min is not None or p.max is not None:
-        lo = "" if p.min is None else f"{_num(p.min):g}"
-        hi = "" if p.max is None else f"{_num(p.max):g}"
-        parts.append(f"Range {lo}…{hi}.")
-    if p.default is not None:
-        parts.append(f"Default {_text(p.default)}.")
-    elif p.optional:
-        parts.append("Leave empty for the default.")
-    return " ".join(parts)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def parse_text(p: Param, text: str):
-    """A text field's value for Param `p` (size: '3' or '3, 5'; ints: '1, 8, 8'); '' is None."""
-    text = text.strip()
-    if not text:
-        return None
-    if p.kind == "str":
-        return text
-    if p.kind == "strs":
-        return [t for t in re.split(r"[\s,\[\]'\"]+", text) if t]
-    parts = [t for t in re.split(r"[\s,x×\[\]()]+", text) if t]
-    try:
-        nums = [int(t) for t in parts]
-    except ValueError:
-        raise PlaygroundError(f"{p.name}: '{text}' is not a whole number"
-                              + (" or a pair like 3, 5" if p.kind == "size" else "")) from None
-    if p.kind == "size":
-        return nums[0] if len(nums) == 1 else nums
-    if p.kind in ("ints", "int"):
-        return nums if p.kind == "ints" else nums[0]
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _slider(p: Param, value) -> bool:
-    # sliders for short ranges on a 0.01 grid (dropout p, noise); typed fields for the rest (lr, beta2)
-    if p.min is None or p.max is None or p.max - p.min > 1 or value is None:
-        return False
-    return all(abs(v * 100 - round(v * 100)) < 1e-9 for v in (p.min, p.max, value))
-
-
-def _step(value) -> float:
-    v = abs(value) if value else 0.1
-    return max(1e-6, 10 ** (math.floor(math.log10(v)) - 1))
-
-
-def _on_change(p: Param, key: str, path: tuple, where: str, text: bool) -> None:
-    raw = state.widget(key)
-    errors = state.get().build.field_errors
-    try:
-        value = parse_text(p, raw or "") if text else raw
-        if value is None and not (p.optional or p.default is None):
-            raise PlaygroundError(f"{where}: {p.name} needs a value")
-        value = p.check(value, where)
-    except PlaygroundError as e:
-        errors[key] = e.message
-        return
-    apply(edit.set_path(state.get().spec, path, value))
-
-
-def _widget_value(kind: str, shown):
-    """What a widget of `kind` holds for the spec value `shown`."""
-    if kind == "text":
-        return _text(shown)
-    if kind == "bool":
-        return bool(shown)
-    if kind == "strs":
-        return list(shown or [])
-    if kind in ("int", "slider", "float") and shown is not None:
-        return int(shown) if kind == "int" else float(shown)
-    return shown
-
-
-def param_widget(p: Param, value, path: tuple, where: str, label: str | None = None,
-                 slider: bool | None = None) -> None:
-    """A labelled widget for `p` showing `value`; a change is checked with `p.check` and written at `path`."""
-    label = label or p.name
-    shown = value if value is not None or p.optional else p.default
-    try:  # a value the widget cannot show (out of range, wrong type: an imported file) gets a text field
-        fits = shown is None or p.check(shown, where) == shown
-    except PlaygroundError:
-        fits = False
-    text = not fits or p.kind in ("str", "size", "ints") or (p.kind == "strs" and not p.choices)
-    kind = ("text" if text else p.kind if p.kind in ("bool", "choice", "strs", "int")
-            else "slider" if (slider if slider is not None else _slider(p, shown)) else "float")
-    # a stable key (the widget keeps keyboard focus while it is edited), one per kind of widget at a path
-    key = keys.BUILD("p", kind, *path)
-    state.bind(key, _widget_value(kind, shown))
-    kw = {"key": key, "help": param_help(p), "on_change": _on_change, "args": (p, key, path, where, text)}
-    if kind == "text":
-        st.text_input(label, placeholder="default" if p.optional else "", **kw)
-        if not fits:
-            try:
-                p.check(shown, where)
-            except PlaygroundError as e:
-                st.error(plain(e.message, MESSAGE), icon=":material/error:")
-    elif kind == "bool":
-        st.checkbox(label, **kw)
-    elif kind == "choice":
-        st.selectbox(label, list(p.choices), **kw)
-    elif kind == "strs":
-        st.multiselect(label, list(p.choices), **kw)
-    elif kind == "int":
-        st.number_input(label, min_value=None if p.min is None else int(p.min),
-                        max_value=None if p.max is None else int(p.max), step=1, **kw)
-    elif kind == "slider":
-        st.slider(label, float(p.min), float(p.max), step=0.01, **kw)
-    else:
-        st.number_input(label, min_value=None if p.min is None else float(p.min),
-                        max_value=None if p.max is None else float(p.max), step=_step(shown or p.default),
-                        format="%g", placeholder="off" if p.optional else None, **kw)
-    message = state.get().build.field_errors.get(key)
-    if message:
-        st.error(plain(message, MESSAGE), icon=":material/error:")
+def _insert(spec: dict, at: blocks.Path, type_name: str) -> None:
+    """A new layer (or a block that builds where it lands) at slot `at`, selected."""
+    shape = tree.block_shape_at(spec, at, check(spec).info) if type_name in BLOCKS else None
+    new = edit.insert_layer(spec, at, edit.new_layer(type_name, shape))
+    nodes, i = blocks.locate(new["model"]["layers"], at)
+    apply(new, select=(*at[:-1], max(0, min(i, len(nodes) - 1))))
 
 
 # ---- palette -----------------------------------------------------------------------------------
@@ -260,8 +135,8 @@ def _add(type_name: str) -> None:
     spec = state.get().spec
     n, sel = len(spec["model"]["layers"]), _selected(spec)
     where = state.get().build.insert_at
-    at = 0 if where == "start" else n if where == "end" or sel is None else sel + 1
-    apply(edit.insert_layer(spec, at, edit.new_layer(type_name)), select=at)
+    at = (0,) if where == "start" else (n,) if where == "end" or sel is None else (*sel[:-1], sel[-1] + 1)
+    _insert(spec, at, type_name)
 
 
 def palette() -> None:
@@ -283,59 +158,66 @@ def _insert_at() -> None:
 
 
 def palette_groups() -> list[dict]:
-    """The registry's layer types by category, in the registry's order, with their descriptions."""
-    return [{"name": cat.capitalize(), "items": [{"name": k.name, "help": k.description} for k in kinds]}
-            for cat in CATEGORIES if (kinds := [k for k in LAYERS.entries.values() if k.category == cat])]
+    """The blocks, then the registry's layer types by category, in the registry's order, with their descriptions."""
+    return [{"name": "Blocks", "items": [{"name": k, "label": label, "help": text}
+                                         for k, (label, text) in tree.BLOCK_CHIPS.items()]}] + [
+        {"name": cat.capitalize(), "items": [{"name": k.name, "help": k.description} for k in kinds]}
+        for cat in CATEGORIES if (kinds := [k for k in LAYERS.entries.values() if k.category == cat])]
 
 
 # ---- the stack ---------------------------------------------------------------------------------
 
-def _row_error(err: PlaygroundError, i: int) -> str:
-    return re.sub(rf"^layer {i + 1} \([^)]*\): ", "", err.message)
+def _row_error(err: PlaygroundError) -> str:
+    return re.sub(r"^layer [\d.]+ \([^)]*\): ", "", err.message)
 
 
 def stack(result: Check) -> None:
-    """The layer rows (drag to reorder, click to select) with shapes, parameters and the error on its row."""
+    """The layer rows (drag to move, into and out of blocks; click to select) with shapes, parameters and the
+    error on its row; blocks hold their layers, indented."""
     s = state.get()
-    layers, sel = s.spec["model"]["layers"], _selected(s.spec)
-    err = result.error
-    items = []
-    for i, layer in enumerate(layers):
-        row = result.rows[i] if i < len(result.rows) else None
-        items.append({"type": short(layer.get("type", "?")), "args": short(edit.key_args(layer), 200),
-                      "shape": shape_str(row.output_shape) if row else "—",
-                      "params": f"{row.params:,}" if row else "", "selected": i == sel,
-                      "error": short(_row_error(err, i), 400) if err is not None and err.layer == i else None})
-    total = f"{sum(r.params for r in result.rows):,} parameters" if result.ok else ""
-    sortable(items, s.edits, shape_str(result.info.input_shape) if result.info else "", total)
+    items = tree.items(s.spec, result.rows, _selected(s.spec), result.error, lambda e: short(_row_error(e), 400))
+    total = f"{sum(r.params for r in result.rows if len(r.path) == 1):,} parameters" if result.ok else ""
+    sortable(items, s.edits, shape_str(result.info.input_shape) if result.info else "", total,
+             top=len(s.spec["model"]["layers"]))
 
 
 def _move(delta: int) -> None:
-    spec, i = state.get().spec, _selected(state.get().spec)
-    apply(edit.move_layer(spec, i, i + delta), select=i + delta)
+    spec = state.get().spec
+    new, path = edit.nudge(spec, _selected(spec), delta)
+    apply(new, select=path)
 
 
 def _duplicate() -> None:
-    spec, i = state.get().spec, _selected(state.get().spec)
-    apply(edit.duplicate(spec, i), select=i + 1)
+    spec, p = state.get().spec, _selected(state.get().spec)
+    apply(edit.duplicate(spec, p), select=(*p[:-1], p[-1] + 1))
 
 
 def _delete() -> None:
-    spec, i = state.get().spec, _selected(state.get().spec)
-    n = len(spec["model"]["layers"]) - 1
-    apply(edit.delete(spec, i), select=min(i, n - 1) if n else None)
+    spec, p = state.get().spec, _selected(state.get().spec)
+    new = edit.delete(spec, p)
+    nodes, i = blocks.locate(new["model"]["layers"], p)
+    after = (*p[:-1], min(i, len(nodes) - 1)) if nodes else blocks.parent(spec, p)  # the next one, or its block
+    apply(new, select=after)
+
+
+def _can_move(spec: dict, path: blocks.Path | None, delta: int) -> bool:
+    """Up (down) moves along the list, or out of the block at its first (last) layer; not past the model's ends."""
+    if path is None:
+        return False
+    nodes, i = blocks.locate(spec["model"]["layers"], path)
+    return 0 <= i + delta < len(nodes) or blocks.parent(spec, path) is not None
 
 
 def stack_buttons() -> None:
     """Move up / down / duplicate / delete the selected layer: the keyboard and touch path."""
     spec = state.get().spec
-    sel, n = _selected(spec), len(spec["model"]["layers"])
+    sel = _selected(spec)
     row = st.container(horizontal=True, gap="xsmall")  # one row in the narrow column of a 1024-pixel screen
     none = sel is None
-    row.button("Up", key=keys.BUILD("up"), icon=":material/arrow_upward:", disabled=none or sel == 0,
-               on_click=_move, args=(-1,), help="Move the selected layer up")
-    row.button("Down", key=keys.BUILD("down"), icon=":material/arrow_downward:", disabled=none or sel == n - 1,
-               on_click=_move, args=(1,), help="Move the selected layer down")
+    row.button("Up", key=keys.BUILD("up"), icon=":material/arrow_upward:", disabled=not _can_move(spec, sel, -1),
+               on_click=_move, args=(-1,), help="Move the selected layer up (out of its block at the top)")
+    row.button("Down", key=keys.BUILD("down"), icon=":material/arrow_downward:", disabled=not _can_move(spec, sel, 1),
+               on_click=_move, args=(1,), help="Move the selected layer down (out of its block at the bottom)")
     row.button("Duplicate", key=keys.BUILD("dup"), icon=":material/content_copy:", disabled=none, on_click=_duplicate)
     row.button("Delete", key=keys.BUILD("del"), icon=":material/delete:", disabled=none, on_click=_delete)
 
@@ -343,11 +225,16 @@ def stack_buttons() -> None:
 def _fix(fix: dict) -> None:
     spec = state.get().spec
     at = fix.get("at") if fix.get("action") != "delete" else None  # a deleted layer cannot stay selected
-    apply(edit.apply_fix(spec, fix), select=at if isinstance(at, int) else "keep")
+    new = edit.apply_fix(spec, fix)
+    try:
+        path = blocks.as_path(at) if at is not None else None
+    except PlaygroundError:
+        path = None
+    apply(new, select=path if path and blocks.exists(new, path) else "keep")
 
 
-def _select_layer(i: int) -> None:
-    state.get().selected = i
+def _select_layer(path: blocks.Path) -> None:
+    state.get().selected = tree.as_selection(path)
 
 
 TABS_OF = {"train": "the Training tab", "data": "the Data tab"}  # where a non-layer field is changed
@@ -368,14 +255,13 @@ def error_box(result: Check) -> None:
                   help="Apply this repair (Undo takes it back)")
     if err.fixes:
         return
-    layers = spec.get("model", {}).get("layers", [])
-    if err.layer is not None and 0 <= err.layer < len(layers):
-        name = plain(f"layer {err.layer + 1} ({layers[err.layer].get('type', '?')})")
-        if _selected(spec) == err.layer:
+    if err.at is not None and blocks.exists(spec, err.at):
+        name = plain(tree.name(spec, err.at))
+        if _selected(spec) == err.at:
             st.caption(f"Change {name} under Configure, on the right, as the message says, or delete it.")
         else:
             st.button(f"Select {name} to change it", key=keys.BUILD("fix-select"), icon=":material/ads_click:",
-                      on_click=_select_layer, args=(err.layer,))
+                      on_click=_select_layer, args=(err.at,))
     elif (err.path or "").split(".")[0] in TABS_OF:
         st.caption(f"Change {plain(err.path)} on {TABS_OF[err.path.split('.')[0]]}.")
 
@@ -389,18 +275,24 @@ def _select(key: str) -> None:
 def configure() -> None:
     """Pick a layer and edit its options with widgets generated from the registry (inferred sizes excluded)."""
     s = state.get()
-    layers, sel = s.spec["model"]["layers"], _selected(s.spec)
+    paths, sel = tree.every(s.spec), _selected(s.spec)
     st.markdown("**Configure**")
-    if not layers:
+    if not paths:
         st.caption("Add a layer from the palette.")
         return
-    key = keys.BUILD("sel", s.edits, sel)
-    st.selectbox("Layer", list(range(len(layers))), index=sel, key=key, on_change=_select, args=(key,),
-                 format_func=lambda i: f"{i + 1} · {short(layers[i].get('type', '?'))}", placeholder="Select a layer…")
+    options = [tree.as_selection(p) for p in paths]
+    key = keys.BUILD("sel", s.edits, blocks.label(sel) if sel else None)
+    st.selectbox("Layer", options, index=paths.index(sel) if sel else None, key=key, on_change=_select, args=(key,),
+                 format_func=lambda o: short(tree.name(s.spec, blocks.as_path(o))[6:].replace(" (", " · ", 1)[:-1]),
+                 placeholder="Select a layer…")
     if sel is None:
         st.caption("Select a layer here or click it in the stack.")
         return
-    layer, where = layers[sel], f"layer {sel + 1} ({layers[sel].get('type')})"
+    layer, where = blocks.node_at(s.spec, sel), tree.name(s.spec, sel)
+    if layer.get("type") in BLOCKS:
+        tree.configure_block(s.spec, sel, param_widget, apply)
+        return
+    field = blocks.field_path(s.spec, sel)
     kind = LAYERS.entries.get(layer.get("type"))
     if kind is None:
         st.error(f"{plain(where)}: unknown layer type; delete it and add one from the palette.",
@@ -408,7 +300,7 @@ def configure() -> None:
         return
     st.caption(kind.description)
     for p in kind.params:
-        param_widget(p, layer.get(p.name), ("model", "layers", sel, p.name), where)
+        param_widget(p, layer.get(p.name), (*field, p.name), where)
     if not kind.params:
         st.caption("This layer has no options.")
     if kind.inferred:
@@ -424,7 +316,7 @@ def select_guard() -> None:
     """Keep the selection inside the stack after undo, redo or an import."""
     s = state.get()
     n = len(s.spec.get("model", {}).get("layers", []))
-    if s.selected is not None and not 0 <= s.selected < n:
+    if s.selected is not None and _selected(s.spec) is None:
         s.selected = n - 1 if n else None
 
 
@@ -435,7 +327,10 @@ def status(result: Check) -> None:
     elif result.error is not None:
         st.markdown(f":red-badge[:material/error: Does not build] {plain(result.error.message, MESSAGE)}")
     else:
-        total = sum(r.params for r in result.rows)
-        st.markdown(f":green-badge[:material/check: Builds] {len(result.rows)} layers · {total:,} parameters · "
-                    f"input {shape_str(result.info.input_shape)} → output {shape_str(result.rows[-1].output_shape)}")
+        top = [r for r in result.rows if len(r.path) == 1]
+        n = sum(r.type not in BLOCKS for r in result.rows)
+        inner = len(result.rows) - len(top)
+        st.markdown(f":green-badge[:material/check: Builds] {n} layers" + (f" ({inner} inside blocks)" if inner else "")
+                    + f" · {sum(r.params for r in top):,} parameters · input {shape_str(result.info.input_shape)} → "
+                    f"output {shape_str(top[-1].output_shape)}")
 

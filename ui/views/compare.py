@@ -99,7 +99,7 @@ def start_pair(a: dict, b: dict, changes: list[str]) -> None:
     st.rerun()
 
 
-def ab_view(classify: bool) -> bool:
+def ab_view(metric: dict | None) -> bool:
     """The A/B pair's live curves side by side on one loss axis; False when there is no pair to show."""
     s = state.get()
     ab = getattr(s, "ab", None)
@@ -107,7 +107,7 @@ def ab_view(classify: bool) -> bool:
     jobs = [pool.get(ab["a"]), pool.get(ab["b"])] if ab else []
     if not ab or None in jobs:
         return False
-    st.subheader("A/B in lock-step")
+    st.header("A/B in lock-step")
     st.markdown("**B differs from A in:** " + "; ".join(code(c) for c in ab["changes"]))
     live = any(not j.finished for j in jobs)
     with st.container(horizontal=True, gap="small", key=keys.AB("controls")):  # callbacks: drawn after they act
@@ -119,7 +119,7 @@ def ab_view(classify: bool) -> bool:
     for col, job, name in ((left, jobs[0], "A"), (right, jobs[1], "B")):
         with col:
             st.markdown(f"**{name}**")
-            runner.chart(job, classify, key=keys.AB("chart", name), scale=f"ab-{jobs[0].id}-{jobs[1].id}", loss_top=top)
+            runner.chart(job, metric, key=keys.AB("chart", name), scale=f"ab-{jobs[0].id}-{jobs[1].id}", loss_top=top)
     return True
 
 

@@ -18,6 +18,7 @@ from playground.registry import PlaygroundError
 from ui import keys, state
 from ui.text import message, short
 from ui.views import images
+from ui.views.described import described
 from ui.views.input_picker import Input, pin, seed, tokens
 from ui.views.model_source import Loaded, memo
 
@@ -187,7 +188,7 @@ def _images(m: Loaded, inp: Input, results, key: keys.Key, show_input: bool) -> 
             with col:
                 if cell is None:
                     st.markdown("**Input**")
-                    st.image(images.picture(x2), caption=inp.what)
+                    st.image(images.picture(x2), caption=inp.what, alt=f"the input: {short(inp.what)}")
                     continue
                 name, a = cell
                 meth = METHODS.get(name)
@@ -199,10 +200,11 @@ def _images(m: Loaded, inp: Input, results, key: keys.Key, show_input: bool) -> 
                 v = v.sum(0) if v.ndim == 3 else v  # (C, H, W) → (H, W)
                 cmap = _cmap(v)
                 lo, hi = images.limits(v, cmap)
-                st.image(images.overlay(x2, v, cmap, lo, hi))
+                st.image(images.overlay(x2, v, cmap, lo, hi), alt=f"{meth.title} attribution over the input")
                 label = "attribution (blue: for the class, orange: against)" if cmap == images.DIVERGING \
                     else "attribution (darker: more)"
                 st.markdown(images.colorbar(cmap, lo, hi, label), unsafe_allow_html=True)
+                described(v, f"{meth.title} attribution", key=key(name, "alt"))
                 if a.delta is not None:
                     st.caption(note(m, inp, a))
 
@@ -277,6 +279,7 @@ def _features(m: Loaded, inp: Input, results, key: keys.Key) -> None:
     for name, meth, a in _in_columns(results, 3):
         st.plotly_chart(_bars(names, a.values.reshape(-1).numpy(), meth.title), width="stretch",
                         key=key(name), config={"displayModeBar": False})
+        described(a.values.reshape(-1).numpy(), f"{meth.title} attribution", key=key(name, "alt"), names=names)
         if a.delta is not None:
             st.caption(note(m, inp, a))
     if len(names) > TOP_FEATURES:

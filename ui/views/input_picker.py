@@ -247,7 +247,7 @@ def show(m: Loaded, inp: Input, target: int = images.TILE) -> None:
     if info.modality == "image":
         x = inp.x[0].numpy()
         st.image(images.picture(x[0] if x.shape[0] == 1 else x.mean(0), target=target),
-                 caption=f"{inp.what} ({x.shape[-1]}×{x.shape[-2]})")
+                 caption=f"{inp.what} ({x.shape[-1]}×{x.shape[-2]})", alt=f"the input picture: {short(inp.what)}")
     elif info.tokens:
         words = [w for w in tokens(m, inp.x) if w != "<pad>"]
         st.markdown(f"**{plain(inp.what)}:** " + plain(" ".join(words), 400))
@@ -265,7 +265,8 @@ def prediction(m: Loaded, inp: Input, key: keys.Key) -> None:
     with torch.no_grad():
         out = m.model(inp.x)
     if out.dim() == 4:  # a picture out (reconstruction, segmentation)
-        st.image(images.picture(out[0].mean(0).numpy(), target=150), caption="the model's output")
+        st.image(images.picture(out[0].mean(0).numpy(), target=150), caption="the model's output",
+                 alt="the picture the model outputs")
         return
     if not m.classify:
         vals = out.reshape(-1)[:6].tolist()

@@ -116,7 +116,8 @@ def examples(m: Loaded, idx: np.ndarray, captions: list[str], key: keys.Key) -> 
     x = m.data.x_val[idx]
     if m.info.modality == "image":
         pics = [images.picture(v[0].numpy() if v.shape[0] == 1 else v.mean(0).numpy(), target=72) for v in x]
-        st.image(pics, caption=[plain(c) for c in captions], width=72)  # image captions are Markdown
+        st.image(pics, caption=[plain(c) for c in captions], width=72,  # image captions are Markdown
+                 alt=[short(c) for c in captions])  # an alt is an attribute: plain text
     elif m.info.tokens:
         lines = [f"{plain(c)}: " + plain(" ".join(w for w in tokens(m, v) if w != "<pad>"), 400)
                  for c, v in zip(captions, x, strict=True)]
@@ -208,5 +209,5 @@ def pictures(m: Loaded, out, key: keys.Key) -> None:
     for i in worst:
         pics += [images.picture(y[i].mean(0).numpy(), target=72), images.picture(out[i].mean(0).numpy(), target=72)]
         caps += [f"#{i} target", f"#{i} output ({err[i]:.3g})"]
-    st.image(pics, caption=caps, width=72)
+    st.image(pics, caption=caps, width=72, alt=caps)
     st.caption("Pairs: what the model should output, then what it does (darker: higher values).")

@@ -100,7 +100,8 @@ def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: keys.Key,
                 continue
             v = a.values[0].numpy().sum(0)
             cmap = explain_views._cmap(v)
-            col.image(images.overlay(x2, v, cmap, target=96), caption=f"epoch {mm.epoch}")
+            col.image(images.overlay(x2, v, cmap, target=96), caption=f"epoch {mm.epoch}",
+                      alt=f"the attribution at epoch {mm.epoch}")
     elif cm.info.tokens:
         words = explain_views.tokens(cm, inp.x)
         for mm, a in zip(models, results, strict=True):
@@ -178,7 +179,7 @@ def _contour(land: dict, title: str) -> go.Figure:
 
 
 def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: keys.Key) -> None:
-    st.markdown("#### Loss landscape")
+    st.markdown("## Loss landscape")
     st.caption("The loss on a flat slice through weight space around the final weights, with the path training "
                "took projected on it. With checkpoints the slice holds as much of the path as a plane can (its two "
                "principal directions); without, it runs along two filter-normalised random directions.")
@@ -224,7 +225,7 @@ def _landscape(m: Loaded, cps: list[dict]) -> dict | str:
 
 
 def race(m: Loaded, key: keys.Key) -> None:
-    st.markdown("#### Optimizer race")
+    st.markdown("## Optimizer race")
     st.caption("SGD, SGD with momentum, RMSprop and Adam train copies of this setup from the same initial weights "
                "on the same batches; their paths are drawn on the plane that holds most of their movement.")
     c1, c2 = st.columns([1, 3], vertical_alignment="bottom")

@@ -216,7 +216,7 @@ def _steps(r: dict, features: list[str] | None, classes: list[str]) -> None:
         labels.append((ins, outs))
         ins = outs
     table = {"width": "content"}
-    st.markdown("#### 1 · Forward: every layer's values")
+    st.markdown("## 1 · Forward: every layer's values")
     st.dataframe(_table({"x": r["x"][0]}, labels[0][0], "input").T, **table)
     for s, (ins, outs) in zip(steps, labels, strict=True):
         with st.expander(f"{s['name']}: " + ("z = W·x + b" if "weight" in s else "a = f(z)"), expanded=len(outs) <= 8):
@@ -226,13 +226,13 @@ def _steps(r: dict, features: list[str] | None, classes: list[str]) -> None:
             else:
                 st.dataframe(_table({"z": s["input"][0], f"{s['type']}(z)": s["output"][0],
                                      "f′(z)": s["local_grad"][0]}, outs, "neuron"), **table)
-    st.markdown("#### 2 · Loss")
+    st.markdown("## 2 · Loss")
     extras = r["extras"].get("probabilities")
     st.markdown(f"**{r['loss_name']}** = `{r['loss']:.6g}`" + (" (softmax of the outputs against the target class)"
                                                                if r["loss_name"] == "cross_entropy" else ""))
     if extras is not None:
         st.dataframe(_table({"probability": extras[0]}, labels[-1][1], "output").T, **table)
-    st.markdown("#### 3 · Backward: the chain rule, from the loss down")
+    st.markdown("## 3 · Backward: the chain rule, from the loss down")
     for s, (ins, outs) in reversed(list(zip(steps, labels, strict=True))):
         with st.expander(f"{s['name']}: " + ("∂L/∂w = ∂L/∂z · x,  ∂L/∂x = Wᵀ·∂L/∂z" if "weight" in s
                                              else "∂L/∂z = ∂L/∂a · f′(z)"), expanded=len(outs) <= 8):
@@ -243,7 +243,7 @@ def _steps(r: dict, features: list[str] | None, classes: list[str]) -> None:
             else:
                 st.dataframe(_table({"∂L/∂a": s["grad_output"][0], "f′(z)": s["local_grad"][0],
                                      "∂L/∂z": s["grad_input"][0]}, outs, "neuron"), **table)
-    st.markdown(f"#### 4 · Update: w ← w − {r['lr']:g} · ∂L/∂w")
+    st.markdown(f"## 4 · Update: w ← w − {r['lr']:g} · ∂L/∂w")
     for s, (ins, outs) in zip(steps, labels, strict=True):
         if "weight" not in s:
             continue
@@ -261,7 +261,7 @@ def _check(m: Loaded, x: torch.Tensor, y: torch.Tensor, r: dict) -> None:
     """Compare every hand-made weight and bias gradient with PyTorch's autograd: the largest difference per
     layer, and an error naming each layer where one is beyond the tolerance."""
     rows = backprop.autograd_check(m.model, x, y, r)
-    st.markdown("#### 5 · Check against PyTorch's autograd")
+    st.markdown("## 5 · Check against PyTorch's autograd")
     st.dataframe(pd.DataFrame({"layer": [row["layer"] for row in rows],
                                "largest difference, weights": [f"{row['weight']:.1e}" for row in rows],
                                "largest difference, biases": ["no bias" if row["bias"] is None else

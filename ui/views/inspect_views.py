@@ -13,6 +13,7 @@ import streamlit as st
 from playground import probe
 from ui import keys
 from ui.views import images
+from ui.views.described import described
 from ui.views.input_picker import Input, tokens
 from ui.views.model_source import Loaded
 
@@ -89,6 +90,7 @@ def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final
                              x=[f"{i + 1}:{w}" for i, w in enumerate(x)], y=list(range(1, seq.shape[1] + 1)),
                              x_title="step", y_title="unit", height=min(420, 120 + 12 * seq.shape[1])),
                         width="stretch", key=key("seq"))
+        described(seq, "Hidden state over time (rows: steps, columns: units)", key=key("seq-alt"))
     if v.ndim == 3:  # (C, H, W) feature maps
         maps(v, key)
         if rec.kernels is not None:
@@ -98,6 +100,7 @@ def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final
         st.plotly_chart(heat(v, "Each step's vector", x=list(range(1, v.shape[1] + 1)), y=y, x_title="dimension",
                              y_title="step", height=min(420, 110 + 16 * v.shape[0])), width="stretch",
                         key=key("seq2"))
+        described(v, "Each step's vector (rows: steps, columns: dimensions)", key=key("seq2-alt"))
     elif rec.sequence is None or final:
         v = v.reshape(-1)
         names = m.info.class_names if final and m.classify and len(m.info.class_names) == len(v) else None
@@ -106,6 +109,7 @@ def layer_view(m: Loaded, rec: probe.LayerOutput, words: list[str] | None, final
             title += f" (the first {MAX_BARS} shown)"
         st.plotly_chart(bars(v, title, names), width="stretch", key=key("bars"),
                         config={"displayModeBar": False})
+        described(v[:MAX_BARS], title, key=key("bars-alt"), names=[str(n) for n in names[:MAX_BARS]] if names else None)
 
 
 def maps(v: np.ndarray, key: keys.Key) -> None:
@@ -115,9 +119,11 @@ def maps(v: np.ndarray, key: keys.Key) -> None:
     cols = 8 if c > 4 else c
     tile = 72 if c > 4 else 120
     st.image(images.grid(v, images.DIVERGING, lo, hi, cols=cols, tile=tile),
-             caption=f"{c} feature maps of {h}×{w}, left to right, top to bottom")
+             caption=f"{c} feature maps of {h}×{w}, left to right, top to bottom",
+             alt=f"{c} feature maps of {h}×{w}; their values are summed up below, and listed by Show as table")
     st.markdown(images.colorbar(images.DIVERGING, lo, hi, "activation (blue +, orange −, white 0)", width=260),
                 unsafe_allow_html=True)
+    described(v, f"{c} feature maps of {h}×{w}", key=key("maps-alt"))
 
 
 def kernels(k: np.ndarray, key: keys.Key) -> None:
@@ -128,8 +134,10 @@ def kernels(k: np.ndarray, key: keys.Key) -> None:
     more = "" if (o, i) == k.shape[:2] else f" (the first {o} × {i} of {k.shape[0]} × {k.shape[1]})"
     with st.expander(f"Learned kernels: {k.shape[0]} filters of {k.shape[1]}×{k.shape[2]}×{k.shape[3]}"):
         st.image(images.grid(tiles, images.DIVERGING, lo, hi, cols=i, tile=36 if i > 1 else 60, pad=2),
-                 caption=f"row: the output map it makes; column: the input channel it reads{more}")
+                 caption=f"row: the output map it makes; column: the input channel it reads{more}",
+                 alt="the learned kernels as small pictures; their weights are listed by Show as table")
         st.markdown(images.colorbar(images.DIVERGING, lo, hi, "weight", width=260), unsafe_allow_html=True)
+        described(k[:o, :i], "Kernel weights (output map, input channel, row, column)", key=key("kernels-alt"))
 
 
 def attention(a: np.ndarray, words: list[str] | None, key: keys.Key) -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 from torch import nn
 
-from playground import probe, runs
+from playground import probe, runs, tasks
 from playground.data import DataInfo, Dataset, load_cached
 from playground.data import info as data_info
 from playground.jobs import Job
@@ -65,8 +65,14 @@ class Loaded:
         return self.data.info
 
     @property
+    def task(self) -> tasks.Task:
+        """The run's kind of learning (tasks.py): which views apply to it."""
+        return tasks.of(self.spec, self.info)
+
+    @property
     def classify(self) -> bool:
-        return self.info.classification
+        """Whether the model's outputs are class scores."""
+        return self.task.classes
 
     def targets(self, labels: torch.Tensor) -> torch.Tensor:
         """Dataset targets in the form the run's loss compares with outputs."""
@@ -156,7 +162,31 @@ def pick(page: keys.Key) -> Source | None:
     sid = st.selectbox("Model", list(by_id), format_func=lambda i: by_id[i].label, key=SOURCE_KEY,
                        help="The current run updates live while it trains; finished runs keep their last weights.")
     s.inspect.source = (sid, current)  # survives the page switch (widget state does not)
+    task = _task(by_id[sid])
+    why = task.why_not(page) if task is not None else None
+    if why:  # the whole page does not apply to this kind of learning
+        st.info(f"This page does not apply here: {message(why)}.", icon=":material/info:")
+        if "gan" in task.live:
+            st.page_link("pages/gan.py", label="Open the GAN lab", icon=":material/blur_on:")
+        return None
     return by_id[sid]
+
+
+def _task(src: Source) -> tasks.Task | None:
+    """The source's task (None for a saved run, whose spec is read with its weights, or a spec that fails)."""
+    try:
+        spec = from_dict(src.spec) if src.spec else None
+        return tasks.of(spec, data_info(spec.data, state.uploads())) if spec is not None else None
+    except PlaygroundError:
+        return None
+
+
+def not_applicable(m: Loaded, view: str) -> bool:
+    """Say why `view` (tasks.VIEWS) does not apply to this model's task, if it does not; True then."""
+    why = m.task.why_not(view)
+    if why:
+        st.info(f"{tasks.VIEWS[view]} does not apply here: {message(why)}.", icon=":material/info:")
+    return bool(why)
 
 
 # ---- the model ------------------------------------------------------------------------------------

@@ -50,6 +50,10 @@ _CSS = """<style>
 [class*='st-key-pg2d-lact-'] input { font-size: 13px; padding-left: 6px; padding-right: 0; }
 [class*='st-key-pg2d-lact-'] button { width: 16px; min-width: 16px; padding: 0; margin-right: 2px; }
 [class*='st-key-pg2d-lact-'] svg { width: 16px; }
+/* the +/- buttons show their icon; their words are there for screen readers (the button's name) */
+[class*='st-key-pg2d-minus-'] button p, [class*='st-key-pg2d-plus-'] button p,
+.st-key-pg2d-layer-minus button p, .st-key-pg2d-layer-plus button p {
+  position: absolute; clip-path: inset(50%); white-space: nowrap; }
 </style>"""
 
 
@@ -245,19 +249,20 @@ def layer_controls(cfg: tfplay.Settings) -> None:
     with row[0]:
         st.caption(f"{n} hidden layer{'s' if n != 1 else ''}")
         with st.container(horizontal=True, gap=2):
-            if st.button("", icon=":material/remove:", key=keys.PG2D("layer-minus"), disabled=n == 0,
-                         help="Remove the last hidden layer"):
+            if st.button("Remove a hidden layer", icon=":material/remove:", key=keys.PG2D("layer-minus"),
+                         disabled=n == 0, help="Remove the last hidden layer"):
                 new = tfplay.remove_layer(new)
-            if st.button("", icon=":material/add:", key=keys.PG2D("layer-plus"), disabled=n >= tfplay.MAX_LAYERS,
-                         help="Add a hidden layer"):
+            if st.button("Add a hidden layer", icon=":material/add:", key=keys.PG2D("layer-plus"),
+                         disabled=n >= tfplay.MAX_LAYERS, help="Add a hidden layer"):
                 new = tfplay.add_layer(new)
     for i in range(n):
         with row[i + 1]:
             with st.container(horizontal=True, gap=2):
-                if st.button("", icon=":material/remove:", key=keys.PG2D("minus", i), disabled=cfg.hidden[i] <= 1,
+                if st.button(f"One neuron fewer in layer {i + 1}", icon=":material/remove:", key=keys.PG2D("minus", i),
+                             disabled=cfg.hidden[i] <= 1,
                              help=f"One neuron fewer in layer {i + 1}"):
                     new = tfplay.resize(new, i, -1)
-                if st.button("", icon=":material/add:", key=keys.PG2D("plus", i),
+                if st.button(f"One more neuron in layer {i + 1}", icon=":material/add:", key=keys.PG2D("plus", i),
                              disabled=cfg.hidden[i] >= tfplay.MAX_NEURONS, help=f"One more neuron in layer {i + 1}"):
                     new = tfplay.resize(new, i, +1)
             act = st.selectbox(f"Activation of layer {i + 1}", tfplay.ACTIVATIONS, format_func=tfplay.label,
@@ -354,7 +359,8 @@ def polled_view(job: Job | None, discretize: bool) -> None:
         st.caption(message(status_text(job)))
         view = job.views.get("grid2d") if job is not None else None
         if view is not None:
-            st.image(surface_image(view, discretize), caption="The output over the plane (x₁ across, x₂ up)")
+            st.image(surface_image(view, discretize), caption="The output over the plane (x₁ across, x₂ up)",
+                     alt="the network's output over the plane")
     fragment()
 
 

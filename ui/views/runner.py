@@ -9,13 +9,16 @@ from playground import edit
 from playground.jobs import Job, JobRefused
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
+from playground.tasks import TASKS
 from ui import keys, server, state
 from ui.components.live_chart import PALETTE, live_chart
 from ui.text import message, plain, short
-from ui.views import images, live
+from ui.views import live, report_views
+from ui.views.report_views import FIGURE
 from ui.views.run_store import remember
 
 KEEP_RUNS = 8  # finished runs kept per session for comparison
+SHORT = {t.metric.key: t.metric.short for t in TASKS.entries.values() if t.metric}  # "val acc 97.5%"
 TRACK = {"stats": True, "checkpoints": 20}  # what Inspect shows over training: layer statistics, checkpoints
 
 
@@ -151,17 +154,18 @@ def _step(job: Job | None, unit: str) -> None:
                  (job.progress.get("steps", 0), len(job.metrics)) != before, 30)
 
 
-def chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: keys.Key = keys.RUN("chart"),
+def chart(job: Job | None, metric: dict | None, overlay: list[dict] | None = None, key: keys.Key = keys.RUN("chart"),
           scale: str = "", loss_top: float | None = None) -> None:
-    """The live curves (with finished runs in grey): streamed when the app serves its routes, polled where the
-    stream fails (ui/views/live.py), and drawn with Plotly where nothing streams (AppTest). Charts given the
-    same `scale` share one loss axis in the browser; `loss_top` does the same for the Plotly ones."""
+    """The live curves (with finished runs in grey) and the task's `metric` beside them (tasks.chart_metric):
+    streamed when the app serves its routes, polled where the stream fails (ui/views/live.py), and drawn with
+    Plotly where nothing streams (AppTest). Charts given the same `scale` share one loss axis in the browser;
+    `loss_top` does the same for the Plotly ones."""
     if not server.streaming():
-        polled_chart(job, classify, overlay=overlay, key=key("polled"), loss_top=loss_top)
+        polled_chart(job, metric, overlay=overlay, key=key("polled"), loss_top=loss_top)
         return
     # no st.rerun() at the end: the chart's "ended" state already reruns the page the browser shows, while
     # a rerun asked for here would rerun this page even if the user had just clicked away to another
-    live.show(job, lambda poll: live_chart(job, overlay=overlay, classify=classify, key=key,
+    live.show(job, lambda poll: live_chart(job, overlay=overlay, metric=metric, key=key,
                                            job_key=state.job_key(job), poll=poll, scale=scale))
 
 
@@ -170,14 +174,14 @@ def poll_interval() -> float | None:
     return min(5.0, max(0.5, 0.1 * server.pool().running()))
 
 
-def polled_chart(job: Job | None, classify: bool, overlay: list[dict] | None = None, key: str = keys.RUN("polled"),
+def polled_chart(job: Job | None, metric: dict | None, overlay: list[dict] | None = None, key: str = keys.RUN("polled"),
                  loss_top: float | None = None) -> None:
     """Where nothing streams (AppTest): a fragment that redraws with Plotly while the run is live."""
     every = poll_interval() if job is not None and not job.finished else None
 
     @st.fragment(run_every=every)
     def fragment():
-        st.plotly_chart(curves(job.metrics if job else [], classify, overlay, loss_top), width="stretch", key=key)
+        st.plotly_chart(curves(job.metrics if job else [], metric, overlay, loss_top), width="stretch", key=key)
         if job is not None:
             why = f" ({job.message})" if job.state == "stopped" and job.message else ""  # e.g. the time limit
             st.caption(status_line(job) + why)
@@ -194,8 +198,9 @@ def status_line(job: Job) -> str:
     if job.state == "queued":
         return f"Busy: queued, position {job.queue_position}. It starts when a place frees up."
     bits = [job.state, f"epoch {last.get('epoch', 0)}/{job.epochs}"]
-    if "val_accuracy" in last:
-        bits.append(f"val acc {last['val_accuracy']:.1%}")
+    bits += [f"val {SHORT[k[4:]]} {v:.1%}" for k, v in last.items() if k.startswith("val_") and k[4:] in SHORT]
+    if "modes_covered" in last:  # a GAN on data with known modes
+        bits.append(f"{last['modes_covered']} modes covered")
     if job.state == "running" and p.get("steps_per_s"):  # a finished or stepped run has no speed worth a figure
         bits.append(f"{p['steps_per_s']:,.0f} steps/s")
     if job.info.get("device"):
@@ -203,10 +208,10 @@ def status_line(job: Job) -> str:
     return " · ".join(bits)
 
 
-def curves(metrics: list[dict], classify: bool, overlay: list[dict] | None = None,
+def curves(metrics: list[dict], metric: dict | None, overlay: list[dict] | None = None,
            loss_top: float | None = None) -> go.Figure:
-    """Loss (and accuracy) per epoch, train solid and validation dashed, earlier runs each in its own colour;
-    `loss_top` fixes the loss axis (0 … loss_top) so that side-by-side charts share it."""
+    """Loss (and the task's metric) per epoch, train solid and validation dashed, earlier runs each in its own
+    colour; `loss_top` fixes the loss axis (0 … loss_top) so that side-by-side charts share it."""
     fig = go.Figure()
     for o in overlay or []:
         fig.add_scatter(x=[m["epoch"] for m in o["metrics"]], y=[m.get("val_loss") for m in o["metrics"]],
@@ -215,46 +220,24 @@ def curves(metrics: list[dict], classify: bool, overlay: list[dict] | None = Non
     for key, name, color, dash in (("train_loss", "train loss", PALETTE["train"], None),
                                    ("val_loss", "validation loss", PALETTE["val"], "dash")):
         fig.add_scatter(x=epochs, y=[m.get(key) for m in metrics], name=name, line={"color": color, "dash": dash})
-    if classify:
-        for key, name, color, dash in (("train_accuracy", "train accuracy", PALETTE["train"], "dot"),
-                                       ("val_accuracy", "validation accuracy", PALETTE["val"], "dashdot")):
-            fig.add_scatter(x=epochs, y=[m.get(key) for m in metrics], name=name, yaxis="y2",
-                            line={"color": color, "dash": dash})
+    if metric:
+        for part, name, color, dash in (("train", "train", PALETTE["train"], "dot"),
+                                        ("val", "validation", PALETTE["val"], "dashdot")):
+            fig.add_scatter(x=epochs, y=[m.get(f"{part}_{metric['key']}") for m in metrics],
+                            name=f"{name} {metric['title']}", yaxis="y2", line={"color": color, "dash": dash})
     fig.update_layout(height=340, margin={"l": 50, "r": 50, "t": 10, "b": 40}, xaxis_title="epoch",
                       yaxis_title="loss", legend={"orientation": "h", "y": -0.25, "x": 0},
                       yaxis_range=[0, loss_top] if loss_top else None,
-                      yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "range": [0, 1]}
-                      if classify else None)
+                      yaxis2={"title": metric["title"], "overlaying": "y", "side": "right", "range": [0, 1]}
+                      if metric else None)
     return fig
 
 
-FIGURE = {"height": 360, "margin": {"l": 60, "r": 10, "t": 50, "b": 50}}
-
-
 def report(job: Job) -> None:
-    """End-of-run figures: a confusion matrix, reconstructions or predicted vs. true; the learning rate over time."""
-    r = job.report or {}
+    """End-of-run figures: the task's report (ui/views/report_views.py) and the learning rate over time."""
     left, right = st.columns(2)
-    if r.get("kind") == "confusion":
-        names = [short(n, 24) for n in r["classes"]]
-        fig = go.Figure(go.Heatmap(z=r["matrix"], x=names, y=names, colorscale="Cividis", showscale=False,
-                                   text=r["matrix"], texttemplate="%{text}", hovertemplate=
-                                   "true %{y}, predicted %{x}: %{z}<extra></extra>"))
-        fig.update_layout(title=f"Confusion matrix<br><sup>validation, accuracy {r['accuracy']:.1%}</sup>",
-                          xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", **FIGURE)
-        left.plotly_chart(fig, width="stretch", key=keys.RUN("cm", job.id))
-    elif r.get("kind") == "reconstruction":
-        with left.container(key=keys.RUN("rec", job.id)):
-            reconstructions(r)
-    elif r.get("kind") == "regression":
-        lo, hi = min(r["true"] + r["pred"]), max(r["true"] + r["pred"])
-        fig = go.Figure([go.Scatter(x=r["true"], y=r["pred"], mode="markers", name="validation samples",
-                                    marker={"color": PALETTE["train"], "size": 5, "opacity": 0.6}),
-                         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect (predicted = true)",
-                                    line={"color": PALETTE["other"], "dash": "dash"})])
-        fig.update_layout(title=f"Predicted vs. true<br><sup>validation, MSE {r['mse']:.4g}</sup>", xaxis_title="true",
-                          yaxis_title="predicted", legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
-        left.plotly_chart(fig, width="stretch", key=keys.RUN("pvt", job.id))
+    with left:
+        report_views.draw(job.report or {}, job.id)
     if job.metrics:
         right.plotly_chart(lr_figure(job.metrics), width="stretch", key=keys.RUN("lr", job.id))
 
@@ -269,10 +252,3 @@ def lr_figure(metrics: list[dict]) -> go.Figure:
                                                else "<br><sup>per epoch, as the schedule set it</sup>"),
                       xaxis_title="epoch", yaxis_title="learning rate", yaxis_range=[0, top], **FIGURE)
     return fig
-
-
-def reconstructions(r: dict) -> None:
-    """Validation images (top) and what the network rebuilt from them (below), same grey scale."""
-    st.markdown(f"**Reconstructions** (validation, MSE {r['mse']:.4g})")
-    st.image(images.grey_rows([r["inputs"], r["outputs"]]),
-             caption="Top: validation images. Below each: what the network rebuilt from it.")

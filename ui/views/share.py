@@ -20,11 +20,13 @@ _CSS = """
 """
 
 _JS = r"""
-export default function ({ parentElement, setTriggerValue }) {
+export default function ({ parentElement, data, setTriggerValue }) {
   const button = parentElement.querySelector("button.share");
   const label = parentElement.querySelector(".label");
   button.onclick = async () => {
-    const url = window.top.location.href;
+    const link = new URL(window.top.location.href);
+    for (const key of (data && data.drop) || []) link.searchParams.delete(key);  // one person's own keys
+    const url = link.toString();
     let ok = false;
     try { await navigator.clipboard.writeText(url); ok = true; } catch (e) {
       // no clipboard permission (plain http on another host): fall back to a selected text field
@@ -43,6 +45,7 @@ export default function ({ parentElement, setTriggerValue }) {
 _button = st.components.v2.component("playground.share", html=_HTML, css=_CSS, js=_JS)
 
 
-def share_button() -> None:
-    """The 'Copy link' button (copies the address bar, which carries the whole setup)."""
-    _button(key=keys.SHARE("link"), on_copied_change=lambda: None)
+def share_button(drop: tuple[str, ...] = ()) -> None:
+    """The 'Copy link' button: copies the address bar, which carries the whole setup, less the URL keys in
+    `drop` (a student's or a teacher's own key on a class board never goes into a shared link)."""
+    _button(key=keys.SHARE("link"), data={"drop": list(drop)}, on_copied_change=lambda: None)
