@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground import presets
+from playground import presets, tasks
 from playground.applications import APPLICATIONS, Application
 from playground.data import info as data_info
 from playground.registry import PlaygroundError
@@ -87,9 +87,10 @@ def page() -> None:
     if settings is not None:
         settings()
     try:
-        info = data_info(from_dict(s.spec).data, state.uploads())
+        spec = from_dict(s.spec)
+        metric = tasks.chart_metric(tasks.of(spec, data_info(spec.data, state.uploads())))
     except PlaygroundError as e:
-        st.error(f"The data cannot be loaded: {message(e.message)}", icon=":material/error:")
+        st.error(f"This setup cannot train: {message(e.message)}", icon=":material/error:")
         return
     job = runner.current()
     if job is not None and not runner.same_setup(job.spec, s.spec):
@@ -98,7 +99,7 @@ def page() -> None:
     runner.controls(job, keys.APPS("run"))
     if job is not None and job.state == "failed":
         st.error(f"The run failed: {message(job.message)}", icon=":material/error:")
-    runner.chart(job, classify=info.classification, key=keys.APPS("chart"))
+    runner.chart(job, metric, key=keys.APPS("chart"))
     if job is None or job.state == "failed":
         st.info("Press **Train**: the view below draws from the network as it learns.", icon=":material/info:")
         return
