@@ -78,8 +78,13 @@ def test_walk_cards_diagnosis_and_tictactoe(server, browser):
     page.get_by_text("Sensitivity").first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").filter(has_text="ROC curve").wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").filter(has_text="Confusion matrix").count() == 1
+    page.locator(".js-plotly-plot").filter(has_text="Why patient 1").wait_for(timeout=60_000)
     sized_shots(page, "diagnosis")
     no_serious_axe_violation(page, "diagnosis trained")
+    page.locator(".st-key-apps-attributions-table label").click()  # one patient's attributions as a table
+    page.locator(".st-key-apps-attributions-table ~ * [data-testid=stDataFrame], [data-testid=stDataFrame]") \
+        .first.wait_for(timeout=60_000)
+    no_serious_axe_violation(page, "diagnosis, attributions as a table")
     page.get_by_role("button", name="All applications").click()
     page.wait_for_selector(READY, timeout=60_000)
     start(page, "tictactoe-value")

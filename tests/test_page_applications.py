@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from apptest import shown
 from helpers import APP
@@ -99,6 +100,27 @@ def test_diagnosis_roc_threshold_and_confusion(pool):
     assert not at.exception
     as_share = [float(v.rstrip("%")) for v in low + high]
     assert as_share[2] <= as_share[0] and as_share[3] >= as_share[1] and low != high  # a stricter call
+
+
+def test_diagnosis_one_patients_attributions_as_bars_words_and_a_table(pool):
+    job = trained(pool, "diagnose-tumours", 5)
+    at = open_app("diagnose-tumours", job)
+    assert "Why patient 1:" in titles(at)
+    bars = [t for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
+            if t.get("orientation") == "h"]
+    labels = [y for t in bars for y in t["y"]]
+    assert len(labels) == 11 and "the other 20 features" in labels  # the 10 strongest, then the rest summed
+    assert any(s.startswith("worst") or s.startswith("mean") for s in labels)  # named by their measurement
+    words = " ".join(c.value for c in at.caption)
+    assert "Strongest pushes:" in words and "Integrated Gradients" in words
+    at.toggle(key="apps-attributions-table").set_value(True).run()
+    table = at.dataframe[-1].value
+    assert len(table) == 30 and list(table.columns)[0] == "measurement"
+    pushes = table.iloc[:, 2].to_numpy()
+    assert (np.abs(pushes)[:-1] >= np.abs(pushes)[1:] - 1e-9).all()  # strongest first
+    at.number_input(key="apps-patient").set_value(5).run()
+    assert "Why patient 5:" in titles(at) and not at.exception
+    assert not at.dataframe[-1].value.equals(table)  # another patient, other numbers
 
 
 def test_fraud_pr_curve_and_caught_vs_missed(pool):
