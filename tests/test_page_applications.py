@@ -11,7 +11,7 @@ from apptest import shown
 from helpers import APP
 from streamlit.testing.v1 import AppTest
 
-from playground import presets
+from playground import appcards, presets
 from playground.appdata import tictactoe
 from playground.applications import APPLICATIONS
 from ui.views import runner
@@ -72,6 +72,9 @@ def test_a_card_per_application_and_start_opens_its_preset():
     page = " ".join(shown(m.value) for m in at.markdown) + " ".join(shown(c.value) for c in at.caption)
     for _, app in APPLICATIONS.items():
         assert app.field.capitalize() in page and app.goal_text() in page
+    alts = [img.alt for e in at.image for img in e.proto.imgs]  # a picture per card that has one, described
+    assert alts == [appcards.PICTURES[n].alt for n in APPLICATIONS.names() if n in appcards.PICTURES]
+    assert len(alts) >= 7
     at.button(key="apps-start-fraud-mlp").click().run()
     assert not at.exception
     s = at.session_state["pg"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground import presets, tasks
+from playground import appcards, presets, tasks
 from playground.applications import APPLICATIONS, Application
 from playground.data import info as data_info
 from playground.registry import PlaygroundError
@@ -15,6 +15,7 @@ from playground.spec import from_dict
 from ui import keys, state
 from ui.text import message, plain
 from ui.views import app_driving, app_games, app_markets, app_pictures, app_scores, lessons, model_source, runner
+from ui.views.images import png, upscale
 from ui.views.model_source import Loaded
 
 # preset name -> (settings drawn above the controls or None, the view drawn from the trained model)
@@ -55,6 +56,14 @@ def close() -> None:
     state.get().apps.name = None
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def card_picture(name: str) -> tuple[bytes, str] | None:
+    """An application's card picture as PNG (twice its drawn size: crisp on wide cards) and its text alternative;
+    drawn once per process, the same for everyone."""
+    got = appcards.picture(name)
+    return None if got is None else (png(upscale(got[0], 2)), got[1])
+
+
 def cards() -> None:
     """A card per application: its field, one line, the figure it reaches, and Start."""
     st.title("Applications")
@@ -66,6 +75,9 @@ def cards() -> None:
         for col, (name, app) in zip(cols, apps[row:row + PER_ROW], strict=False):
             with col.container(border=True, height="stretch", vertical_alignment="distribute",
                                key=keys.APPS("card", name)):
+                pic = card_picture(name)
+                if pic is not None:
+                    st.image(pic[0], alt=pic[1], width="stretch")
                 st.markdown(f"**{plain(cap(app.field))}**")
                 st.caption(plain(app.line, 300))
                 st.caption(f"Goal: {plain(app.goal_text(), 120)} (preset *{plain(name)}*)")
