@@ -65,24 +65,28 @@ def card_picture(name: str) -> tuple[bytes, str] | None:
 
 
 def cards() -> None:
-    """A card per application: its field, one line, the figure it reaches, and Start."""
+    """A card per application: a picture of its data, its field, one line, the figure it reaches, and Start.
+    The pictures come last, into their places: the cards and their Start buttons show at once, even while a
+    fresh server draws the pictures for the first time (the tumours' needs scikit-learn imported, seconds)."""
     st.title("Applications")
     st.markdown("What deep learning is used for, each in miniature: a small but honest model you train here "
                 "in under a minute, on data the app makes, with a view made for it.")
-    apps = list(APPLICATIONS.items())
+    apps, slots = list(APPLICATIONS.items()), {}
     for row in range(0, len(apps), PER_ROW):
         cols = st.columns(PER_ROW)
         for col, (name, app) in zip(cols, apps[row:row + PER_ROW], strict=False):
             with col.container(border=True, height="stretch", vertical_alignment="distribute",
                                key=keys.APPS("card", name)):
-                pic = card_picture(name)
-                if pic is not None:
-                    st.image(pic[0], alt=pic[1], width="stretch")
+                slots[name] = st.empty()
                 st.markdown(f"**{plain(cap(app.field))}**")
                 st.caption(plain(app.line, 300))
                 st.caption(f"Goal: {plain(app.goal_text(), 120)} (preset *{plain(name)}*)")
                 st.button("Start", key=keys.APPS("start", name), icon=":material/play_arrow:", width="stretch",
                           on_click=open_app, args=(name,))
+    for name, slot in slots.items():
+        pic = card_picture(name)
+        if pic is not None:
+            slot.image(pic[0], alt=pic[1], width="stretch")
 
 
 def page() -> None:
