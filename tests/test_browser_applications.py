@@ -100,3 +100,27 @@ def test_walk_cards_diagnosis_and_tictactoe(server, browser):
     sized_shots(page, "tictactoe")
     no_serious_axe_violation(page, "tic-tac-toe played")
     page.close()
+
+
+VIEWS = {  # application -> a title its view draws once the net has trained an epoch
+    "lesions-cnn": "What the net says", "fraud-mlp": "Precision–recall", "stocks-lstm": "Next-day forecasts",
+    "speech-vowels": "Waveform", "drive-gridworld": "The drive, step 0"}
+
+
+def test_every_other_application_draws_its_view_after_one_epoch(server, browser):
+    """The other cards: Start, Step epoch (one epoch, then paused), and the view drawn from that net, with
+    nothing cut short at either size and nothing serious for axe."""
+    page = open_page(browser, f"{server}/applications", 1024, 768)
+    for name, title in VIEWS.items():
+        page.locator(f".st-key-apps-start-{name} button").wait_for(timeout=60_000)
+        start(page, name)
+        page.get_by_role("button", name="Step epoch", exact=True).click()
+        wait_for(lambda: page.evaluate(CHART_STATE) == "paused", 120, f"{name}: an epoch")
+        page.locator(".js-plotly-plot").filter(has_text=title).first.wait_for(timeout=60_000)
+        sized_shots(page, name)
+        no_serious_axe_violation(page, f"{name} after an epoch")
+        page.get_by_role("button", name="Stop", exact=True).click()  # end the paused run before the next
+        wait_for(lambda: page.evaluate(CHART_STATE) in ("stopped", "done"), 60, f"{name}: the stop")
+        page.get_by_role("button", name="All applications").click()
+        page.wait_for_selector(READY, timeout=60_000)
+    page.close()

@@ -178,6 +178,7 @@ def test_speech_waveform_spectrogram_and_playback(pool):
     assert "Waveform" in titles(at) and at.get("audio") and any("Grad-CAM" in c for e in at.image for c in e.captions)
     at.number_input(key="apps-sample").set_value(3).run()
     assert not at.exception and "True vowel" in " ".join(m.value for m in at.markdown)
+    assert all(img.alt for e in at.image for img in e.proto.imgs)  # each picture has a text alternative
 
 
 def test_lesions_scan_with_grad_cam(pool):
@@ -185,3 +186,4 @@ def test_lesions_scan_with_grad_cam(pool):
     captions = [c for e in at.image for c in e.captions]
     assert any("Grad-CAM" in c for c in captions) and "The scan" in captions
     assert "What the net says" in titles(at) and not at.exception
+    assert all(img.alt for e in at.image for img in e.proto.imgs)  # each picture has a text alternative

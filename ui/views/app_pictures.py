@@ -39,10 +39,11 @@ def probabilities_figure(p: np.ndarray, names: list[str], truth: int) -> go.Figu
     return fig
 
 
-def _cam(m: Loaded, x, target: int, picture: np.ndarray, caption: str) -> None:
-    """Grad-CAM for `target` drawn over `picture`."""
+def _cam(m: Loaded, x, target: int, picture: np.ndarray, caption: str, what: str) -> None:
+    """Grad-CAM for `target` drawn over `picture` (`what` it is, for the text alternative)."""
     cam = appviews.where_it_looked(m.model, x, target)
-    st.image(images.overlay(picture, cam, CAM, 0.0, float(cam.max()) or 1.0), caption=caption, width="stretch")
+    st.image(images.overlay(picture, cam, CAM, 0.0, float(cam.max()) or 1.0), caption=caption, width="stretch",
+             alt=f"{what} in light grey with Grad-CAM over it: stronger blue where the net looked more")
 
 
 def speech(m: Loaded) -> None:
@@ -61,7 +62,8 @@ def speech(m: Loaded) -> None:
     left.plotly_chart(fig, width="stretch", key=keys.APPS("wave"))
     with mid:
         _cam(m, m.data.x_val[i], guess, v["spectrogram"], f"The spectrogram (time →, pitch ↑ to "
-             f"{v['top_hz']:,.0f} Hz), coloured where the net looked to hear '{names[guess]}' (Grad-CAM).")
+             f"{v['top_hz']:,.0f} Hz), coloured where the net looked to hear '{names[guess]}' (Grad-CAM).",
+             "the vowel's spectrogram")
     right.plotly_chart(probabilities_figure(p, names, v["label"]), width="stretch", key=keys.APPS("probs"))
 
 
@@ -77,7 +79,8 @@ def scans(m: Loaded) -> None:
                 f"{p[lesion]:.0%}.")
     scan = x[0].numpy()
     left, mid, right = st.columns(3)
-    left.image(images.picture(scan, None, 0.0, 1.0), caption="The scan", width="stretch")
+    left.image(images.picture(scan, None, 0.0, 1.0), caption="The scan", width="stretch",
+               alt=f"validation scan {i + 1} in grey: the brighter the tissue, the darker it is drawn")
     with mid:
-        _cam(m, x, lesion, scan, f"Where the net looked for '{names[lesion]}' (Grad-CAM)")
+        _cam(m, x, lesion, scan, f"Where the net looked for '{names[lesion]}' (Grad-CAM)", "the scan")
     right.plotly_chart(probabilities_figure(p, names, truth), width="stretch", key=keys.APPS("probs"))
