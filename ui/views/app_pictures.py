@@ -23,7 +23,7 @@ def _pick(m: Loaded, noun: str) -> int:
     n = len(m.data.y_val)
     if not isinstance(state.widget(SAMPLE), int) or not 1 <= state.widget(SAMPLE) <= n:
         state.set_widget(SAMPLE, 1)
-    return st.number_input(f"Validation {noun} (1–{n})", 1, n, step=1, key=SAMPLE) - 1
+    return st.number_input(f"Validation {noun} (1–{n})", 1, n, step=1, key=SAMPLE, width=260) - 1
 
 
 def _names(m: Loaded) -> list[str]:
