@@ -34,6 +34,12 @@ for card, lesson in zip(cards(len(course), 4), course, strict=True):
         if st.button("Start", key=keys.LESSON(lesson.name), width="stretch", icon=":material/school:"):
             st.switch_page(lessons.start(lesson.name))
 
+st.header("Applications")
+with st.container(border=True, horizontal=True, vertical_alignment="center", key=keys.HOME("applications")):
+    st.markdown("Diagnosis, fraud, markets, speech, games and driving in miniature: train each in under a minute "
+                "and use it — move a threshold, play tic-tac-toe against the net.", width="stretch")
+    st.page_link("pages/applications.py", label="Open Applications", icon=":material/apps:", width="content")
+
 st.header("Presets")
 specs = {name: presets.get(name) for name in presets.names()}
 for card, (name, spec) in zip(cards(len(specs), 3), specs.items(), strict=True):

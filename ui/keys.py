@@ -31,6 +31,7 @@ INPUT = Key("input")  # the pinned input Inspect and Explain share
 INSPECT = Key("inspect")  # Inspect's tabs and views
 EXPLAIN = Key("explain")  # Explain's controls and figures
 PG2D = Key("pg2d")  # the 2-D Playground
+APPS = Key("apps")  # Applications: the cards and each application's view
 SHARE = Key("share")  # the Copy link button (every page)
 BROWSER = Key("browser")  # the component that gives a browser its cookie (every page)
 BOARD = Key("board")  # the Class page: start, join, the teacher's board, a student's submissions
@@ -40,7 +41,7 @@ LOCKED = Key("locked")  # a setup opened read-only, and its "Make my own copy"
 GAN = Key("gan")  # the GAN lab
 
 NAMESPACES = (HOME, LESSON, BUILD, TRAIN, RUN, AB, MODEL, INPUT, INSPECT, EXPLAIN, PG2D, SHARE, BROWSER, BOARD,
-              JOIN, PRESENTER, LOCKED, GAN)
+              JOIN, PRESENTER, LOCKED, GAN, APPS)
 
 
 def namespace(key: str) -> Key | None:

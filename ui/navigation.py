@@ -10,5 +10,6 @@ PAGES = [  # (file, title, icon, url path); the first is the default page
     ("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:", "playground"),
     ("pages/class_board.py", "Class", ":material/groups:", "class"),
     ("pages/gan.py", "GAN lab", ":material/blur_on:", "gan"),
+    ("pages/applications.py", "Applications", ":material/apps:", "applications"),
 ]
 HIDDEN = [("pages/presenter.py", "Presenter", ":material/co_present:", "present")]  # reached from the Class page

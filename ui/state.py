@@ -101,6 +101,19 @@ class Building:
 
 
 @dataclass
+class Applications:
+    """The Applications page: the application open (a preset's name), and what its view is playing."""
+
+    name: str | None = None  # None: the cards
+    board: tuple = (0,) * 9  # tic-tac-toe: the game in the browser (0 empty, 1 X, 2 O)
+    net_plays: int = 2  # tic-tac-toe: the net is O (2) or X (1)
+    walls: tuple = ()  # driving: the map the user edits (rows of 0/1); () until first drawn
+    car: tuple[int, int] = (0, 0)
+    goal: tuple[int, int] = (0, 0)
+    steps: int = 0  # driving: how many steps of the drive are shown
+
+
+@dataclass
 class Session:
     """Everything one browser session keeps besides its widgets' values: the spec (the single source of truth),
     its runs and what each page remembers. Every field has a default; `start` creates it, once per session."""
@@ -129,6 +142,7 @@ class Session:
     pg2d: Playground2D = field(default_factory=Playground2D)
     pinned: Pinned = field(default_factory=Pinned)
     inspect: Inspection = field(default_factory=Inspection)
+    apps: Applications = field(default_factory=Applications)
     seat: str | None = None  # this student's key on a class board (also in their own URL, so a reload keeps it)
     teach: str | None = None  # this teacher's key of their class (the same)
     presenter: str | None = None  # a presenter view's key: it opens that view only (a projected address shows it)
