@@ -50,6 +50,17 @@ def cut(page, selector: str) -> list[str]:
         return found; }""", selector)
 
 
+# The page links of the top bar that the Copy link button (fixed, top right) covers: none, at any width.
+COVERED = """() => { const b = document.querySelector("button.share") || [...document.querySelectorAll('*')]
+        .filter(e => e.shadowRoot).map(e => e.shadowRoot.querySelector("button.share")).find(Boolean);
+    if (!b) return ["no Copy link button"];
+    const r = b.getBoundingClientRect();
+    return [...document.querySelectorAll("header a, [data-testid='stTopNavLink'], header [role='link']")]
+        .filter(a => { const q = a.getBoundingClientRect();  // a link's box meets the button's
+                       return q.width && q.left < r.right && r.left < q.right && q.top < r.bottom
+                              && r.top < q.bottom; })
+        .map(a => a.textContent.trim()); }"""
+
 WHOLE_HEIGHT = """() => { const main = document.querySelector("[data-testid='stMainBlockContainer']");
     return Math.ceil(main.getBoundingClientRect().top + main.scrollHeight) + 40; }"""
 
@@ -88,6 +99,7 @@ def test_every_page_at_1024x768_and_1920x1080(server, browser):
                 page.set_viewport_size({"width": w, "height": h})
                 page.wait_for_timeout(500)  # the layout follows the new width
                 shot(page, f"layout-{slug}-{size}")  # what the screen shows
+                problems += [f"{slug} at {size}: Copy link covers the page link {t!r}" for t in page.evaluate(COVERED)]
                 tall = page.evaluate(WHOLE_HEIGHT)
                 page.set_viewport_size({"width": w, "height": min(6000, max(h, tall))})
                 page.wait_for_timeout(500)

@@ -16,6 +16,8 @@ _CSS = """
   padding: 6px 12px; border: 1px solid var(--st-border-color, #d6d6d9); border-radius: 8px; cursor: pointer;
   background: var(--st-background-color, #fff); color: var(--st-text-color, #31333f);
   position: fixed; top: 12px; right: 64px; z-index: 999991; }  /* in the top bar, left of Streamlit's menu */
+/* below the top bar where the page links need its whole width (a projector's 1024 px) */
+@media (max-width: 1279px) { .share { top: 64px; right: 24px; } }
 .share:hover { border-color: var(--st-primary-color, #0072B2); color: var(--st-primary-color, #0072B2); }
 """
 
