@@ -21,6 +21,7 @@ from .data import DataInfo, Dataset, load
 from .data import info as data_info
 from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
+from .rng import RunRNG, draws_randomly
 from .spec import Spec
 from .tasks import of as task_of
 from .tasks import summarize as task_summary
@@ -284,6 +285,10 @@ class Trainer:
         self._losses: list[torch.Tensor] = []  # this epoch's batch losses, still on the device
         self._kept: list[torch.Tensor] = []  # what the task's metric keeps of this epoch's batches
         self._t0 = time.perf_counter()
+        # Dropout draws from torch's global generator. Runs that take turns in one process (a worker, a Ray
+        # actor) would draw each other's masks; a run with random layers keeps its own generator state and
+        # swaps it in for its steps, so its masks are those of the run alone, whatever else trains there.
+        self._rng = RunRNG(self.device) if draws_randomly(self.model) else None
 
     def tune(self, lr: float | None = None, weight_decay: float | None = None, l1: float | None = None) -> None:
         """Change the learning rate, weight decay or L1 rate of this run in place: weights, optimizer state
@@ -308,7 +313,11 @@ class Trainer:
         end = self.n if self.n - end == 1 and self.batch_size > 1 else end
         idx = self._order[self._pos:end]
         xb, yb = self.x_train[idx], self.y_train[idx]
-        out = self.model(xb)
+        if self._rng is None:
+            out = self.model(xb)
+        else:
+            with self._rng:
+                out = self.model(xb)
         loss = self.loss_fn(out, yb)
         total = loss + self._l1 * sum(p.abs().sum() for p in self.l1_params) if self.l1_params else loss
         self.opt.zero_grad(set_to_none=True)
