@@ -3,9 +3,9 @@ item-mean baseline, RMSE and recall@k, a user's top items, and the learned item 
 
 The ratings dataset (appdata/ratings.py) keeps each pair's hidden user and item vectors as extras, so the
 whole hidden matrix is rebuilt from the dataset itself (for every user and item that appears in it).
-Recall@k here asks: of the k items a user would truly rate highest among those they have not rated in
-training, how many are in the model's k highest? Both lists come from the same candidates, so a perfect
-ranking scores 1.
+Recall@k here asks: of the k items a user truly likes most among those they have not rated in training
+(ranked by the hidden preference, before the 1 … 5 scale cuts it off, so there are no ties), how many are
+in the model's k highest? Both lists come from the same candidates, so a perfect ranking scores 1.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .appdata.ratings import true_ratings
+from .appdata.ratings import HIGH, LOW, preference
 from .data import Dataset
 from .modules import Select, layers_in
 from .reports import regression
@@ -29,6 +29,7 @@ class Truth:
     """The hidden matrix of a ratings dataset, rebuilt from its extras."""
 
     ratings: np.ndarray  # (users, items) true ratings (noise-free); NaN where an item or user never appears
+    preference: np.ndarray  # (users, items) the same before the rating scale clips it: what ranks items
     genre: np.ndarray  # (items,) hidden genre, -1 where the item never appears
     seen: np.ndarray  # (users, items) bool: rated in the training split
 
@@ -58,12 +59,11 @@ def truth(ds: Dataset) -> Truth:
     genre = np.full(n_items, -1, np.int64)
     genre[x[:, 1]] = torch.cat([ds.extras_train["genre"], ds.extras_val["genre"]]).numpy()
     u, i = np.meshgrid(np.arange(n_users), np.arange(n_items), indexing="ij")
-    matrix = true_ratings({"users": users, "items": items, "quality": quality}, u, i)
-    matrix[np.isnan(users).any(1)] = np.nan  # np.clip keeps NaN; say so anyway for users never seen
+    pref = preference({"users": users, "items": items, "quality": quality}, u, i)  # NaN where never seen
     seen = np.zeros((n_users, n_items), bool)
     tr = ds.x_train.numpy()
     seen[tr[:, 0], tr[:, 1]] = True
-    return Truth(matrix, genre, seen)
+    return Truth(np.clip(pref, LOW, HIGH), pref, genre, seen)
 
 
 @torch.no_grad()
@@ -106,7 +106,7 @@ def recall_at_k(scores: np.ndarray, t: Truth, k: int = K) -> float:
     known = t.genre >= 0
     hits = []
     for u in range(t.ratings.shape[0]):
-        if np.isnan(t.ratings[u]).all():
+        if np.isnan(t.preference[u]).all():
             continue
         candidates = known & ~t.seen[u]
         want = min(k, int(candidates.sum()))
@@ -114,7 +114,7 @@ def recall_at_k(scores: np.ndarray, t: Truth, k: int = K) -> float:
             continue
         row = scores[u] if scores.ndim == 2 else scores
         got = top_k(row, ~candidates, want)
-        best = top_k(t.ratings[u], ~candidates, want)
+        best = top_k(t.preference[u], ~candidates, want)
         hits.append(len(np.intersect1d(got, best)) / want)
     return float(np.mean(hits)) if hits else float("nan")
 
@@ -167,3 +167,42 @@ def pca2(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     share = np.zeros(2)
     share[:n] = var[:n] / var.sum() if var.sum() > 0 else 0.0
     return out, share
+
+
+def recommendations(model: nn.Module, ds: Dataset, user: int, k: int = K) -> dict:
+    """The user's k highest-scored items among those they did not rate in training, each with its predicted
+    and hidden true rating and genre; the user's true best k of the same candidates; and how many of the
+    model's picks are among them (this user's recall@k, as a count)."""
+    t = truth(ds)
+    scores = score_matrix(model, *counts(ds))[user]
+    candidates = (t.genre >= 0) & ~t.seen[user]
+    picks = top_k(scores, ~candidates, k)
+    best = top_k(t.preference[user], ~candidates, k) if not np.isnan(t.preference[user]).all() else np.array([], int)
+    return {"item": picks.tolist(), "predicted": scores[picks].tolist(), "true": t.ratings[user, picks].tolist(),
+            "genre": t.genre[picks].tolist(), "in_best": np.isin(picks, best).tolist(), "best": best.tolist(),
+            "hits": int(np.isin(picks, best).sum()), "rated": int(t.seen[user].sum())}
+
+
+def separation(xy: np.ndarray, genre: np.ndarray) -> float:
+    """The share of items whose nearest genre centre (the mean of each genre's points) is their own genre's:
+    1 when the genres lie apart, about 1/genres when they are mixed."""
+    keep = genre >= 0
+    xy, genre = xy[keep], genre[keep]
+    names = np.unique(genre)
+    if len(names) < 2:
+        return float("nan")
+    centres = np.stack([xy[genre == g].mean(0) for g in names])
+    nearest = names[((xy[:, None, :] - centres[None]) ** 2).sum(-1).argmin(1)]
+    return float((nearest == genre).mean())
+
+
+def item_map(model: nn.Module, ds: Dataset) -> dict | None:
+    """The learned item vectors projected on their two principal axes, with each item's hidden genre (-1
+    when it never appears), the variance each axis explains, and how well the genres separate on the map;
+    None when the model has no item table (see item_table)."""
+    table = item_table(model, ds)
+    if table is None:
+        return None
+    xy, share = pca2(table)
+    genre = truth(ds).genre
+    return {"xy": xy, "share": share, "genre": genre, "separation": separation(xy, genre), "dim": table.shape[1]}

@@ -21,8 +21,8 @@ from .gan_build import GAN_LOSSES
 from .gan_build import parts as gan_parts
 from .gan_build import summarize as gan_summary
 from .losses import LossType
-from .recommend import report as recommend_report
 from .metrics import accuracy, iou_counts, mean_iou
+from .recommend import report as recommend_report
 from .registry import PlaygroundError, Registry
 from .reports import confusion, forecast, gan, masks, reconstruction, regression
 

@@ -24,10 +24,16 @@ def hidden(rng: np.random.Generator, users: int, items: int, rank: int) -> dict[
     return {"users": user_vectors, "items": item_vectors, "quality": quality, "genre": genre}
 
 
+def preference(tastes: dict[str, np.ndarray], user: np.ndarray, item: np.ndarray) -> np.ndarray:
+    """How much each user truly likes each item, before the rating scale cuts it off: it ranks items
+    without the ties that many 5-star ratings would make."""
+    dot = (tastes["users"][user] * tastes["items"][item]).sum(-1)
+    return 3.0 + tastes["quality"][item] + 0.8 * dot
+
+
 def true_ratings(tastes: dict[str, np.ndarray], user: np.ndarray, item: np.ndarray) -> np.ndarray:
     """The noise-free rating of each (user, item) pair, on the 1 … 5 scale."""
-    dot = (tastes["users"][user] * tastes["items"][item]).sum(-1)
-    return np.clip(3.0 + tastes["quality"][item] + 0.8 * dot, LOW, HIGH)
+    return np.clip(preference(tastes, user, item), LOW, HIGH)
 
 
 def ratings(n: int, noise: float, rng: np.random.Generator, users: int, items: int, rank: int) -> tuple:
