@@ -1,0 +1,28 @@
+"""AppTest of the recommendation application: a run trained through the real worker pool, then the view: a
+user's top ten beside the hidden truth, another user picked, the item map and its table."""
+
+from __future__ import annotations
+
+import pytest
+from test_page_applications import open_app, titles, trained
+
+from playground import recommend
+
+pytestmark = pytest.mark.slow  # a worker process starts and trains
+
+
+def test_top_ten_for_a_chosen_user_and_the_item_map(app_pool):
+    at = open_app("recommend-mf", trained(app_pool, "recommend-mf", 3))
+    assert "The learned item vectors (8-D)" in titles(at) and not at.exception
+    table = at.dataframe(key="apps-top").value
+    assert len(table) == recommend.K and list(table.columns[-3:]) == ["predicted", "true rating", "in true top 10"]
+    assert "Top 10 for user 0" in " ".join(m.value for m in at.markdown)
+    first = table["item"].tolist()
+    at.number_input(key="apps-user").set_value(7).run()
+    assert not at.exception and "Top 10 for user 7" in " ".join(m.value for m in at.markdown)
+    assert at.dataframe(key="apps-top").value["item"].tolist() != first
+    assert not at.get("arrow_data_frame") or all(d.key != "apps-item-map-rows" for d in at.dataframe)
+    at.toggle(key="apps-item-map-table").set_value(True).run()
+    rows = at.dataframe(key="apps-item-map-rows").value
+    assert list(rows.columns) == ["item", "genre", "axis 1", "axis 2"] and len(rows) <= 300
+    assert any("nearer their own genre's centre" in c.value for c in at.caption)
