@@ -18,14 +18,14 @@ pytestmark = pytest.mark.slow  # a worker process starts and trains
 
 def test_top_ten_for_a_chosen_user_and_the_item_map(app_pool):
     at = open_app("recommend-mf", trained(app_pool, "recommend-mf", 3))
-    assert "The learned item vectors (8-D)" in titles(at) and not at.exception
-    top = table(at, "true rating")
-    assert len(top) == recommend.K and list(top.columns[-3:]) == ["predicted", "true rating", "in true top 10"]
+    assert "The learned item vectors<br><sup>8-D" in titles(at) and not at.exception
+    top = table(at, "truly best")
+    assert len(top) == recommend.K and list(top.columns[-3:]) == ["predicted", "true", "truly best"]
     assert "Top 10 for user 0" in " ".join(m.value for m in at.markdown)
     first = top["item"].tolist()
     at.number_input(key="apps-user").set_value(7).run()
     assert not at.exception and "Top 10 for user 7" in " ".join(m.value for m in at.markdown)
-    assert table(at, "true rating")["item"].tolist() != first
+    assert table(at, "truly best")["item"].tolist() != first
     assert len(at.dataframe) == 1  # the map's table waits for its toggle
     at.toggle(key="apps-item-map-table").set_value(True).run()
     rows = table(at, "axis 1")

@@ -25,7 +25,7 @@ def view(m: Loaded) -> None:
         st.info("This view needs the ratings data (user and item ids with hidden tastes).", icon=":material/info:")
         return
     n_users, _ = recommend.counts(m.data)
-    left, right = st.columns([5, 6], gap="large")
+    left, right = st.columns([1, 1], gap="medium")
     with left:
         user = st.number_input(f"User (0 to {n_users - 1})", 0, n_users - 1, 0, 1, key=USER,
                                help="Whose recommendations to show: the ten items the net scores highest "
@@ -40,11 +40,18 @@ def top(r: dict, user: int) -> None:
     the user's truly best ten."""
     k = len(r["item"])
     st.markdown(f"**Top {k} for user {user}** (rated {r['rated']} items in training)")
+    col = st.column_config
     st.dataframe(pd.DataFrame({
-        "rank": range(1, k + 1), "item": r["item"], "genre": [g + 1 for g in r["genre"]],
-        "predicted": [round(v, 2) for v in r["predicted"]], "true rating": [round(v, 2) for v in r["true"]],
-        f"in true top {recommend.K}": ["yes" if b else "no" for b in r["in_best"]]}),
-        hide_index=True, key=keys.APPS("top"), height=36 + 35 * k)
+        "item": r["item"], "genre": [g + 1 for g in r["genre"]],
+        "predicted": [round(v, 2) for v in r["predicted"]], "true": [round(v, 2) for v in r["true"]],
+        "truly best": ["yes" if b else "no" for b in r["in_best"]]}, index=range(1, k + 1)),
+        key=keys.APPS("top"), height=36 + 35 * k, column_config={  # widths in pixels: it fits a projector's half
+            "_index": col.NumberColumn(help="Rank", width=40), "item": col.NumberColumn(width=50),
+            "genre": col.NumberColumn(help="The item's hidden genre", width=55),
+            "predicted": col.NumberColumn(help="The net's predicted rating (1 to 5)", width=75),
+            "true": col.NumberColumn(help="The hidden true rating, without noise: the net never saw it", width=50),
+            "truly best": col.TextColumn(help=f"Among the {recommend.K} items this user truly likes most, of "
+                                              "those not rated in training", width=85)})
     st.caption(f"{r['hits']} of these {k} are among the {len(r['best'])} items this user truly likes most "
                f"(of those not rated in training): this user's recall@{recommend.K} is {r['hits'] / max(k, 1):.0%}. "
                "True ratings come from the hidden tastes the data was made from; the net never saw them.")
@@ -65,8 +72,8 @@ def item_map(im: dict | None) -> None:
             marker={"color": COLOURS[g % len(COLOURS)], "symbol": SYMBOLS[g % len(SYMBOLS)], "size": 8,
                     "line": {"width": 0.5, "color": "#FFFFFF"}},
             hovertemplate=f"item %{{customdata}} · genre {g + 1}<extra></extra>", customdata=at.nonzero()[0]))
-    fig.update_layout(title=f"The learned item vectors ({im['dim']}-D), seen from their two main axes<br><sup>"
-                      "colour and shape: the item's hidden genre, which the net was never told</sup>",
+    fig.update_layout(title=f"The learned item vectors<br><sup>{im['dim']}-D, seen from their two main axes; colour "
+                      "and shape: each item's hidden genre</sup>",
                       xaxis_title=f"principal axis 1 ({share[0]:.0%} of the variance)",
                       yaxis_title=f"principal axis 2 ({share[1]:.0%})", height=420,
                       legend={"orientation": "h", "y": -0.2, "x": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 50})
