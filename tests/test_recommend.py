@@ -237,3 +237,16 @@ def test_preset_reaches_its_figure(seed):
     app = APPLICATIONS.get("recommend-mf")
     _, figures = BENCH.run("recommend-mf", {}, seed)
     assert app.reached(figures), f"seed {seed}: {figures}, goal {app.goal_text()}"
+
+
+def test_the_recommend_task_reports_a_regression_with_the_figures():
+    from playground import probe
+    from playground.train import Trainer
+    d = _spec(_two_towers()).to_dict()
+    d["train"].update(epochs=1, device="cpu")
+    tr = Trainer(from_dict(d))
+    tr.run_epoch()
+    r = probe.report(tr)
+    assert tr.task.name == "recommend" and r["kind"] == "regression"
+    assert r["figures"] == pytest.approx(recommend.figures(tr.model, tr.data))
+    assert r["figures"]["RMSE"] == pytest.approx(np.sqrt(r["mse"]), rel=1e-5)
