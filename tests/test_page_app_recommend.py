@@ -29,7 +29,8 @@ def test_top_ten_for_a_chosen_user_and_the_item_map(app_pool):
     assert len(at.dataframe) == 1  # the map's table waits for its toggle
     at.toggle(key="apps-item-map-table").set_value(True).run()
     rows = table(at, "axis 1")
-    assert list(rows.columns) == ["item", "genre", "axis 1", "axis 2"] and len(rows) <= 300
+    assert list(rows.columns) == ["item", "genre", "axis 1", "axis 2", "user 7's top 10"] and len(rows) <= 300
+    assert set(rows[rows["user 7's top 10"]]["item"]) == set(table(at, "truly best")["item"])  # ringed on the map
     assert any("nearer their own genre's centre" in c.value for c in at.caption)
 
 

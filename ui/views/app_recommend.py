@@ -4,6 +4,7 @@ item's hidden genre, with a table alternative."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -30,9 +31,10 @@ def view(m: Loaded) -> None:
         user = st.number_input(f"User (0 to {n_users - 1})", 0, n_users - 1, 0, 1, key=USER,
                                help="Whose recommendations to show: the ten items the net scores highest "
                                "among those this user has not rated in training.")
-        top(recommend.recommendations(m.model, m.data, int(user)), int(user))
+        r = recommend.recommendations(m.model, m.data, int(user))
+        top(r, int(user))
     with right:
-        item_map(recommend.item_map(m.model, m.data))
+        item_map(recommend.item_map(m.model, m.data), r["item"], int(user))
 
 
 def top(r: dict, user: int) -> None:
@@ -57,8 +59,9 @@ def top(r: dict, user: int) -> None:
                "True ratings come from the hidden tastes the data was made from; the net never saw them.")
 
 
-def item_map(im: dict | None) -> None:
-    """The item vectors on their two principal axes, a genre per colour and shape, and a table toggle."""
+def item_map(im: dict | None, picks: list[int], user: int) -> None:
+    """The item vectors on their two principal axes, a genre per colour and shape, the user's top items ringed,
+    and a table toggle."""
     if im is None:
         st.info("This model has no item table to map: the map reads the Embedding that follows a Select of the "
                 "item field.", icon=":material/info:")
@@ -72,11 +75,15 @@ def item_map(im: dict | None) -> None:
             marker={"color": COLOURS[g % len(COLOURS)], "symbol": SYMBOLS[g % len(SYMBOLS)], "size": 8,
                     "line": {"width": 0.5, "color": "#FFFFFF"}},
             hovertemplate=f"item %{{customdata}} · genre {g + 1}<extra></extra>", customdata=at.nonzero()[0]))
+    fig.add_trace(go.Scatter(x=xy[picks, 0], y=xy[picks, 1], mode="markers", name=f"user {user}'s top {len(picks)}",
+                             marker={"color": "#000000", "symbol": "circle-open", "size": 16, "line": {"width": 2}},
+                             hovertemplate="item %{customdata}: recommended<extra></extra>", customdata=picks))
     fig.update_layout(title=f"The learned item vectors<br><sup>{im['dim']}-D, seen from their two main axes; colour "
                       "and shape: each item's hidden genre</sup>",
                       xaxis_title=f"principal axis 1 ({share[0]:.0%} of the variance)",
-                      yaxis_title=f"principal axis 2 ({share[1]:.0%})", height=420,
-                      legend={"orientation": "h", "y": -0.2, "x": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 50})
+                      yaxis_title=f"principal axis 2 ({share[1]:.0%})", height=460,
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+                      margin={"l": 60, "r": 10, "t": 60, "b": 100})
     st.plotly_chart(fig, width="stretch", key=keys.APPS("item-map"))
     sep = im["separation"]
     st.caption(f"{sep:.0%} of the items lie nearer their own genre's centre than any other genre's on this map "
@@ -85,5 +92,6 @@ def item_map(im: dict | None) -> None:
     if st.toggle("Show as table", key=keys.APPS("item-map", "table")):
         seen = genre >= 0
         st.dataframe(pd.DataFrame({"item": seen.nonzero()[0], "genre": genre[seen] + 1,
-                                   "axis 1": xy[seen, 0].round(3), "axis 2": xy[seen, 1].round(3)}),
+                                   "axis 1": xy[seen, 0].round(3), "axis 2": xy[seen, 1].round(3),
+                                   f"user {user}'s top {len(picks)}": np.isin(seen.nonzero()[0], picks)}),
                      hide_index=True, height=240, key=keys.APPS("item-map", "rows"))
