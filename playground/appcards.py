@@ -201,6 +201,27 @@ def drive() -> np.ndarray:
     return img
 
 
+def ratings() -> np.ndarray:
+    """The first users' ratings of the first items, the items grouped by hidden genre (rules between groups);
+    darker is higher, white is not rated."""
+    s = samples("recommend-mf", 10000)
+    n_users, n_items = s.info["field_ids"]["user"], s.info["field_ids"]["item"]
+    known = np.full((n_users, n_items), np.nan)
+    known[s.x[:, 0], s.x[:, 1]] = s.y[:, 0]
+    genre = np.full(n_items, -1)
+    genre[s.x[:, 1]] = s.extras["genre"]
+    rows, cols, cell = H // 5, W // 5, 5
+    order = np.argsort(genre[:cols], kind="stable")
+    grid = known[:rows][:, order]
+    img = canvas()
+    colours = shade(0.2 + 0.8 * (np.nan_to_num(grid, nan=1.0) - 1) / 4)  # 1 star stays visible, lighter
+    colours[np.isnan(grid)] = WHITE
+    img[:rows * cell, :cols * cell] = np.repeat(np.repeat(colours, cell, 0), cell, 1)
+    for c in np.nonzero(np.diff(genre[:cols][order]))[0]:
+        img[:, (c + 1) * cell] = INK
+    return img
+
+
 PICTURES.update({
     "diagnose-tumours": Picture(tumours, "569 tumours by worst radius (across) and worst concave points (up): "
                                 "malignant ones in vermilion, benign ones in blue, overlapping where the two "
@@ -215,6 +236,8 @@ PICTURES.update({
                              "time across, pitch up, loudness darker"),
     "tictactoe-value": Picture(board, "a tic-tac-toe position with three blue crosses and two vermilion "
                                "noughts"),
+    "recommend-mf": Picture(ratings, "the ratings 24 generated users (down) gave 48 items (across), items grouped "
+                            "by hidden genre: darker is a higher rating, white not rated"),
     "drive-gridworld": Picture(drive, "an 8 by 8 map with dark walls, the car in blue, its goal in vermilion and "
                                "the expert's shortest route between them in light blue"),
 })

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import recommend
 from .appdata import gridworld, tictactoe
 from .data import Dataset
 from .registry import Registry
@@ -161,3 +162,6 @@ _add(Application("tictactoe-value", "games", "A net that knows every tic-tac-toe
                  "you.", "agreement", 0.9, _tictactoe, at_most={"losses in 1,000 games": 0}))
 _add(Application("drive-gridworld", "self-driving: decisions", "Steer a car to its goal on maps it has "
                  "never seen.", "success rate", 0.5, _driving))
+_add(Application("recommend-mf", "recommendation", "Learn users' hidden tastes from their ratings and recommend "
+                 "each the ten items they will like most.", "recall@10", 0.45, recommend.figures,
+                 at_most={"RMSE / item-mean": 0.6}))

@@ -145,7 +145,7 @@ class _Builder:
 
     def __init__(self, info: DataInfo) -> None:
         self.info = info
-        self.ctx = {"vocab_size": len(info.vocab), "fields": dict(info.fields)}
+        self.ctx = {"vocab_size": len(info.vocab), "fields": dict(info.fields), "field_ids": dict(info.field_ids)}
         self.rows: list[Row] = []
 
     def sequence(self, nodes: list, x: Signal, prefix: tuple[int, ...], field: str) -> tuple[list[nn.Module], Signal]:

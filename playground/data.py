@@ -19,6 +19,7 @@ from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
 from .appdata.markets import KINDS as MARKET_KINDS
 from .appdata.markets import price_windows
+from .appdata.ratings import ratings
 from .appdata.scans import lesion_scans
 from .appdata.speech import vowel_spectrograms
 from .appdata.tictactoe import positions_with_values
@@ -74,6 +75,7 @@ class DataInfo:
     # item): name -> (start, stop), a slice of the feature axis (the last; an image's channels). A generator
     # declares them as Samples.info["fields"]; the Select layer reads one by name.
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)
+    field_ids: dict[str, int] = field(default_factory=dict)  # a field of integer ids -> how many ids (Embedding's size)
 
     @property
     def classification(self) -> bool:
@@ -402,6 +404,12 @@ register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a 
          Param("size", "int", 8, 5, 16, help="Map side in cells."),
          Param("density", "float", 0.2, 0.0, 0.4, help="Share of cells that are walls."),
          n_samples=4000, max_samples=20000)(_made(driving_states))
+register("ratings", "regression", "tabular", "Users rate items (1 to 5) from hidden tastes: each item has a "
+         "hidden genre, each user a taste for each genre; the input is a (user id, item id) pair.",
+         Param("users", "int", 200, 10, 2000, help="Number of users."),
+         Param("items", "int", 300, 10, 2000, help="Number of items."),
+         Param("rank", "int", 4, 1, 16, help="Hidden taste dimensions (and item genres)."),
+         n_samples=10000, noise=0.3, max_samples=100000)(_made(ratings))
 
 
 # ---- a GAN's target distributions -------------------------------------------------------------
@@ -680,7 +688,8 @@ def _info(s: Samples, kind: DatasetType, task: str, x: np.ndarray) -> DataInfo:
         feature_names=s.info.get("feature_names", []), vocab=s.info.get("vocab", []),
         description=s.info.get("description", kind.description), modes=s.info.get("modes", []),
         mode_std=s.info.get("mode_std", 0.0),
-        fields={k: (int(a), int(b)) for k, (a, b) in s.info.get("fields", {}).items()})
+        fields={k: (int(a), int(b)) for k, (a, b) in s.info.get("fields", {}).items()},
+        field_ids={k: int(v) for k, v in s.info.get("field_ids", {}).items()})
 
 
 def split(s: Samples, kind: DatasetType, task: str, val_fraction: float, seed: int) -> Dataset:

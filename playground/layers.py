@@ -23,10 +23,12 @@ CATEGORIES = ["dense", "convolution", "pooling", "normalisation", "regularisatio
 
 @dataclass(frozen=True)
 class Signal:
-    """What flows between layers: a per-sample shape, and whether it holds integer token ids."""
+    """What flows between layers: a per-sample shape, whether it holds integer token ids, and how many ids
+    they are drawn from when that is narrower than the dataset's vocabulary (one field's ids: a user's)."""
 
     shape: tuple[int, ...]
     tokens: bool = False
+    ids: int = 0  # 0: the dataset's vocabulary
 
     def __str__(self) -> str:
         return "(N, " + ", ".join(str(s) for s in self.shape) + ")"
@@ -181,7 +183,15 @@ def _embedding(x, ctx, embedding_dim):
         raise ShapeError(f"needs integer token ids, but its input is float features of shape {x}; Embedding "
                          "belongs first, on a text dataset: delete it, or choose a text dataset",
                          fix={"action": "delete"}, want="text")
-    return nn.Embedding(ctx.get("vocab_size", 1), embedding_dim), Signal((*x.shape, embedding_dim))
+    ids = x.ids or ctx.get("vocab_size", 1)
+    counts = ctx.get("field_ids") or {}
+    if not x.ids and counts and not ctx.get("vocab_size"):
+        # fields of ids (users, items) are counted apart: a table needs to know which one it looks up
+        first = next(iter(counts))
+        raise ShapeError(f"its input {x} holds ids of several fields ({', '.join(counts)}), each counted apart; "
+                         f"add Select(field={first!r}) before it, so it looks up one field's ids",
+                         fix={"action": "insert", "layer": {"type": "Select", "field": first}})
+    return nn.Embedding(ids, embedding_dim), Signal((*x.shape, embedding_dim))
 
 
 # ---- convolution -----------------------------------------------------------------------------
@@ -418,7 +428,7 @@ def _flatten(x, ctx, start_dim, end_dim):
                          "with a plain Flatten()", fix={"action": "replace", "layer": {"type": "Flatten"}})
     dims = (1, *x.shape)
     flat = math.prod(dims[start_dim:end + 1])
-    return nn.Flatten(start_dim, end_dim), Signal((*dims[1:start_dim], flat, *dims[end + 1:]), x.tokens)
+    return nn.Flatten(start_dim, end_dim), Signal((*dims[1:start_dim], flat, *dims[end + 1:]), x.tokens, x.ids)
 
 
 @register("Unflatten", "shape", "Reshapes one dimension into several (e.g. 64 features → 1×8×8 image).",
@@ -438,7 +448,7 @@ def _unflatten(x, ctx, dim, unflattened_size):
                          fix={"action": "set", "key": "unflattened_size", "value": [1, side, side]} if square
                          else None)
     shape = (*dims[1:dim], *unflattened_size, *dims[dim + 1:])
-    return nn.Unflatten(dim, tuple(unflattened_size)), Signal(shape, x.tokens)
+    return nn.Unflatten(dim, tuple(unflattened_size)), Signal(shape, x.tokens, x.ids)
 
 
 @register("Upsample", "shape", "Enlarges feature maps by repeating (nearest) or interpolating (bilinear) pixels.",
@@ -490,7 +500,10 @@ def _select(x, ctx, columns, field):
                          fix={"action": "set", "key": "columns", "value": keep or [0]})
     dim = axis + 1  # the batch comes first
     shape = (*x.shape[:axis], len(columns), *x.shape[axis + 1:])
-    return Select(columns, dim), Signal(shape, x.tokens)
+    if field is None:  # columns that are exactly one field's read that field
+        field = next((f for f, (a, b) in fields.items() if list(range(a, b)) == list(columns)), None)
+    ids = (ctx.get("field_ids") or {}).get(field, x.ids) if x.tokens else 0  # one field's ids: its own count
+    return Select(columns, dim), Signal(shape, x.tokens, ids)
 
 
 def layer_type(name: str, where: str = "") -> LayerType:

@@ -22,6 +22,7 @@ from .gan_build import parts as gan_parts
 from .gan_build import summarize as gan_summary
 from .losses import LossType
 from .metrics import accuracy, iou_counts, mean_iou
+from .recommend import report as recommend_report
 from .registry import PlaygroundError, Registry
 from .reports import confusion, forecast, gan, masks, reconstruction, regression
 
@@ -129,6 +130,11 @@ for _t in [
          not_applicable={v: _GENERATOR for v in VIEWS}, trainer="gan", parts=gan_parts, summarize=gan_summary,
          loss_option="train.gan.loss", continuous=True,
          blank={"discriminator": {"layers": []}, "train": {"gan": {"loss": "bce"}}}),
+    Task("recommend", "Predict how a user rates an item from their ids (a recommender).", "(user id, item id) "
+         "pairs (B, 2) and ratings (B, 1)", ("mse", "l1", "huber"), recommend_report, reads=("regression",),
+         not_applicable={"explain": f"{_PER_SAMPLE} among its input features; a rating here comes from two ids, "
+                                    "each looked up whole (the item map on the Applications page shows what "
+                                    "the net learnt of each item)"}),
 ]:
     TASKS.add(_t.name, _t)
 

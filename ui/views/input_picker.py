@@ -236,8 +236,12 @@ def _typed(m: Loaded) -> Input | None:
 # ---- showing the input and the prediction -------------------------------------------------------------
 
 def tokens(m: Loaded, x: torch.Tensor) -> list[str]:
-    """The words of a token input (one sample), padding included."""
+    """The words of a token input (one sample), padding included; ids of named fields without a vocabulary
+    (a recommender's user and item) read as "user 3", "item 7"."""
     vocab = m.info.vocab
+    if not vocab and m.info.field_ids:
+        name = {c: f for f, (a, b) in m.info.fields.items() for c in range(a, b)}
+        return [f"{name.get(c, 'id')} {int(i)}" for c, i in enumerate(x.reshape(-1))]
     return [vocab[int(i)] if 0 <= int(i) < len(vocab) else "?" for i in x.reshape(-1)]
 
 

@@ -74,6 +74,10 @@ def scrub(m: Loaded, src: Source, inp: Input, cps: list[dict], key: keys.Key) ->
 
 def reasons(cm: Loaded, src: Source, inp: Input, cps: list[dict], key: keys.Key, strip: bool) -> None:
     """The pinned input's attribution at the chosen checkpoint, and (strip) at evenly spaced ones."""
+    why = cm.task.why_not("explain")
+    if why:  # attribution does not apply to this task (a recommender's rating of two ids)
+        st.caption(f"How the reasons change as it learns does not apply here: {message(why)}.")
+        return
     names = explain_views.default_methods(cm)
     where = st.columns([1, 2])[0] if strip else st.container()
     method = where.selectbox("Attribution", names, index=names.index("integrated_gradients"), key=key("method"),

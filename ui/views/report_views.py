@@ -44,6 +44,8 @@ def regression(r: dict, key: str) -> None:
     fig.update_layout(title=f"Predicted vs. true<br><sup>validation, MSE {r['mse']:.4g}</sup>", xaxis_title="true",
                       yaxis_title="predicted", legend={"orientation": "h", "y": -0.2, "x": 0}, **FIGURE)
     st.plotly_chart(fig, width="stretch", key=keys.RUN("pvt", key))
+    if r.get("figures"):  # a recommender's (playground/recommend.py): RMSE and recall@10, and the item-mean baseline's
+        st.caption("Validation: " + ", ".join(f"{k} {v:.3g}" for k, v in r["figures"].items()))
 
 
 def forecast(r: dict, key: str) -> None:
