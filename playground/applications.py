@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import detection
 from .appdata import gridworld, tictactoe
 from .data import Dataset
 from .registry import Registry
@@ -161,3 +162,5 @@ _add(Application("tictactoe-value", "games", "A net that knows every tic-tac-toe
                  "you.", "agreement", 0.9, _tictactoe, at_most={"losses in 1,000 games": 0}))
 _add(Application("drive-gridworld", "self-driving: decisions", "Steer a car to its goal on maps it has "
                  "never seen.", "success rate", 0.5, _driving))
+_add(Application("detect-shapes", "vision: detection", "Find every shape in a picture: a box around each, and what "
+                 "it is.", "mean IoU", 0.75, detection.measure, at_most={"extra boxes per image": 0.2}))

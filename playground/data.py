@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from .appdata.boxes import shape_boxes
 from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
 from .appdata.markets import KINDS as MARKET_KINDS
@@ -402,6 +403,12 @@ register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a 
          Param("size", "int", 8, 5, 16, help="Map side in cells."),
          Param("density", "float", 0.2, 0.0, 0.4, help="Share of cells that are walls."),
          n_samples=4000, max_samples=20000)(_made(driving_states))
+register("shape_boxes", "detection", "image", "Images of 1 to several circles, squares and triangles, each with "
+         "its class and box; the target marks each shape in the grid cell its centre falls in (detect).",
+         Param("size", "int", 32, 16, 64, help="Image side in pixels."),
+         Param("grid", "int", 4, 2, 8, help="Cells per side of the grid the detector answers on."),
+         Param("max_shapes", "int", 3, 1, 6, help="Most shapes in one image (each has 1 to this many)."),
+         n_samples=2000, noise=0.1, max_samples=10000)(_made(shape_boxes))
 
 
 # ---- a GAN's target distributions -------------------------------------------------------------
