@@ -159,3 +159,13 @@ def measure(model: torch.nn.Module, ds) -> dict[str, float]:
     device = next(model.parameters()).device
     out = torch.cat([model(ds.x_val[i:i + 512].to(device)).cpu() for i in range(0, len(ds.x_val), 512)])
     return evaluate(out, ds.y_val.float())
+
+
+@torch.no_grad()
+def sample(model: torch.nn.Module, ds, i: int) -> dict:
+    """Validation image `i` for the view: the picture (H, W) and its boxes (`image`), and its figures."""
+    model.eval()
+    x = ds.x_val[i:i + 1]
+    out = model(x.to(next(model.parameters()).device)).cpu()[0]
+    y = ds.y_val[i].float()
+    return {"picture": x[0].mean(0).numpy(), **image(out, y), **figures(counts(out[None], y[None]))}
