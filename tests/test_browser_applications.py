@@ -8,6 +8,8 @@ import time
 import pytest
 from browser import READY, open_page, shot
 
+from playground.applications import APPLICATIONS
+
 pytestmark = pytest.mark.browser
 
 import a11y  # noqa: E402  (benchmarks/, put on the path by tests/browser.py)
@@ -70,7 +72,7 @@ def no_serious_axe_violation(page, state: str) -> None:
 def test_walk_cards_diagnosis_and_tictactoe(server, browser):
     page = open_page(browser, f"{server}/applications", 1024, 768)
     page.locator(".st-key-apps-start-diagnose-tumours button").wait_for()
-    assert page.locator("[class*='st-key-apps-start-']").count() == 7
+    assert page.locator("[class*='st-key-apps-start-']").count() == len(APPLICATIONS.names())
     sized_shots(page, "cards")
     no_serious_axe_violation(page, "cards")
     start(page, "diagnose-tumours")
