@@ -21,7 +21,7 @@ def test_detection_trains_and_draws_its_boxes(server, browser):
     boxes = page.locator(".st-key-apps-detect-boxes .js-plotly-plot")
     boxes.wait_for(timeout=60_000)
     assert boxes.filter(has_text="true box (solid)").count() == 1  # the legend: both kinds of box named
-    assert page.locator(".st-key-apps-detect-table [data-testid=stDataFrame]").count() == 1
+    assert page.locator("[data-testid=stMain] [data-testid=stDataFrame]").count() == 1  # the IoU table
     sized_shots(page, "detection")
     no_serious_axe_violation(page, "detection trained")
     page.close()

@@ -13,7 +13,8 @@ from ui.views.model_source import Loaded
 
 SAMPLE = keys.APPS("detect-sample")
 TRUE, NET = PALETTE["val"], PALETTE["train"]  # Okabe–Ito orange (solid), blue (dashed)
-GRID = "rgba(153, 153, 153, 0.55)"
+GRID = "rgba(120, 120, 120, 0.6)"
+INK = [[0, "#ffffff"], [1, "#222222"]]  # high values dark, ink on paper (as images.grey draws inputs)
 
 
 def _pick(n: int) -> int:
@@ -37,9 +38,8 @@ def figure(s: dict) -> go.Figure:
     net's (dashed blue, labelled below, with its confidence)."""
     pic = s["picture"]
     side = pic.shape[-1]
-    fig = go.Figure(go.Heatmap(z=pic, x0=0.5, dx=1, y0=0.5, dy=1, colorscale="Greys", reversescale=True,
-                               zmin=0, zmax=1, showscale=False, hovertemplate="pixel (%{x:.0f}, %{y:.0f}): "
-                               "%{z:.2f}<extra></extra>"))
+    fig = go.Figure(go.Heatmap(z=pic, x0=0.5, dx=1, y0=0.5, dy=1, colorscale=INK, zmin=0, zmax=1, showscale=False,
+                               hovertemplate="pixel (%{x:.0f}, %{y:.0f}): %{z:.2f}<extra></extra>"))
     cell = side / s["grid"]
     for k in range(1, s["grid"]):
         fig.add_shape(type="line", x0=k * cell, x1=k * cell, y0=0, y1=side, line={"color": GRID, "dash": "dot"})
@@ -52,8 +52,8 @@ def figure(s: dict) -> go.Figure:
     # legend entries for the two kinds of box (the shapes above carry no legend of their own)
     for name, color, dash in (("true box (solid)", TRUE, "solid"), ("the net's box (dashed)", NET, "dash")):
         fig.add_scatter(x=[None], y=[None], mode="lines", name=name, line={"color": color, "width": 3, "dash": dash})
-    fig.update_layout(height=460, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="#fff",
-                      legend={"orientation": "h", "y": -0.02, "x": 0, "yanchor": "top"},
+    fig.update_layout(height=500, margin={"l": 10, "r": 10, "t": 30, "b": 10}, plot_bgcolor="#fff",
+                      legend={"orientation": "h", "y": 1.0, "x": 0.5, "xanchor": "center", "yanchor": "bottom"},
                       xaxis={"range": [-0.5, side + 0.5], "visible": False, "constrain": "domain"},
                       yaxis={"range": [side + 2.5, -2.5], "visible": False, "scaleanchor": "x"})
     return fig
@@ -73,19 +73,18 @@ def _rows(s: dict) -> list[dict]:
 
 def view(m: Loaded) -> None:
     """The image picker, the picture with its boxes, and a table of each shape's IoU."""
-    i = _pick(len(m.data.x_val))
-    s = detection.sample(m.model, m.data, i)
-    found = sum(r["found"] == "yes" for r in _rows(s))
-    extra = sum(p["pairs"] is None for p in s["pred"])
-    st.markdown(f"This image holds **{len(s['true'])}** shape{'s' * (len(s['true']) != 1)}; the net finds "
-                f"**{found}** (IoU ≥ {detection.FOUND:g}, right class) and draws **{extra}** box"
-                f"{'es' * (extra != 1)} where there is none.")
     left, right = st.columns([3, 2])
-    left.plotly_chart(figure(s), width="stretch", key=keys.APPS("detect-boxes"),
-                      config={"displayModeBar": False})
     with right:
+        i = _pick(len(m.data.x_val))
+        s = detection.sample(m.model, m.data, i)
+        found = sum(r["found"] == "yes" for r in _rows(s))
+        extra = sum(p["pairs"] is None for p in s["pred"])
+        st.markdown(f"This image holds **{len(s['true'])}** shape{'s' * (len(s['true']) != 1)}; the net finds "
+                    f"**{found}** (IoU ≥ {detection.FOUND:g}, right class) and draws **{extra}** box"
+                    f"{'es' * (extra != 1)} where there is none.")
         st.dataframe(_rows(s), hide_index=True, width="stretch", key=keys.APPS("detect-table"))
         st.caption(f"Each true shape is paired with the net's box that overlaps it most (one box per shape). "
                    f"IoU: the overlap of the pair over their union (1 = the same box). Dotted lines: the "
                    f"{s['grid']} × {s['grid']} grid; each cell answers for the shape whose centre falls in it. "
                    f"On this image: mean IoU {s['mean IoU']:.2f}.")
+    left.plotly_chart(figure(s), width="stretch", key=keys.APPS("detect-boxes"), config={"displayModeBar": False})
