@@ -32,6 +32,9 @@ class LossType:
                 raise PlaygroundError(f"train.loss: {self.name} needs a classification dataset, but {info.name} "
                                       f"is {info.task}; use {default(info.task)}", path="train.loss")
             return [(k,)]
+        if (self.kind == "boxes") != (info.task == "detection"):  # a detector's grid, and only a detector's
+            raise PlaygroundError(f"train.loss: {self.name} does not fit {info.name}, whose targets are "
+                                  f"{info.task}; use {default(info.task)}", path="train.loss")
         if info.classification:
             return [(1,), (k,)] if k == 2 else [(k,)]
         if self.kind == "binary" and info.task not in ("segmentation", "reconstruction"):

@@ -12,6 +12,7 @@ import torch
 from playground import data, detection, presets, tasks
 from playground.appdata import boxes
 from playground.export import to_python
+from playground.losses import LOSSES
 from playground.registry import PlaygroundError
 from playground.spec import from_dict
 from playground.trainers import make_trainer
@@ -197,3 +198,11 @@ def test_export_refuses_the_detector_by_its_loss():
     with pytest.raises(PlaygroundError, match="detection has no torch.nn.functional form"):
         to_python(presets.get("detect-shapes"))
 
+
+@pytest.mark.parametrize("name,loss", [("plane", "detection"), ("shapes", "detection"), ("shape_boxes", "mse")])
+def test_the_detection_loss_fits_detection_data_only(name, loss):
+    info = data.info(from_dict({"data": {"name": name, "n_samples": 20}, "model": {"layers": []}}).data)
+    with pytest.raises(PlaygroundError, match=rf"^train.loss: {loss} does not fit {name}, whose targets are"):
+        LOSSES.get(loss).shapes(info)
+    assert LOSSES.get("detection").shapes(data.info(from_dict({"data": SPEC, "model": {"layers": []}}).data)) \
+        == [(8, 4, 4)]
