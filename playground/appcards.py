@@ -241,3 +241,25 @@ PICTURES.update({
     "drive-gridworld": Picture(drive, "an 8 by 8 map with dark walls, the car in blue, its goal in vermilion and "
                                "the expert's shortest route between them in light blue"),
 })
+
+
+def found_shapes() -> np.ndarray:
+    """Two generated images of several shapes, each with its true box in orange (the detection view's)."""
+    s = samples("detect-shapes", 2)
+    img = canvas()
+    side = 100
+    for k, left in enumerate((W // 2 - side - 6, W // 2 + 6)):
+        v = np.clip(resize(s.x[k, 0], side, side), 0, 1)
+        img[10:10 + side, left:left + side] = np.rint(255 - v * 221).astype(np.uint8)[..., None]
+        for (x0, y0, x1, y1), c in zip(s.extras["boxes"][k], s.extras["classes"][k], strict=True):
+            if c < 0:
+                continue
+            a, b = left + int(x0 * side), left + min(int(np.ceil(x1 * side)), side - 1)
+            t, u = 10 + int(y0 * side), 10 + min(int(np.ceil(y1 * side)), side - 1)
+            img[t:t + 2, a:b + 1] = img[u - 1:u + 1, a:b + 1] = ORANGE
+            img[t:u + 1, a:a + 2] = img[t:u + 1, b - 1:b + 1] = ORANGE
+    return img
+
+
+PICTURES["detect-shapes"] = Picture(found_shapes, "two generated images of circles, squares and triangles, each "
+                                    "shape in an orange box")

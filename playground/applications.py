@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import recommend
+from . import detection, recommend
 from .appdata import gridworld, tictactoe
 from .data import Dataset
 from .registry import Registry
@@ -165,3 +165,7 @@ _add(Application("drive-gridworld", "self-driving: decisions", "Steer a car to i
 _add(Application("recommend-mf", "recommendation", "Learn users' hidden tastes from their ratings and recommend "
                  "each the ten items they will like most.", "recall@10", 0.45, recommend.figures,
                  at_most={"RMSE / item-mean": 0.6}))
+# measured (benchmarks/applications.py, seeds 0 / 1 / 2): mean IoU 0.792 / 0.812 / 0.819, accuracy 0.929 / 0.941 /
+# 0.961, extra boxes per image 0.035 / 0.065 / 0.040; about 24 s of one CPU core each
+_add(Application("detect-shapes", "vision: detection", "Find every shape in a picture: a box around each, and what "
+                 "it is.", "mean IoU", 0.75, detection.measure, at_most={"extra boxes per image": 0.2}))

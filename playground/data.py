@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from .appdata.boxes import shape_boxes
 from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
 from .appdata.markets import KINDS as MARKET_KINDS
@@ -410,6 +411,12 @@ register("ratings", "regression", "tabular", "Users rate items (1 to 5) from hid
          Param("items", "int", 300, 10, 2000, help="Number of items."),
          Param("rank", "int", 4, 1, 16, help="Hidden taste dimensions (and item genres)."),
          n_samples=10000, noise=0.3, max_samples=100000)(_made(ratings))
+register("shape_boxes", "detection", "image", "Images of 1 to several circles, squares and triangles, each with "
+         "its class and box; the target marks each shape in the grid cell its centre falls in (detect).",
+         Param("size", "int", 32, 16, 64, help="Image side in pixels."),
+         Param("grid", "int", 4, 2, 8, help="Cells per side of the grid the detector answers on."),
+         Param("max_shapes", "int", 3, 1, 6, help="Most shapes in one image (each has 1 to this many)."),
+         n_samples=2000, noise=0.1, max_samples=10000)(_made(shape_boxes))
 
 
 # ---- a GAN's target distributions -------------------------------------------------------------

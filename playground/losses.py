@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import DataInfo
+from .detection import loss as detection_loss
 from .registry import PlaygroundError, Registry
 
 
@@ -20,7 +21,7 @@ class LossType:
     name: str
     description: str
     fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    kind: str  # "labels" (class indices) | "binary" (0/1 logits) | "values"
+    kind: str  # "labels" (class indices) | "binary" (0/1 logits) | "values" | "boxes" (a detector's grid)
     default_for: tuple[str, ...] = ()  # dataset tasks that start with this loss (see `default`)
 
     def shapes(self, info: DataInfo) -> list[tuple[int, ...]]:
@@ -31,6 +32,9 @@ class LossType:
                 raise PlaygroundError(f"train.loss: {self.name} needs a classification dataset, but {info.name} "
                                       f"is {info.task}; use {default(info.task)}", path="train.loss")
             return [(k,)]
+        if (self.kind == "boxes") != (info.task == "detection"):  # a detector's grid, and only a detector's
+            raise PlaygroundError(f"train.loss: {self.name} does not fit {info.name}, whose targets are "
+                                  f"{info.task}; use {default(info.task)}", path="train.loss")
         if info.classification:
             return [(1,), (k,)] if k == 2 else [(k,)]
         if self.kind == "binary" and info.task not in ("segmentation", "reconstruction"):
@@ -87,6 +91,8 @@ for _l in [
     LossType("mse", "Mean squared error: the regression loss.", F.mse_loss, "values", ("regression", "reconstruction")),
     LossType("l1", "Mean absolute error: robust to outliers.", F.l1_loss, "values"),
     LossType("huber", "Squared for small errors, absolute for large ones.", F.huber_loss, "values"),
+    LossType("detection", "Per grid cell: is a shape here, its box and its class (detection.py).", detection_loss,
+             "boxes", ("detection",)),
 ]:
     LOSSES.add(_l.name, _l)
 
@@ -101,4 +107,4 @@ def default(task: str) -> str:
 
 def for_problem(classification: bool) -> list[str]:
     """The losses that train a classifier (class labels or 0/1 logits), or a regressor (values)."""
-    return [n for n, t in LOSSES.items() if (t.kind != "values") == classification]
+    return [n for n, t in LOSSES.items() if t.kind in (("labels", "binary") if classification else ("values",))]

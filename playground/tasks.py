@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import detection
 from .build import summarize as build_summary
 from .data import DataInfo
 from .gan_build import GAN_LOSSES
@@ -135,6 +136,14 @@ for _t in [
          not_applicable={"explain": f"{_PER_SAMPLE} among its input features; a rating here comes from two ids, "
                                     "each looked up whole (the item map on the Applications page shows what "
                                     "the net learnt of each item)"}),
+    Task("detect", "Find each shape: for every cell of a grid over the image, whether a shape's centre lies in "
+         "it, its box and its class.", "images (B, C, H, W) and grid targets (B, 5 + classes, G, G)",
+         ("detection",), detection.report, default_for=("detection",),
+         metric=Metric("box_iou", "mean box IoU", "box IoU", detection.counts,
+                       lambda kept, labels, loss: detection.mean_box_iou(torch.stack(kept).sum(0))),
+         not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
+                                     "detector's answer is boxes (its report on Train draws them over images)",
+                         "explain": f"{_PER_SAMPLE}; a detector has several for every cell of its grid"}),
 ]:
     TASKS.add(_t.name, _t)
 

@@ -15,6 +15,7 @@ from playground.spec import from_dict
 from ui import keys, state
 from ui.text import message, plain
 from ui.views import app_driving, app_games, app_markets, app_pictures, app_scores, lessons, model_source, runner
+from ui.views.app_detect import view as detect_view  # its own line: the import above is full
 from ui.views.app_recommend import view as recommend_view
 from ui.views.images import png, upscale
 from ui.views.model_source import Loaded
@@ -29,6 +30,7 @@ VIEWS: dict[str, tuple[Callable[[], None] | None, Callable[[Loaded], None]]] = {
     "speech-vowels": (None, app_pictures.speech),
     "lesions-cnn": (None, app_pictures.scans),
     "recommend-mf": (None, recommend_view),
+    "detect-shapes": (None, detect_view),
 }
 PER_ROW = 3
 

@@ -10,6 +10,7 @@ from ui import keys
 from ui.components.live_chart import PALETTE
 from ui.text import short
 from ui.views import images
+from ui.views.detect_report import report as boxes  # a detector's
 
 FIGURE = {"height": 360, "margin": {"l": 60, "r": 10, "t": 50, "b": 50}}
 REAL, FAKE = "#009E73", "#CC79A7"  # Okabe–Ito bluish green and reddish purple (the GAN lab's colours)
@@ -127,7 +128,7 @@ def gan_images(r: dict, key: str) -> None:
 
 
 KINDS = {"confusion": confusion, "reconstruction": reconstruction, "regression": regression, "forecast": forecast,
-         "masks": masks, "gan_points": gan_points, "gan_images": gan_images}
+         "masks": masks, "gan_points": gan_points, "gan_images": gan_images, "boxes": boxes}
 
 
 def draw(r: dict, key: str) -> None:
