@@ -17,14 +17,14 @@ from playground.train import validate
 
 COURSE = lessons.course()
 SLOW = {"feed-forward", "learning-rate", "overfitting", "initialisation", "convolution", "rnn-memory",
-        "autoencoder", "attention"}  # over ~5 s on an idle 2-core machine
+        "autoencoder", "attention", "gan", "forecasting", "segmentation"}  # over ~5 s on an idle 2-core machine
 TEST_SEED = 1  # one of the seeds the claims were measured on (benchmarks/lessons.py: 0–4)
 
 
 def test_the_course_is_in_order_with_unique_names_and_about_twenty_lessons():
     orders = [lesson.order for lesson in COURSE]
     assert orders == sorted(orders) and len(set(orders)) == len(orders)
-    assert len({lesson.name for lesson in COURSE}) == len(COURSE) >= 16
+    assert len({lesson.name for lesson in COURSE}) == len(COURSE) >= 20
     assert lessons.names() == [lesson.name for lesson in COURSE]
 
 
@@ -145,3 +145,40 @@ def test_a_probe_that_fails_gives_its_message_and_the_claim_does_not_hold():
                                "y": {"label": "Y", "variant": "b", "metric": "last"}})
     r = verdict(lesson, {"a": Run(probes={"end": {"x": out["end"]["k"]}}), "b": Run(metrics=[{"train_loss": 1}])}, 0)
     assert not r["holds"] and r["measured"]["x"] is None and "has none" in r["errors"]["x"]
+
+
+def _trainer(preset: str, **data):
+    from playground import presets
+    from playground.train import Trainer
+    d = presets.get(preset).to_dict()
+    d["data"].update(data)
+    return Trainer(from_dict(d), device="cpu")
+
+
+def test_the_application_probes_match_scikit_learn_on_the_validation_split():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from playground.applications import positive_probability
+    tr = _trainer("fraud-mlp", n_samples=2000, fraud_rate=0.05)
+    p, y = positive_probability(tr.model, tr.data.x_val), tr.data.y_val.numpy()
+    tr.model.train()
+    assert measures.roc_auc(tr) == pytest.approx(roc_auc_score(y, p), abs=1e-9)
+    assert measures.average_precision(tr) == pytest.approx(average_precision_score(y, p), abs=1e-9)
+    assert tr.model.training  # a probe leaves the model as it found it
+    assert measures.majority_accuracy(tr) == pytest.approx(1 - y.mean())  # the commonest class is "genuine"
+    with pytest.raises(PlaygroundError, match="two-class classifier"):
+        measures.roc_auc(_trainer("iris-mlp"))
+
+
+def test_versus_naive_is_one_for_a_net_that_always_forecasts_no_change():
+    import torch
+    tr = _trainer("stocks-lstm", n_samples=300)
+    head = tr.model[-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+    assert measures.versus_naive(tr) == pytest.approx(1.0)
+    with torch.no_grad():
+        head.bias.fill_(1.0)  # forecasting +1 % every day: the error grows by E[(y−1)²] − E[y²]
+    y = tr.data.y_val
+    assert measures.versus_naive(tr) == pytest.approx(float(((y - 1) ** 2).mean() / (y ** 2).mean()), rel=1e-5)

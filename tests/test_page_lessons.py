@@ -5,7 +5,7 @@ import pytest
 from helpers import APP, wait_until
 from streamlit.testing.v1 import AppTest
 
-from playground import lessons
+from playground import lessons, presets
 
 
 def open_lessons() -> AppTest:
@@ -55,3 +55,21 @@ def test_check_the_claim_runs_in_the_pool_and_shows_holds_with_the_numbers(app_p
     labels = [m.label for m in lessons.get("activations").experiment.measures.values()]
     assert list(table["measured"]) == labels
     assert float(table["value"][0]) < 1e-3 < 1e-2 < float(table["value"][1])  # sigmoid tiny, ReLU not
+
+
+@pytest.mark.slow  # the GAN lab holds a paused run in a worker
+def test_the_gan_lesson_opens_the_gan_lab_on_the_ring_with_its_text(app_pool):
+    at = open_lessons()
+    at.radio(key="lesson-pick").set_value("gan").run()
+    at.button(key="lesson-gan").click().run()
+    lesson = lessons.get("gan")
+    try:
+        assert not at.exception, at.exception
+        assert any(t.value == "GAN lab" for t in at.title)
+        assert at.session_state["pg"].spec == lessons.opening_spec(lesson) == presets.get("gan-ring").to_dict()
+        assert any(m.value == f"**What to notice:** {lesson.notice}" for m in at.markdown)  # the lesson's banner
+    finally:
+        for j in app_pool.jobs():  # AppTest sessions never end: stop the page's paused run
+            if not j.finished:
+                j.stop()
+                j.wait(5)

@@ -100,7 +100,7 @@ def verdict(lesson: Lesson, runs: dict[str, Run], seed: int, seconds: float = 0.
 def run_here(lesson: Lesson, seed: int = 0, device: str = "cpu") -> dict:
     """Run the experiment in this process, variant after variant (the command line and the tests)."""
     from ..spec import from_dict
-    from ..train import Trainer
+    from ..trainers import make_trainer
     t0 = time.perf_counter()
     runs = {}
     for name in lesson.experiment.variants:
@@ -108,7 +108,7 @@ def run_here(lesson: Lesson, seed: int = 0, device: str = "cpu") -> dict:
         opts = probes(lesson, name)
         run = Run()
         try:
-            tr = Trainer(spec, device=device)
+            tr = make_trainer(spec, device=device)  # the task's trainer: a GAN has its own
             view(tr, start=opts["start"], end=opts["end"], epochs=spec.train.epochs)
             run.metrics = list(tr.fit())
             run.probes = view(tr, start=opts["start"], end=opts["end"], epochs=spec.train.epochs)

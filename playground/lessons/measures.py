@@ -173,6 +173,51 @@ def backprop_check(trainer, samples: int = 16, what: str = "difference", lr: flo
     return float(result)
 
 
+# ---- the applications' figures, on the validation split (the functions the Applications page uses) ----------
+
+def _scores(trainer) -> tuple[np.ndarray, np.ndarray]:
+    """P(class 1) of every validation sample and its label (a two-class classifier)."""
+    from ..applications import positive_probability
+    if not trainer.classify or trainer.data.info.n_classes != 2:
+        raise PlaygroundError("this measure needs a two-class classifier")
+    was = trainer.model.training
+    p = positive_probability(trainer.model, trainer.data.x_val)
+    trainer.model.train(was)
+    return p, trainer.data.y_val.numpy()
+
+
+@probe("roc_auc")
+def roc_auc(trainer) -> float:
+    """Area under the ROC curve on the validation split: the chance a random positive outscores a random
+    negative, whatever the threshold."""
+    from ..applications import roc_auc as auc
+    return auc(*_scores(trainer))
+
+
+@probe("average_precision")
+def average_precision(trainer) -> float:
+    """Average precision of class 1 on the validation split (a random guess scores the share of positives)."""
+    from ..applications import average_precision as ap
+    return ap(*_scores(trainer))
+
+
+@probe("majority_accuracy")
+def majority_accuracy(trainer) -> float:
+    """Validation accuracy of always answering the commonest training class: the score that needs no model."""
+    y_train, y_val = trainer.data.y_train, trainer.data.y_val
+    return float((y_val == torch.bincount(y_train.flatten().long()).argmax()).float().mean())
+
+
+@probe("versus_naive")
+def versus_naive(trainer) -> float:
+    """Validation MSE over the naive forecast's ("tomorrow = today": a change of 0); below 1 beats it."""
+    from ..applications import _versus_naive
+    was = trainer.model.training
+    out = _versus_naive(trainer.model, trainer.data)["error / naive"]
+    trainer.model.train(was)
+    return out
+
+
 def view(trainer, start: dict | None = None, end: dict | None = None, epochs: int = 0) -> dict:
     """The `lesson` live view: probes {id: {"metric", "options"}} before training (`start`, computed on the first
     call, at step 0) and after epoch `epochs` (`end`); kept on the trainer so each is computed once."""

@@ -6,11 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PAGES = ("home", "build", "train", "inspect", "explain", "playground", "lessons")  # url paths of ui.main.PAGES
+PAGES = ("home", "build", "train", "inspect", "explain", "playground", "lessons", "gan")  # url paths of ui.main.PAGES
 OPS = ("<", "<=", ">", ">=")
 HISTORY = ("last", "first", "min", "max", "epochs_to", "noise")  # read from the per-epoch metrics
 PROBES = ("grad_ratio", "eval_accuracy", "fresh_accuracy", "step_noise", "knn_code", "knn_pca",
-          "token_accuracy", "antidiagonal", "backprop_check")  # computed on the model (measures.py)
+          "token_accuracy", "antidiagonal", "backprop_check", "roc_auc", "average_precision",
+          "majority_accuracy", "versus_naive")  # computed on the model (measures.py)
 
 
 class _Strict(BaseModel):
