@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from .appdata import language
 from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
 from .appdata.markets import KINDS as MARKET_KINDS
@@ -402,6 +403,12 @@ register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a 
          Param("size", "int", 8, 5, 16, help="Map side in cells."),
          Param("density", "float", 0.2, 0.0, 0.4, help="Share of cells that are walls."),
          n_samples=4000, max_samples=20000)(_made(driving_states))
+register("dates", "segmentation", "text", "Dates written out in words ('the twenty first of march nineteen "
+         "ninety nine') and their ISO form, a character per answer slot after the sentence (task translate).",
+         n_samples=8000, max_samples=50000)(_made(language.dates))
+register("chat", "segmentation", "text", "Requests to a chatbot (book a table, weather, alarm, flight, hello): "
+         "the intent under a first <cls> token and a BIO slot tag under each word (task translate).",
+         n_samples=3000, max_samples=20000)(_made(language.chat))
 
 
 # ---- a GAN's target distributions -------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import language
 from .build import summarize as build_summary
 from .data import DataInfo
 from .gan_build import GAN_LOSSES
@@ -129,6 +130,15 @@ for _t in [
          not_applicable={v: _GENERATOR for v in VIEWS}, trainer="gan", parts=gan_parts, summarize=gan_summary,
          loss_option="train.gan.loss", continuous=True,
          blank={"discriminator": {"layers": []}, "train": {"gan": {"loss": "bce"}}}),
+    Task("translate", "Turn a sequence of tokens into another, one output token per input position (sequence to "
+         "sequence with an encoder: a translation's answer slots, a tag per word).",
+         "token ids (B, T) and the target token at each position, one-hot (B, T, tokens)",
+         ("bce_with_logits", "mse"), language.report, reads=("segmentation",),
+         metric=Metric("exact_match", "exact match", "exact", language.exact_counts, language.exact_match),
+         not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
+                                     "translation is a sequence (its report on Train lists sentences)",
+                         "explain": f"{_PER_SAMPLE}; a translation has one per position (the chat application "
+                                    "shows each word's share in the intent)"}),
 ]:
     TASKS.add(_t.name, _t)
 

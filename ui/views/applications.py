@@ -15,6 +15,8 @@ from playground.spec import from_dict
 from ui import keys, state
 from ui.text import message, plain
 from ui.views import app_driving, app_games, app_markets, app_pictures, app_scores, lessons, model_source, runner
+from ui.views.app_chat import view as chat_view
+from ui.views.app_translate import view as translate_view
 from ui.views.model_source import Loaded
 
 # preset name -> (settings drawn above the controls or None, the view drawn from the trained model)
@@ -26,6 +28,8 @@ VIEWS: dict[str, tuple[Callable[[], None] | None, Callable[[Loaded], None]]] = {
     "drive-gridworld": (None, app_driving.view),
     "speech-vowels": (None, app_pictures.speech),
     "lesions-cnn": (None, app_pictures.scans),
+    "translate-transformer": (None, translate_view),
+    "chat-intents": (None, chat_view),
 }
 PER_ROW = 3
 
