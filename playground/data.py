@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from .appdata import language
 from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
+from .appdata.language import chat as chat_requests
+from .appdata.language import dates as written_dates
 from .appdata.markets import KINDS as MARKET_KINDS
 from .appdata.markets import price_windows
 from .appdata.scans import lesion_scans
@@ -405,10 +406,10 @@ register("gridworld", "multiclass", "image", "Grid maps with walls, a car and a 
          n_samples=4000, max_samples=20000)(_made(driving_states))
 register("dates", "segmentation", "text", "Dates written out in words ('the twenty first of march nineteen "
          "ninety nine') and their ISO form, a character per answer slot after the sentence (task translate).",
-         n_samples=8000, max_samples=50000)(_made(language.dates))
+         n_samples=8000, max_samples=50000)(_made(written_dates))
 register("chat", "segmentation", "text", "Requests to a chatbot (book a table, weather, alarm, flight, hello): "
          "the intent under a first <cls> token and a BIO slot tag under each word (task translate).",
-         n_samples=3000, max_samples=20000)(_made(language.chat))
+         n_samples=3000, max_samples=20000)(_made(chat_requests))
 
 
 # ---- a GAN's target distributions -------------------------------------------------------------

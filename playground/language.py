@@ -82,6 +82,12 @@ def attention_maps(model: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
     return maps
 
 
+def unknown(words: list[str], vocab: list[str]) -> list[str]:
+    """The words not in `vocab`, each once, in the order they come."""
+    known = set(vocab)
+    return list(dict.fromkeys(w for w in words if w not in known))
+
+
 def _answer(ids: np.ndarray) -> str:
     return "".join(lang.DATE_OUT[i] for i in ids if lang.DATE_OUT[i] != lang.PAD)
 
@@ -100,8 +106,7 @@ def translate(model: nn.Module, text: str) -> dict:
     ids = p.argmax(-1).numpy()
     n = len(kept)
     maps = attention_maps(model, torch.from_numpy(x)[None]) if _encoder_layers(model) else []
-    known = set(lang.DATE_VOCAB)
-    return {"words": kept, "unknown": [w for w in kept if w not in known], "cut": cut,
+    return {"words": kept, "unknown": unknown(kept, lang.DATE_VOCAB), "cut": cut,
             "answer": _answer(ids), "characters": [lang.DATE_OUT[i] for i in ids],
             "confidence": p.max(-1).values.numpy(),
             "attention": [m[0, slots, :n] for m in maps]}
@@ -116,15 +121,37 @@ def exact_match_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bat
     return exact_match(kept)
 
 
-def dates_figures(model: nn.Module, ds) -> dict[str, float]:
-    """Exact-match accuracy on the held-out sentences (the whole ISO date right), and per character."""
+def aligned_share(grids: np.ndarray, parts: list[list[str]]) -> float:
+    """Of the attention that the answer's digit slots give to the words, the share on the words of their own
+    part of the date (the year's digits on the year's words, ...), averaged over slots and sentences.
+    `grids` (B, ANSWER, SENTENCE): slot-to-word attention; `parts`: each sentence's word parts (date_parts)."""
+    shares = []
+    for grid, ps in zip(grids, parts, strict=True):
+        ps = np.array(ps)
+        for slot, part in enumerate(lang.ANSWER_PARTS):
+            on_words = grid[slot, :len(ps)]
+            if part in lang.PARTS and on_words.sum() > 0:
+                shares.append(on_words[ps == part].sum() / on_words.sum())
+    return float(np.mean(shares)) if shares else float("nan")
+
+
+def dates_figures(model: nn.Module, ds, samples: int = 500) -> dict[str, float]:
+    """Exact-match accuracy on the held-out sentences (the whole ISO date right), per character, and the
+    first encoder layer's aligned share (`aligned_share`) on the first `samples` of them."""
     with torch.no_grad():
         model.eval()
         device = next(model.parameters()).device
         out = torch.cat([model(ds.x_val[i:i + 1024].to(device)).cpu() for i in range(0, len(ds.x_val), 1024)])
     slots = slice(lang.SENTENCE, lang.SENTENCE + lang.ANSWER)
     right = out[:, slots].argmax(-1) == ds.y_val[:, slots].argmax(-1)
-    return {"exact match": float(right.all(1).float().mean()), "characters right": float(right.float().mean())}
+    figures = {"exact match": float(right.all(1).float().mean()), "characters right": float(right.float().mean())}
+    if _encoder_layers(model) and "day" in ds.extras_val:
+        first = attention_maps(model, ds.x_val[:samples])[0][:, slots, :lang.SENTENCE]
+        parts = [lang.date_parts(lang.date_of(int(d)), int(f))
+                 for d, f in zip(ds.extras_val["day"][:samples], ds.extras_val["format"][:samples], strict=True)]
+        figures["attention on its own part (layer 1)"] = aligned_share(first, parts)
+        figures["the same, spread evenly"] = aligned_share(np.ones_like(first), parts)
+    return figures
 
 
 # ---- chat -------------------------------------------------------------------------------------------
@@ -209,8 +236,7 @@ def reply(model: nn.Module, text: str, steps: int = 32) -> dict:
     word_tags = [lang.TAGS[t] for t in tags[0, :n]]
     intent = int(intents[0])
     a = attribute(_Flat(model), xt, "integrated_gradients", target=N_TAGS + intent, steps=steps)
-    known = set(lang.CHAT_VOCAB)
     slots = [{"slot": s, "words": " ".join(kept[i:j])} for i, j, s in sorted(spans(word_tags))]
-    return {"words": kept, "unknown": [w for w in kept if w not in known], "cut": cut,
+    return {"words": kept, "unknown": unknown(kept, lang.CHAT_VOCAB), "cut": cut,
             "intent": lang.INTENTS[intent], "probabilities": dict(zip(lang.INTENTS, p.tolist(), strict=True)),
             "tags": word_tags, "slots": slots, "attributions": a.values[0, 1:n + 1].numpy()}

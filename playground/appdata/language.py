@@ -100,6 +100,20 @@ def date_words(date: datetime.date, form: int = 0) -> str:
     return FORMATS[form].format(d=ordinal(date.day), m=MONTHS[date.month - 1], y=year_words(date.year))
 
 
+PARTS = {"d": "day", "m": "month", "y": "year"}
+ANSWER_PARTS = "yyyy-mm-dd"  # which part of the date each answer slot holds
+
+
+def date_parts(date: datetime.date, form: int = 0) -> list[str]:
+    """The part of the date ("d", "m", "y"; "" for "the" and "of") each word of `date_words(date, form)` says."""
+    said = {"d": ordinal(date.day), "m": MONTHS[date.month - 1], "y": year_words(date.year)}
+    out: list[str] = []
+    for piece in FORMATS[form].split():
+        key = piece.strip("{}")
+        out += [key] * len(said[key].split()) if key in said else [""]
+    return out
+
+
 def _date_vocab() -> list[str]:
     ws = {"the", "of", "oh", "hundred", "thousand", "and", *MONTHS, *UNITS[1:], *TEENS, *TENS[2:],
           *ORDINAL_UNITS[1:], *ORDINAL_TEENS, *ORDINAL_TENS.values()}
@@ -110,6 +124,11 @@ DATE_VOCAB = _date_vocab()  # the input tokens: words, and <slot> for an empty a
 DATE_OUT = [PAD, *"0123456789", "-"]  # the output tokens
 _FIRST = datetime.date(FIRST_YEAR, 1, 1).toordinal()
 _DAYS = datetime.date(LAST_YEAR, 12, 31).toordinal() - _FIRST + 1
+
+
+def date_of(day: int) -> datetime.date:
+    """The date `day` days after FIRST_YEAR-01-01 (the `day` extra of a sample)."""
+    return datetime.date.fromordinal(_FIRST + day)
 
 
 def date_input(text: str) -> tuple[np.ndarray, list[str], int]:
@@ -134,7 +153,7 @@ def dates(n: int, noise: float, rng: np.random.Generator):
     x = np.zeros((n, SENTENCE + ANSWER), np.int64)
     target = np.zeros((n, SENTENCE + ANSWER), np.int64)
     for i in range(n):
-        date = datetime.date.fromordinal(_FIRST + int(day[i]))
+        date = date_of(int(day[i]))
         x[i] = date_input(date_words(date, int(form[i])))[0]
         target[i] = iso_target(date.isoformat())
     if noise:
