@@ -81,6 +81,37 @@ def validation_scores(model: nn.Module, ds: Dataset) -> tuple[np.ndarray, np.nda
     return (p if k == 1 else 1 - p), (ds.y_val.numpy() == k).astype(np.int64), k
 
 
+class LogOdds(nn.Module):
+    """A two-class model's log-odds of class `k` (its logit over the other's; for one logit, ± that logit): one
+    number to explain, positive toward `k`."""
+
+    def __init__(self, model: nn.Module, k: int):
+        super().__init__()
+        self.model, self.k = model, k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.model(x)
+        if out.shape[1] == 2:
+            return out[:, self.k:self.k + 1] - out[:, 1 - self.k:2 - self.k]
+        return out[:, :1] if self.k == 1 else -out[:, :1]
+
+
+def feature_attributions(model: nn.Module, ds: Dataset, i: int, steps: int = 64) -> dict:
+    """Integrated Gradients for validation case `i` against an average case (the training data's feature means):
+    how much each feature moves the net's log-odds of the class looked for, from the average case's to this
+    case's (they add up to that change, within `delta`). Also the case's features and both probabilities."""
+    k = looked_for(ds)
+    head = LogOdds(model, k)
+    x, base = ds.x_val[i:i + 1], ds.x_train.mean(0, keepdim=True)
+    a = attribute(head, x, "integrated_gradients", baselines=base, steps=steps)
+    fx, fb = (float(outputs(head, t)[0, 0]) for t in (x, base))
+    names = ds.info.feature_names or [f"feature {j + 1}" for j in range(x.shape[1])]
+    return {"names": list(names), "values": a.values[0].cpu().numpy().astype(float), "x": x[0].numpy().astype(float),
+            "baseline": base[0].numpy().astype(float), "class": k, "label": int(ds.y_val[i] == k),
+            "log_odds": fx, "baseline_log_odds": fb, "probability": 1 / (1 + np.exp(-fx)),
+            "baseline_probability": 1 / (1 + np.exp(-fb)), "delta": float(a.delta.abs().max())}
+
+
 # ---- markets -----------------------------------------------------------------------------------
 
 def forecast(model: nn.Module, kind: str, seq_len: int, days: int = 120, seed: int = 0,

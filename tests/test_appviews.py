@@ -164,3 +164,55 @@ def test_looked_for_is_a_clear_minority_else_class_one():
         y = torch.tensor([1] * ones + [0] * (n - ones))
         return Dataset(DataInfo("d", "binary", "tabular", (1,), ()), torch.zeros(n, 1), y, torch.zeros(1, 1), y[:1])
     assert appviews.looked_for(ds(63)) == 0 and appviews.looked_for(ds(1)) == 1 and appviews.looked_for(ds(50)) == 1
+
+
+@functools.cache
+def tumours():
+    from playground import presets
+    from playground.data import load
+    return load(presets.get("diagnose-tumours").data)
+
+
+def test_attributions_of_a_linear_net_are_the_weight_gap_times_the_distance_from_the_average():
+    import dataclasses
+    t = tumours()  # shifted away from 0 (its features are standardised): the baseline is the mean, not zeros
+    ds = dataclasses.replace(t, x_train=t.x_train + torch.arange(30.0), x_val=t.x_val + torch.arange(30.0))
+    k = appviews.looked_for(ds)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(30, 2))
+    a = appviews.feature_attributions(net, ds, 3)
+    w = net[0].weight.detach()
+    gap = (w[k] - w[1 - k]).numpy()  # the log-odds of class k is linear: its gradient is this everywhere
+    expected = (ds.x_val[3] - ds.x_train.mean(0)).numpy() * gap
+    assert np.allclose(a["values"], expected, atol=1e-5)
+    assert a["names"] == ds.info.feature_names and len(a["names"]) == 30 and a["names"][0] == "mean radius"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_attributions_add_up_to_the_change_in_log_odds_from_the_average_case(seed):
+    ds = tumours()
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(30, 16), nn.ReLU(), nn.Linear(16, 2))
+    i = seed * 7
+    a = appviews.feature_attributions(net, ds, i, steps=200)
+    with torch.no_grad():
+        out = net(torch.stack([ds.x_val[i], ds.x_train.mean(0)]))
+    k = appviews.looked_for(ds)
+    odds = (out[:, k] - out[:, 1 - k]).numpy()
+    assert a["log_odds"] == pytest.approx(odds[0], abs=1e-5)
+    assert a["baseline_log_odds"] == pytest.approx(odds[1], abs=1e-5)
+    assert a["values"].sum() == pytest.approx(odds[0] - odds[1], abs=0.02 * max(1.0, abs(odds[0] - odds[1])))
+    assert a["delta"] < 0.02 * max(1.0, abs(odds[0] - odds[1]))
+    assert a["probability"] == pytest.approx(torch.softmax(out[0], 0)[k].item(), abs=1e-5)
+    assert a["label"] == int(ds.y_val[i] == k)
+
+
+def test_a_one_logit_net_is_explained_toward_the_class_looked_for():
+    ds = tumours()  # malignant (class 0) is the minority looked for: its log-odds is minus the logit of class 1
+    assert appviews.looked_for(ds) == 0
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(30, 1))
+    a = appviews.feature_attributions(net, ds, 0)
+    w = net[0].weight.detach()[0].numpy()
+    assert np.allclose(a["values"], -(ds.x_val[0] - ds.x_train.mean(0)).numpy() * w, atol=1e-5)
+    assert a["probability"] == pytest.approx(1 - torch.sigmoid(net(ds.x_val[:1]))[0, 0].item(), abs=1e-5)

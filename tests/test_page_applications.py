@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from apptest import shown
 from helpers import APP
 from streamlit.testing.v1 import AppTest
 
-from playground import presets
+from playground import appcards, presets
 from playground.appdata import tictactoe
 from playground.applications import APPLICATIONS
 from ui.views import runner
@@ -71,6 +72,9 @@ def test_a_card_per_application_and_start_opens_its_preset():
     page = " ".join(shown(m.value) for m in at.markdown) + " ".join(shown(c.value) for c in at.caption)
     for _, app in APPLICATIONS.items():
         assert app.field.capitalize() in page and app.goal_text() in page
+    alts = [img.alt for e in at.image for img in e.proto.imgs]  # a picture per card that has one, described
+    assert alts == [appcards.PICTURES[n].alt for n in APPLICATIONS.names() if n in appcards.PICTURES]
+    assert len(alts) >= 7
     at.button(key="apps-start-fraud-mlp").click().run()
     assert not at.exception
     s = at.session_state["pg"]
@@ -99,6 +103,27 @@ def test_diagnosis_roc_threshold_and_confusion(pool):
     assert not at.exception
     as_share = [float(v.rstrip("%")) for v in low + high]
     assert as_share[2] <= as_share[0] and as_share[3] >= as_share[1] and low != high  # a stricter call
+
+
+def test_diagnosis_one_patients_attributions_as_bars_words_and_a_table(pool):
+    job = trained(pool, "diagnose-tumours", 5)
+    at = open_app("diagnose-tumours", job)
+    assert "Why patient 1:" in titles(at)
+    bars = [t for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
+            if t.get("orientation") == "h"]
+    labels = [y for t in bars for y in t["y"]]
+    assert len(labels) == 11 and "the other 20 features" in labels  # the 10 strongest, then the rest summed
+    assert any(s.startswith("worst") or s.startswith("mean") for s in labels)  # named by their measurement
+    words = " ".join(c.value for c in at.caption)
+    assert "Strongest pushes:" in words and "Integrated Gradients" in words
+    at.toggle(key="apps-attributions-table").set_value(True).run()
+    table = at.dataframe[-1].value
+    assert len(table) == 30 and list(table.columns)[0] == "measurement"
+    pushes = table.iloc[:, 2].to_numpy()
+    assert (np.abs(pushes)[:-1] >= np.abs(pushes)[1:] - 1e-9).all()  # strongest first
+    at.number_input(key="apps-patient").set_value(5).run()
+    assert "Why patient 5:" in titles(at) and not at.exception
+    assert not at.dataframe[-1].value.equals(table)  # another patient, other numbers
 
 
 def test_fraud_pr_curve_and_caught_vs_missed(pool):

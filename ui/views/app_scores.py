@@ -12,6 +12,7 @@ from playground.applications import roc_auc
 from ui import keys
 from ui.components.live_chart import PALETTE
 from ui.text import short
+from ui.views.app_patient import patient
 from ui.views.model_source import Loaded
 
 FIGURE = {"height": 360, "margin": {"l": 60, "r": 10, "t": 50, "b": 50}}
@@ -53,6 +54,7 @@ def diagnosis(m: Loaded) -> None:
         st.plotly_chart(confusion(c, pos, neg), width="stretch", key=keys.APPS("confusion"))
     st.caption(f"At this threshold, of the validation patients' tumours, {c['fn']} {pos} missed and {c['fp']} "
                f"{neg} flagged. Lower it to miss fewer, at the price of more false alarms.")
+    patient(m, pos, neg, t)
 
 
 def confusion(c: dict, pos: str, neg: str) -> go.Figure:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground import presets
+from playground import appcards, presets, tasks
 from playground.applications import APPLICATIONS, Application
 from playground.data import info as data_info
 from playground.registry import PlaygroundError
@@ -17,6 +17,7 @@ from ui.text import message, plain
 from ui.views import app_driving, app_games, app_markets, app_pictures, app_scores, lessons, model_source, runner
 from ui.views.app_chat import view as chat_view
 from ui.views.app_translate import view as translate_view
+from ui.views.images import png, upscale
 from ui.views.model_source import Loaded
 
 # preset name -> (settings drawn above the controls or None, the view drawn from the trained model)
@@ -59,22 +60,37 @@ def close() -> None:
     state.get().apps.name = None
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def card_picture(name: str) -> tuple[bytes, str] | None:
+    """An application's card picture as PNG (twice its drawn size: crisp on wide cards) and its text alternative;
+    drawn once per process, the same for everyone."""
+    got = appcards.picture(name)
+    return None if got is None else (png(upscale(got[0], 2)), got[1])
+
+
 def cards() -> None:
-    """A card per application: its field, one line, the figure it reaches, and Start."""
+    """A card per application: a picture of its data, its field, one line, the figure it reaches, and Start.
+    The pictures come last, into their places: the cards and their Start buttons show at once, even while a
+    fresh server draws the pictures for the first time (the tumours' needs scikit-learn imported, seconds)."""
     st.title("Applications")
     st.markdown("What deep learning is used for, each in miniature: a small but honest model you train here "
                 "in under a minute, on data the app makes, with a view made for it.")
-    apps = list(APPLICATIONS.items())
+    apps, slots = list(APPLICATIONS.items()), {}
     for row in range(0, len(apps), PER_ROW):
         cols = st.columns(PER_ROW)
         for col, (name, app) in zip(cols, apps[row:row + PER_ROW], strict=False):
             with col.container(border=True, height="stretch", vertical_alignment="distribute",
                                key=keys.APPS("card", name)):
+                slots[name] = st.empty()
                 st.markdown(f"**{plain(cap(app.field))}**")
                 st.caption(plain(app.line, 300))
                 st.caption(f"Goal: {plain(app.goal_text(), 120)} (preset *{plain(name)}*)")
                 st.button("Start", key=keys.APPS("start", name), icon=":material/play_arrow:", width="stretch",
                           on_click=open_app, args=(name,))
+    for name, slot in slots.items():
+        pic = card_picture(name)
+        if pic is not None:
+            slot.image(pic[0], alt=pic[1], width="stretch")
 
 
 def page() -> None:
@@ -91,9 +107,10 @@ def page() -> None:
     if settings is not None:
         settings()
     try:
-        info = data_info(from_dict(s.spec).data, state.uploads())
+        spec = from_dict(s.spec)
+        metric = tasks.chart_metric(tasks.of(spec, data_info(spec.data, state.uploads())))
     except PlaygroundError as e:
-        st.error(f"The data cannot be loaded: {message(e.message)}", icon=":material/error:")
+        st.error(f"This setup cannot train: {message(e.message)}", icon=":material/error:")
         return
     job = runner.current()
     if job is not None and not runner.same_setup(job.spec, s.spec):
@@ -102,7 +119,7 @@ def page() -> None:
     runner.controls(job, keys.APPS("run"))
     if job is not None and job.state == "failed":
         st.error(f"The run failed: {message(job.message)}", icon=":material/error:")
-    runner.chart(job, classify=info.classification, key=keys.APPS("chart"))
+    runner.chart(job, metric, key=keys.APPS("chart"))
     if job is None or job.state == "failed":
         st.info("Press **Train**: the view below draws from the network as it learns.", icon=":material/info:")
         return
