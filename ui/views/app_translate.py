@@ -22,7 +22,8 @@ TYPED = 200  # characters a user may type (the tokenizer reads at most lang.MAX_
 def alignment_figure(grid: np.ndarray, words: list[str], characters: list[str], layer: int) -> go.Figure:
     """Rows: the answer's characters (slots); columns: the words; each cell the attention weight (0 … 1)."""
     rows, cols = list(range(len(characters))), list(range(len(words)))
-    fig = go.Figure(go.Heatmap(z=grid, x=cols, y=rows, colorscale="Cividis", zmin=0, zmax=1,
+    fig = go.Figure(go.Heatmap(z=grid, x=cols, y=rows, colorscale="Cividis", zmin=0,
+                               zmax=max(0.05, float(grid.max())),  # the largest weight brightest: rows rarely reach 1
                                colorbar={"title": "attention"}, text=np.round(grid, 2), texttemplate="%{text:.2f}",
                                hovertemplate="slot %{y}, word %{x}: %{z:.2f}<extra></extra>"))
     # words and characters repeat ("twenty", "-"): numbered axes, labelled with ticktext
@@ -51,7 +52,7 @@ def view(m: Loaded) -> None:
     left.metric("Translation", t["answer"] or "–", help="The character with the highest probability in each of "
                 "the ten answer slots")
     k = int(np.argmin(t["confidence"]))
-    left.caption(f"Least sure: '{t['characters'][k]}' in slot {k + 1}, at {t['confidence'][k]:.0%}")
+    left.caption(f"Least sure: '{t['characters'][k]}' in slot {k + 1}, probability {t['confidence'][k]:.3f}")
     notes = []
     if t["unknown"]:
         notes.append(f"Unknown to the net (read as <unk>): {', '.join(short(w, 20) for w in t['unknown'][:8])}.")
