@@ -17,8 +17,7 @@ import torch
 
 from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
-from .appdata.language import chat as chat_requests
-from .appdata.language import dates as written_dates
+from .appdata.language import chat_requests, written_dates
 from .appdata.markets import KINDS as MARKET_KINDS
 from .appdata.markets import price_windows
 from .appdata.scans import lesion_scans

@@ -16,8 +16,8 @@ from playground.data import load
 from playground.spec import from_dict
 from playground.train import Trainer
 
-GENERATORS = {"dates": (lang.dates, lang.SENTENCE + lang.ANSWER, len(lang.DATE_OUT)),
-              "chat": (lang.chat, lang.UTTERANCE + 1, len(lang.CHAT_OUT))}
+GENERATORS = {"dates": (lang.written_dates, lang.SENTENCE + lang.ANSWER, len(lang.DATE_OUT)),
+              "chat": (lang.chat_requests, lang.UTTERANCE + 1, len(lang.CHAT_OUT))}
 
 
 @pytest.mark.parametrize("name", GENERATORS)
@@ -33,7 +33,7 @@ def test_generators_are_deterministic_by_seed_with_stated_shapes(name):
 
 
 def test_a_date_reads_back_to_its_iso_form():
-    x, y, extras, _ = lang.dates(200, 0.0, np.random.default_rng(0))
+    x, y, extras, _ = lang.written_dates(200, 0.0, np.random.default_rng(0))
     for i in range(200):
         date = lang.date_of(int(extras["day"][i]))
         words = [lang.DATE_VOCAB[t] for t in x[i, :lang.SENTENCE] if t]
@@ -60,7 +60,7 @@ def test_dates_in_words_by_hand(date, form, words):
 
 
 def test_the_chat_intents_are_balanced_and_tags_follow_bio():
-    x, y, extras, _ = lang.chat(500, 0.0, np.random.default_rng(1))
+    x, y, extras, _ = lang.chat_requests(500, 0.0, np.random.default_rng(1))
     assert np.bincount(extras["intent"]).tolist() == [100] * len(lang.INTENTS)
     out = y.argmax(-1)
     assert (out[:, 0] >= len(lang.TAGS)).all() and (out[:, 1:] < len(lang.TAGS)).all()
@@ -73,8 +73,8 @@ def test_the_chat_intents_are_balanced_and_tags_follow_bio():
 
 
 def test_noise_relabels_that_share():
-    clean = lang.chat(2000, 0.0, np.random.default_rng(2))[2]["intent"]
-    noisy = lang.chat(2000, 0.5, np.random.default_rng(2))[2]["intent"]
+    clean = lang.chat_requests(2000, 0.0, np.random.default_rng(2))[2]["intent"]
+    noisy = lang.chat_requests(2000, 0.5, np.random.default_rng(2))[2]["intent"]
     changed = (clean != noisy).mean()  # a random relabel keeps the same intent 1 time in 5
     assert 0.3 < changed < 0.5
 

@@ -144,7 +144,7 @@ def iso_target(iso: str) -> np.ndarray:
     return np.r_[np.zeros(SENTENCE, np.int64), [DATE_OUT.index(c) for c in iso]]
 
 
-def dates(n: int, noise: float, rng: np.random.Generator):
+def written_dates(n: int, noise: float, rng: np.random.Generator):
     """n dates drawn uniformly from FIRST_YEAR..LAST_YEAR, each written in a random one of FORMATS; the
     target is the ISO date, one-hot per position. `noise`: that share of the answer characters replaced by a
     random digit (a noisy teacher). Extras: the date as days since FIRST_YEAR-01-01, and the format."""
@@ -238,7 +238,7 @@ def chat_input(text: str) -> tuple[np.ndarray, list[str], int]:
     return np.r_[CHAT_VOCAB.index("<cls>"), x], kept, cut
 
 
-def chat(n: int, noise: float, rng: np.random.Generator):
+def chat_requests(n: int, noise: float, rng: np.random.Generator):
     """n utterances, the intents in turn (balanced), each from a random template of its intent. The target
     per position: the intent under <cls>, each word's BIO tag, O under padding. `noise`: that share of
     intents replaced by a random one (mislabelled requests). Extras: the intent's index."""
