@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import detection, recommend
+from . import detection, language, recommend
 from .appdata import gridworld, tictactoe
 from .data import Dataset
 from .registry import Registry
@@ -169,3 +169,7 @@ _add(Application("recommend-mf", "recommendation", "Learn users' hidden tastes f
 # 0.961, extra boxes per image 0.035 / 0.065 / 0.040; about 24 s of one CPU core each
 _add(Application("detect-shapes", "vision: detection", "Find every shape in a picture: a box around each, and what "
                  "it is.", "mean IoU", 0.75, detection.measure, at_most={"extra boxes per image": 0.2}))
+_add(Application("translate-transformer", "language: translation", "Type a date in words and get it in ISO form; "
+                 "see which words each character of the answer read.", "exact match", 0.85, language.dates_figures))
+_add(Application("chat-intents", "language: chatbot", "A chatbot reads a request: what you want, and the time, "
+                 "place or party size in it.", "slot F1", 0.9, language.chat_figures))

@@ -18,6 +18,7 @@ import torch
 from .appdata.boxes import shape_boxes
 from .appdata.fraud import transactions
 from .appdata.gridworld import driving_states
+from .appdata.language import chat_requests, written_dates
 from .appdata.markets import KINDS as MARKET_KINDS
 from .appdata.markets import price_windows
 from .appdata.ratings import ratings
@@ -417,6 +418,12 @@ register("shape_boxes", "detection", "image", "Images of 1 to several circles, s
          Param("grid", "int", 4, 2, 8, help="Cells per side of the grid the detector answers on."),
          Param("max_shapes", "int", 3, 1, 6, help="Most shapes in one image (each has 1 to this many)."),
          n_samples=2000, noise=0.1, max_samples=10000)(_made(shape_boxes))
+register("dates", "segmentation", "text", "Dates written out in words ('the twenty first of march nineteen "
+         "ninety nine') and their ISO form, a character per answer slot after the sentence (task translate).",
+         n_samples=8000, max_samples=50000)(_made(written_dates))
+register("chat", "segmentation", "text", "Requests to a chatbot (book a table, weather, alarm, flight, hello): "
+         "the intent under a first <cls> token and a BIO slot tag under each word (task translate).",
+         n_samples=3000, max_samples=20000)(_made(chat_requests))
 
 
 # ---- a GAN's target distributions -------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import detection
+from . import detection, language
 from .build import summarize as build_summary
 from .data import DataInfo
 from .gan_build import GAN_LOSSES
@@ -144,6 +144,15 @@ for _t in [
          not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
                                      "detector's answer is boxes (its report on Train draws them over images)",
                          "explain": f"{_PER_SAMPLE}; a detector has several for every cell of its grid"}),
+    Task("translate", "Turn a sequence of tokens into another, one output token per input position (sequence to "
+         "sequence with an encoder: a translation's answer slots, a tag per word).",
+         "token ids (B, T) and the target token at each position, one-hot (B, T, tokens)",
+         ("bce_with_logits", "mse"), language.report, reads=("segmentation",),
+         metric=Metric("exact_match", "exact match", "exact", language.exact_counts, language.exact_match),
+         not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
+                                     "translation is a sequence (its report on Train lists sentences)",
+                         "explain": f"{_PER_SAMPLE}; a translation has one per position (the chat application "
+                                    "shows each word's share in the intent)"}),
 ]:
     TASKS.add(_t.name, _t)
 

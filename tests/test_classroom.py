@@ -278,7 +278,7 @@ def test_a_setups_metric_is_accuracy_for_a_classifier_iou_for_a_segmenter_and_lo
     spec = presets.get(name)
     kind = info(spec.data).task if spec.train.task is None else spec.train.task  # what the data or spec asks
     expected = {"binary": "val_accuracy", "multiclass": "val_accuracy", "segmentation": "val_mean_iou",
-                "detection": "val_box_iou"}
+                "detection": "val_box_iou", "translate": "val_exact_match"}
     assert ranking.setup_metric(spec) == expected.get(kind, "val_loss"), kind
     assert ranking.setup_metric(spec.to_dict()) == ranking.setup_metric(spec)
 

@@ -111,6 +111,7 @@ class Applications:
     car: tuple[int, int] = (0, 0)
     goal: tuple[int, int] = (0, 0)
     steps: int = 0  # driving: how many steps of the drive are shown
+    chat: list = field(default_factory=list)  # chatbot: the user's latest requests (app_chat.KEPT at most)
 
 
 @dataclass

@@ -15,8 +15,10 @@ from playground.spec import from_dict
 from ui import keys, state
 from ui.text import message, plain
 from ui.views import app_driving, app_games, app_markets, app_pictures, app_scores, lessons, model_source, runner
+from ui.views.app_chat import view as chat_view
 from ui.views.app_detect import view as detect_view  # its own line: the import above is full
 from ui.views.app_recommend import view as recommend_view
+from ui.views.app_translate import view as translate_view
 from ui.views.images import png, upscale
 from ui.views.model_source import Loaded
 
@@ -31,6 +33,8 @@ VIEWS: dict[str, tuple[Callable[[], None] | None, Callable[[Loaded], None]]] = {
     "lesions-cnn": (None, app_pictures.scans),
     "recommend-mf": (None, recommend_view),
     "detect-shapes": (None, detect_view),
+    "translate-transformer": (None, translate_view),
+    "chat-intents": (None, chat_view),
 }
 PER_ROW = 3
 

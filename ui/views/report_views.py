@@ -127,8 +127,17 @@ def gan_images(r: dict, key: str) -> None:
                  alt="four rows of generated digits above one row of real digits")
 
 
+def sequences(r: dict, key: str) -> None:
+    """A few validation sequences: input, target and predicted tokens (as text), and the split's scores."""
+    st.markdown(f"**Sequences** (validation: exact match {r['exact_match']:.1%}, tokens right "
+                f"{r['token_accuracy']:.1%})")
+    st.dataframe([{k: short(v, 120) for k, v in row.items()} for row in r["rows"]], hide_index=True,
+                 width="stretch", key=keys.RUN("seq", key))
+
+
 KINDS = {"confusion": confusion, "reconstruction": reconstruction, "regression": regression, "forecast": forecast,
-         "masks": masks, "gan_points": gan_points, "gan_images": gan_images, "boxes": boxes}
+         "masks": masks, "gan_points": gan_points, "gan_images": gan_images, "boxes": boxes,
+         "sequences": sequences}
 
 
 def draw(r: dict, key: str) -> None:
