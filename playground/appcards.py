@@ -263,3 +263,23 @@ def found_shapes() -> np.ndarray:
 
 PICTURES["detect-shapes"] = Picture(found_shapes, "two generated images of circles, squares and triangles, each "
                                     "shape in an orange box")
+
+
+def masked_shapes() -> np.ndarray:
+    """Two generated shapes, each beside its mask in blue (the segmentation view's)."""
+    s = samples("unet-shapes", 2)  # its masks are kept as extras
+    img = canvas()
+    side = 52
+    for k in range(2):
+        left = 10 + k * 2 * (side + 8) + (W - 4 * side - 3 * 8 - 20) // 2
+        v = np.clip(resize(s.x[k].mean(0), side, side), 0, 1)
+        img[34:34 + side, left:left + side] = np.rint(255 - v * 221).astype(np.uint8)[..., None]
+        m = resize(s.extras["mask"][k, 0].astype(float), side, side) > 0.5
+        tile = np.full((side, side, 3), WHITE, np.uint8)
+        tile[m] = BLUE
+        img[34:34 + side, left + side + 8:left + 2 * side + 8] = tile
+    return img
+
+
+PICTURES["unet-shapes"] = Picture(masked_shapes, "two generated shapes in grey, each followed by its mask: the "
+                                  "pixels of the shape in blue")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import detection, language, recommend
+from . import detection, language, recommend, segmentation
 from .appdata import gridworld, tictactoe
 from .data import Dataset
 from .registry import Registry
@@ -173,3 +173,7 @@ _add(Application("translate-transformer", "language: translation", "Type a date 
                  "see which words each character of the answer read.", "exact match", 0.85, language.dates_figures))
 _add(Application("chat-intents", "language: chatbot", "A chatbot reads a request: what you want, and the time, "
                  "place or party size in it.", "slot F1", 0.9, language.chat_figures))
+# measured (python -m playground train, seeds 0 / 1): mean IoU 0.9995 / 0.9986 (the segmentation lesson holds >= 0.99
+# on seeds 0-7)
+_add(Application("unet-shapes", "vision: segmentation", "Mark every pixel of the shape: a U-Net sees the whole "
+                 "picture and still draws sharp edges.", "mean IoU", 0.99, segmentation.figures))

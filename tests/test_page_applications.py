@@ -187,3 +187,16 @@ def test_lesions_scan_with_grad_cam(pool):
     assert any("Grad-CAM" in c for c in captions) and "The scan" in captions
     assert "What the net says" in titles(at) and not at.exception
     assert all(img.alt for e in at.image for img in e.proto.imgs)  # each picture has a text alternative
+
+
+def test_segmentation_masks_mistakes_and_picker(app_pool):
+    job = trained(app_pool, "unet-shapes", 1, n_samples=300)
+    at = open_app("unet-shapes", job)
+    fig = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "segment-masks" in c.proto.id)
+    names = [t.get("name") for t in fig["data"] if t.get("name")]
+    assert names == ["background taken in (x)", "object left out (o)"]
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["the picture", "true mask", "the net's mask"]
+    said = " ".join(m.value for m in at.markdown)
+    assert "covers the object with IoU" in said
+    at.number_input(key="apps-segment-sample").set_value(5).run()
+    assert not at.exception

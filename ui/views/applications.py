@@ -18,6 +18,7 @@ from ui.views import app_driving, app_games, app_markets, app_pictures, app_scor
 from ui.views.app_chat import view as chat_view
 from ui.views.app_detect import view as detect_view  # its own line: the import above is full
 from ui.views.app_recommend import view as recommend_view
+from ui.views.app_segment import view as segment_view
 from ui.views.app_translate import view as translate_view
 from ui.views.images import png, upscale
 from ui.views.model_source import Loaded
@@ -33,6 +34,7 @@ VIEWS: dict[str, tuple[Callable[[], None] | None, Callable[[Loaded], None]]] = {
     "lesions-cnn": (None, app_pictures.scans),
     "recommend-mf": (None, recommend_view),
     "detect-shapes": (None, detect_view),
+    "unet-shapes": (None, segment_view),
     "translate-transformer": (None, translate_view),
     "chat-intents": (None, chat_view),
 }
