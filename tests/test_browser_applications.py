@@ -106,7 +106,7 @@ def test_walk_cards_diagnosis_and_tictactoe(server, browser):
 
 VIEWS = {  # application -> a title its view draws once the net has trained an epoch
     "lesions-cnn": "What the net says", "fraud-mlp": "Precision–recall", "stocks-lstm": "Next-day forecasts",
-    "speech-vowels": "Waveform", "drive-gridworld": "The drive, step 0"}
+    "speech-vowels": "Waveform", "drive-gridworld": "The drive, step 0", "unet-shapes": "the net's mask"}
 
 
 def test_every_other_application_draws_its_view_after_one_epoch(server, browser):
