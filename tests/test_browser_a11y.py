@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import READY, shot
+from browser import READY, ROOT, shot
 from helpers import wait_until
 
 from playground import presets, tfplay
@@ -287,11 +287,14 @@ def test_draw_a_digit_on_the_pad_with_the_keyboard_only(server, browser):
 def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server, browser):
     # this student also asked the system for less motion: nothing but the training itself moves
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, reduced_motion="reduce")
-    page.goto(link(server, "train", "moons-mlp", 300))
+    # long enough to be still training when the figures are said again, 10 s apart, on a fast host too
+    # (300 epochs of moons-mlp end in about 5 s on an idle 2-core machine, and then "Finished: …" is said)
+    page.goto(link(server, "train", "moons-mlp", 5000))
     a11y.settle(page)
     assert page.evaluate(MOVING) == []
     page.get_by_role("button", name="Train", exact=True).click()
-    said = re.compile(r"Training: epoch (\d+) of 300, training loss [\d.]+, validation loss [\d.]+, "
+    loss = r"(?:under )?\d+(?:\.\d+)?"  # as speak.js's num() says a figure: never in e-notation
+    said = re.compile(rf"Training: epoch (\d+) of 5000, training loss {loss}, validation loss {loss}, "
                       r"validation accuracy \d+ %")
     chart = page.locator(".st-key-run-chart")
 
@@ -321,4 +324,16 @@ def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server,
     tree = view.aria_snapshot()
     assert "table \"Loss per epoch\"" in tree and "table \"Weights at epoch" in tree, tree
     page.get_by_role("button", name="Pause").click()
+    page.close()
+
+
+def test_spoken_figures_are_never_in_e_notation(browser):
+    # a run that fits its data drives the loss under 0.000001, where toPrecision switches to "6.8e-7"
+    page = browser.new_page()
+    page.add_script_tag(content=(ROOT / "ui/components/speak.js").read_text() + "\nwindow.num = num;")
+    said = page.evaluate("""() => [6.8e-7, -3e-9, 0, 1e-6, 0.00025, 0.21, 1.5, 120, 1234.5, 1.2e5]
+        .map((v) => num(v, 2))""")
+    assert said == ["under 0.000001", "between -0.000001 and 0", "0", "0.000001", "0.00025", "0.21", "1.5",
+                    "120", "1235", "120000"], said
+    assert page.evaluate("() => num(6.8e-7, 4)") == "under 0.000001"
     page.close()
