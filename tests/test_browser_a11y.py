@@ -104,6 +104,24 @@ def test_no_serious_or_critical_axe_violation_on_any_page_in_any_state(server, b
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.slow
+def test_no_serious_or_critical_axe_violation_on_the_lessons_page(server, browser):
+    seen, failures = [], []
+    for title, state, page in a11y.lesson_states(browser, server):
+        found = a11y.audit(page)
+        serious, moderate = a11y.counts(found)
+        seen.append(state)
+        print(f"axe: {title} / {state}: serious+critical {serious}, moderate {moderate}")
+        if found:
+            print(a11y.report(found))
+        if serious:
+            failures.append(f"{title} / {state}:\n{a11y.report([v for v in found if v['impact'] in a11y.SERIOUS])}")
+        if state in ("check done", "lesson banner"):
+            shot(page, f"a11y-lessons-{state.replace(' ', '-')}")
+    assert seen == ["course list", "a lesson chosen", "check running", "check done", "lesson banner"], seen
+    assert not failures, "\n".join(failures)
+
+
 def test_build_from_the_palette_with_the_keyboard_only(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(link(server, "build", "moons-mlp", 5))
