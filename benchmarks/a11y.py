@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from appserver import CHROMIUM_ARGS, READY, need_chromium, streamlit_server  # noqa: E402
+from appserver import CHROMIUM_ARGS, READY, need_chromium, open_expander, streamlit_server  # noqa: E402
 
 SERIOUS = ("serious", "critical")
 CHART = """() => { for (const el of document.querySelectorAll('*')) { const c = el.shadowRoot &&
@@ -133,8 +133,7 @@ def walk(browser, server: str) -> Iterator[tuple[str, str, object]]:
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
     settle(page)
     yield "Train", "finished", page
-    page.get_by_text("A/B: change one thing").click()
-    settle(page, 500)
+    open_expander(page, "A/B: change one thing")
     page.locator(".st-key-ab-start button").click()
     wait(lambda: chart(page).get("state") == "done", 120, "A and B to end")
     settle(page)

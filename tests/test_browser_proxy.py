@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import READY, open_page, shot, streamlit_server
+from browser import READY, open_expander, open_page, shot, streamlit_server
 from helpers import wait_until
 from proxy import nginx_proxy
 
@@ -87,12 +87,13 @@ def test_train_and_inspect_update_by_polling(proxy, browser):
 
 def test_ab_updates_by_polling(proxy, browser):
     page = open_page(browser, link(proxy.url, "train", long_spec()))
-    page.get_by_text("A/B: change one thing").click()
+    open_expander(page, "A/B: change one thing")  # a click while it still opens hit the text above the button
     page.get_by_role("button", name="Train A and B").click()
+    page.get_by_text("A/B in lock-step").wait_for(timeout=60_000)  # the click started the pair
     try:
         wait_until(lambda: len([c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1]) == 2, 60,
                    "both polled charts")
-    except AssertionError as e:  # it failed once in CI and never here: say what each chart was doing
+    except AssertionError as e:  # say what each chart was doing
         shot(page, "proxy-ab-failed")
         raise AssertionError(f"{e}; the charts: {page.evaluate(INSIDE)}; the page says: "
                              f"{page.locator('[data-testid=stAlert]').all_inner_texts()}") from None
