@@ -5,10 +5,11 @@ headless Chromium against `streamlit run app.py`.
 
 Walks every page of ui/main.py's PAGES when idle, then the states a student sees: Train while training, paused,
 finished, with an error shown and with A/B open; Build with an error shown; Inspect (every tab) and Explain
-with a finished run's results (a 2-D set's and a digits CNN's); the 2-D Playground playing
-and paused. Prints serious+critical and moderate
-counts per page and state (and, with --details, every violation with the elements it names). The browser
-tests (tests/test_browser_a11y.py) walk the same states and assert zero serious or critical.
+with a finished run's results (a 2-D set's and a digits CNN's); the 2-D Playground playing and paused; Lessons:
+the course, a claim being checked and checked, and a lesson opened with its banner above its page. Prints
+serious+critical and moderate counts per page and state (and, with --details, every violation with the elements
+it names). The browser tests (tests/test_browser_a11y.py) walk the same states and assert zero serious or
+critical.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator
+from itertools import chain
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from appserver import CHROMIUM_ARGS, READY, need_chromium, streamlit_server  # noqa: E402
+from appserver import CHROMIUM_ARGS, READY, need_chromium, open_expander, streamlit_server  # noqa: E402
 
 SERIOUS = ("serious", "critical")
 CHART = """() => { for (const el of document.querySelectorAll('*')) { const c = el.shadowRoot &&
@@ -131,8 +133,7 @@ def walk(browser, server: str) -> Iterator[tuple[str, str, object]]:
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
     settle(page)
     yield "Train", "finished", page
-    page.get_by_text("A/B: change one thing").click()
-    settle(page, 500)
+    open_expander(page, "A/B: change one thing")
     page.locator(".st-key-ab-start button").click()
     wait(lambda: chart(page).get("state") == "done", 120, "A and B to end")
     settle(page)
@@ -195,6 +196,35 @@ def walk(browser, server: str) -> Iterator[tuple[str, str, object]]:
     page.close()
 
 
+def lesson_states(browser, server: str, name: str = "activations") -> Iterator[tuple[str, str, object]]:
+    """The Lessons page's states: the course list, a lesson's claim being checked and checked, and the lesson
+    opened where it takes place, with its banner above that page."""
+    from playground import lessons
+    lesson = lessons.get(name)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/lessons")
+    settle(page)
+    yield "Lessons", "course list", page
+    page.get_by_text(f"{lesson.order} · {lesson.title}", exact=True).click()
+    page.get_by_text(lesson.claim, exact=False).first.wait_for(timeout=60_000)
+    settle(page, 500)
+    yield "Lessons", "a lesson chosen", page
+    page.get_by_role("button", name="Check the claim").click()
+    page.get_by_role("button", name="Stop the check").wait_for(timeout=60_000)  # its runs' progress bars
+    yield "Lessons", "check running", page
+    page.get_by_text("Holds", exact=True).or_(page.get_by_text("Does not hold", exact=True)).first.wait_for(
+        timeout=600_000)
+    settle(page)
+    yield "Lessons", "check done", page
+    from ui.views.lessons import page_title
+    where = page_title(lesson.page)
+    page.get_by_role("button", name=f"Open it on {where}").click()
+    page.locator(".st-key-lesson-banner").wait_for(timeout=60_000)
+    settle(page)
+    yield where, "lesson banner", page
+    page.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--details", action="store_true", help="list every violation and its elements")
@@ -204,7 +234,7 @@ def main() -> None:
     rows = []
     with streamlit_server() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        for title, state, page in walk(browser, server):
+        for title, state, page in chain(walk(browser, server), lesson_states(browser, server)):
             found = audit(page)
             rows.append((title, state, *counts(found)))
             print(f"{title:<16} {state:<32} serious/critical {rows[-1][2]:>3}   moderate {rows[-1][3]:>3}  "

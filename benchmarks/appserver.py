@@ -22,6 +22,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the script has finished its run
 
 
+OPENED = """(label) => { const d = [...document.querySelectorAll("[data-testid='stExpander'] details")]
+    .find((x) => x.querySelector("summary").innerText.includes(label));
+    return !!d && d.open && d.style.height === "" && d.getAnimations().length === 0; }"""
+
+
+def open_expander(page, label: str, timeout: float = 30.0) -> None:
+    """Open the expander titled `label` and wait until it has stopped growing. Streamlit animates its height
+    for 500 ms and sets a fixed height meanwhile; a click on a control inside it before that ends can land on
+    the text above the control instead (A/B's start button in CI: the click hit the caption above it)."""
+    page.get_by_text(label).click()
+    page.wait_for_function(OPENED, arg=label, timeout=timeout * 1000)
+
+
 def chromium_path() -> str | None:
     """Debian's Chromium (never a Playwright download), or None when it is not installed."""
     return shutil.which("chromium") or shutil.which("chromium-browser")

@@ -19,7 +19,7 @@ with pick:
                     format_func=lambda n: f"{lessons.get(n).order} · {lessons.get(n).title}")
 lesson = lessons.get(name)
 with detail:
-    st.subheader(f"{lesson.order} · {lesson.title}")
+    st.header(f"{lesson.order} · {lesson.title}", anchor=False)  # h2 under the page's h1 (axe: heading-order)
     st.markdown(lesson.text)
     st.markdown(f"**Try this:** {lesson.try_this}")
     st.markdown(f"**What to notice:** {lesson.notice}")

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT / "benchmarks"))  # last: nothing there shadows a test module
 import appserver  # noqa: E402
-from appserver import CHROMIUM_ARGS, READY, free_port  # noqa: E402,F401  (re-exported for the tests)
+from appserver import CHROMIUM_ARGS, READY, free_port, open_expander  # noqa: E402,F401  (re-exported for the tests)
 
 ARTIFACTS = ROOT / "test-artifacts"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import READY, shot
+from browser import READY, ROOT, shot
 from helpers import wait_until
 
 from playground import presets, tfplay
@@ -101,6 +101,24 @@ def test_no_serious_or_critical_axe_violation_on_any_page_in_any_state(server, b
             failures.append(f"{title} / {state}:\n{a11y.report([v for v in found if v['impact'] in a11y.SERIOUS])}")
     assert {(t, "idle") for t, _ in a11y.pages()} <= set(seen), seen  # every page of the navigation
     assert len(seen) >= len(a11y.pages()) + 14, seen  # and the states the issue lists
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_no_serious_or_critical_axe_violation_on_the_lessons_page(server, browser):
+    seen, failures = [], []
+    for title, state, page in a11y.lesson_states(browser, server):
+        found = a11y.audit(page)
+        serious, moderate = a11y.counts(found)
+        seen.append(state)
+        print(f"axe: {title} / {state}: serious+critical {serious}, moderate {moderate}")
+        if found:
+            print(a11y.report(found))
+        if serious:
+            failures.append(f"{title} / {state}:\n{a11y.report([v for v in found if v['impact'] in a11y.SERIOUS])}")
+        if state in ("check done", "lesson banner"):
+            shot(page, f"a11y-lessons-{state.replace(' ', '-')}")
+    assert seen == ["course list", "a lesson chosen", "check running", "check done", "lesson banner"], seen
     assert not failures, "\n".join(failures)
 
 
@@ -287,11 +305,14 @@ def test_draw_a_digit_on_the_pad_with_the_keyboard_only(server, browser):
 def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server, browser):
     # this student also asked the system for less motion: nothing but the training itself moves
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, reduced_motion="reduce")
-    page.goto(link(server, "train", "moons-mlp", 300))
+    # long enough to be still training when the figures are said again, 10 s apart, on a fast host too
+    # (300 epochs of moons-mlp end in about 5 s on an idle 2-core machine, and then "Finished: …" is said)
+    page.goto(link(server, "train", "moons-mlp", 5000))
     a11y.settle(page)
     assert page.evaluate(MOVING) == []
     page.get_by_role("button", name="Train", exact=True).click()
-    said = re.compile(r"Training: epoch (\d+) of 300, training loss [\d.]+, validation loss [\d.]+, "
+    loss = r"(?:under )?\d+(?:\.\d+)?"  # as speak.js's num() says a figure: never in e-notation
+    said = re.compile(rf"Training: epoch (\d+) of 5000, training loss {loss}, validation loss {loss}, "
                       r"validation accuracy \d+ %")
     chart = page.locator(".st-key-run-chart")
 
@@ -321,4 +342,16 @@ def test_a_screen_reader_reads_the_live_figures_on_train_and_the_2d_page(server,
     tree = view.aria_snapshot()
     assert "table \"Loss per epoch\"" in tree and "table \"Weights at epoch" in tree, tree
     page.get_by_role("button", name="Pause").click()
+    page.close()
+
+
+def test_spoken_figures_are_never_in_e_notation(browser):
+    # a run that fits its data drives the loss under 0.000001, where toPrecision switches to "6.8e-7"
+    page = browser.new_page()
+    page.add_script_tag(content=(ROOT / "ui/components/speak.js").read_text() + "\nwindow.num = num;")
+    said = page.evaluate("""() => [6.8e-7, -3e-9, 0, 1e-6, 0.00025, 0.21, 1.5, 120, 1234.5, 1.2e5]
+        .map((v) => num(v, 2))""")
+    assert said == ["under 0.000001", "between -0.000001 and 0", "0", "0.000001", "0.00025", "0.21", "1.5",
+                    "120", "1235", "120000"], said
+    assert page.evaluate("() => num(6.8e-7, 4)") == "under 0.000001"
     page.close()

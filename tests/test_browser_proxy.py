@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import READY, open_page, shot, streamlit_server
+from browser import READY, open_expander, open_page, shot, streamlit_server
 from helpers import wait_until
 from proxy import nginx_proxy
 
@@ -16,6 +16,12 @@ from playground.spec import encode, from_dict
 
 pytestmark = pytest.mark.browser
 NOTE = "Live updates run in a slower mode here"
+# each chart's own state (live_chart.js keeps it on its canvas), named in a failure's message
+INSIDE = """() => [...document.querySelectorAll('*')].filter(el => el.shadowRoot)
+    .map(el => el.shadowRoot.querySelector('canvas.chart')).filter(Boolean)
+    .map(c => { const s = c.__lc || {}; return {job: c.dataset.job, state: s.state, mode: c.dataset.mode,
+        points: c.dataset.points, updates: s.updates, feed: s.feed, stream_open: !!s.es, said: s.said,
+        retry_timer: !!s.timer, on_page: c.isConnected}; })"""
 CHARTS = """() => [...document.querySelectorAll('*')].filter(el => el.shadowRoot)
     .map(el => el.shadowRoot.querySelector('canvas.chart')).filter(Boolean)
     .map(c => ({points: +c.dataset.points, updates: +c.dataset.updates, mode: c.dataset.mode || '',
@@ -81,10 +87,16 @@ def test_train_and_inspect_update_by_polling(proxy, browser):
 
 def test_ab_updates_by_polling(proxy, browser):
     page = open_page(browser, link(proxy.url, "train", long_spec()))
-    page.get_by_text("A/B: change one thing").click()
+    open_expander(page, "A/B: change one thing")  # a click while it still opens hit the text above the button
     page.get_by_role("button", name="Train A and B").click()
-    wait_until(lambda: len([c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1]) == 2, 60,
-          "both polled charts")
+    page.get_by_text("A/B in lock-step").wait_for(timeout=60_000)  # the click started the pair
+    try:
+        wait_until(lambda: len([c for c in charts(page) if c["mode"] == "poll" and c["points"] >= 1]) == 2, 60,
+                   "both polled charts")
+    except AssertionError as e:  # say what each chart was doing
+        shot(page, "proxy-ab-failed")
+        raise AssertionError(f"{e}; the charts: {page.evaluate(INSIDE)}; the page says: "
+                             f"{page.locator('[data-testid=stAlert]').all_inner_texts()}") from None
     grows(lambda: min(c["points"] for c in charts(page)), "both polled curves to grow")
     page.get_by_text(NOTE).first.wait_for(timeout=10_000)
     shot(page, "proxy-ab")

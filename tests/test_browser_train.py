@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from browser import READY, free_port, open_page, shot
+from browser import READY, free_port, open_expander, open_page, shot
 
 from playground import lessons, presets
 from playground.spec import encode, from_dict
@@ -146,7 +146,7 @@ def test_every_line_has_a_legend_entry_and_a_finished_run_shows_no_speed(server,
 
 def test_ab_charts_share_one_loss_axis(server, browser):
     page = open_page(browser, link(server, "train", "moons-mlp", 6), 1400, 1000)
-    page.get_by_text("A/B: change one thing").click()
+    open_expander(page, "A/B: change one thing")
     page.locator(".st-key-ab-start button").click()  # B: three times the learning rate
     wait_for(lambda: len(page.evaluate(CHARTS)) == 2 and all(c["state"] == "done"
                                                               for c in page.evaluate(CHARTS)), 120, "A and B")

@@ -6,6 +6,8 @@ Runs are trained once per module through the real worker pool (with the tracking
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from apptest import APP, open_page, trained
@@ -13,6 +15,7 @@ from helpers import wait_until
 from streamlit.testing.v1 import AppTest
 
 from playground import presets
+from ui.text import JOINER
 from ui.views import runner
 
 TABS = [":material/layers: Layers", ":material/monitoring: Weights & gradients",
@@ -51,6 +54,22 @@ def images(at: AppTest) -> int:
     return sum(len(e.value) for e in at.image)
 
 
+def said(at: AppTest) -> list[str]:
+    """The captions as read (their Markdown escapes and word joiners undone)."""
+    return [re.sub(r"\\(.)", r"\1", c.value).replace(JOINER, "") for c in at.caption]
+
+
+def table(at: AppTest, key: str) -> list[str]:
+    """Turn on the "Show as table" toggle of the chart keyed `key`; the columns of the table it shows."""
+    before = len(at.dataframe)
+    at.toggle(key=f"{key}-table").set_value(True).run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == before + 1, f"no table under {key}"
+    columns = [list(d.value.columns) for d in at.dataframe]
+    at.toggle(key=f"{key}-table").set_value(False).run()
+    return next(c for c in columns if c not in [list(d.value.columns) for d in at.dataframe])
+
+
 def captions(at: AppTest) -> str:
     """Every caption on the page, of images too."""
     return " | ".join([c.value for c in at.caption] + [c for e in at.image for c in e.captions])
@@ -84,10 +103,17 @@ def test_digits_cnn_every_tab(digits):
     titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     assert "Gradient norm per layer" in titles and "Weights of layer 1 (Conv2d)" in titles
     assert "Gradient norm per layer now" in titles
+    # the norms and the histograms in words, and as tables behind their toggles
+    assert any(c.startswith("Weight and gradient norms of") for c in said(at))
+    assert any(c.startswith("Weights of layer 1 (Conv2d) at 2 epochs") for c in said(at)), said(at)
+    assert table(at, "inspect-wg-norms")[:2] == ["epoch", "layer"]
+    assert table(at, "inspect-wg-weight_hist") == ["epoch", "from", "to", "count"]
     tab(at, 2)  # a CNN is no MLP: said, not raised
     assert any("works out small MLPs" in i.value for i in at.info)
     tab(at, 3)  # the confusion matrix; a cell's examples
     assert "Confusion matrix" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert any(c.startswith("Confusion matrix: ") and "predicted right" in c for c in said(at)), said(at)
+    assert table(at, "inspect-err-cm") == ["true class", *[f"predicted {k}" for k in range(10)]]
     at.selectbox(key="inspect-err-true").set_value(3).run()
     at.selectbox(key="inspect-err-pred").set_value(3).run()
     assert any("of class 3 predicted as 3 (correct)" in c.value for c in at.caption)
@@ -99,6 +125,10 @@ def test_digits_cnn_every_tab(digits):
     at.button(key="inspect-time-land").click().run()
     assert not at.exception, at.exception
     assert "Validation loss around the final weights" in " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert any(c.startswith("Loss landscape on a 21×21 grid") for c in said(at))
+    at.toggle(key="inspect-time-land-plot-table").set_value(True).run()
+    grid, path = [list(d.value.columns) for d in at.dataframe][-2:]
+    assert grid[0] == "β" and len(grid) == 22 and path == ["epoch", "α", "β"]
 
 
 def test_sentiment_gru_shows_hidden_state_over_time(pool):

@@ -21,7 +21,7 @@ def test_the_course_is_listed_in_order_and_a_pick_shows_its_lesson():
     assert at.radio(key="lesson-pick").options == [f"{x.order} · {x.title}" for x in course]
     at.radio(key="lesson-pick").set_value("rnn-memory").run()
     lesson = lessons.get("rnn-memory")
-    assert any(s.value == f"{lesson.order} · {lesson.title}" for s in at.subheader)
+    assert any(s.value == f"{lesson.order} · {lesson.title}" for s in at.header)
     assert any(m.value == f"**Claim:** {lesson.claim}" for m in at.markdown)
     assert any(lesson.text == m.value for m in at.markdown) and not at.exception
 

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 
 import pytest
 from apptest import shown
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from playground import presets
 from playground.spec import from_dict
 from ui.components.live_chart import PALETTE
+from ui.text import JOINER
 
 pytestmark = pytest.mark.slow  # worker processes start
 
@@ -47,6 +49,12 @@ def test_train_produces_metrics_and_a_report():
     assert not at.exception
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Confusion matrix" in t for t in titles) and any("Learning rate" in t for t in titles)
+    # the matrix in words, and as a table behind a toggle
+    said = [re.sub(r"\\(.)", r"\1", c.value).replace(JOINER, "") for c in at.caption]  # as read: escapes undone
+    assert any(c.startswith("Confusion matrix: ") and "predicted right" in c for c in said), said
+    [show] = [t for t in at.toggle if t.key.startswith("run-cm-")]
+    show.set_value(True).run()
+    assert any(list(d.value.columns)[0] == "true class" for d in at.dataframe)
     # the finished run is kept for comparison
     assert [r["id"] for r in at.session_state["pg"].runs] == [job.id]
 

@@ -48,9 +48,11 @@ function thinRows(rows, most = 200) {
   return out;
 }
 
-function num(v, digits = 3) {  // a figure as people say it: 0.21, 1.5, 120 (never 1.2e+2)
+function num(v, digits = 3) {  // a figure as people say it: 0.21, 1.5, 120 (never 1.2e+2 nor 6.8e-7)
   if (v == null || !isFinite(v)) return "–";
   if (Math.abs(v) >= 10 ** digits) return (+v).toFixed(0);
+  // toPrecision writes e-notation below 0.000001 (a loss that has fit its data gets there): say the bound
+  if (v !== 0 && Math.abs(v) < 1e-6) return v > 0 ? "under 0.000001" : "between -0.000001 and 0";
   const t = (+v).toPrecision(digits);
   return t.includes(".") && !t.includes("e") ? t.replace(/\.?0+$/, "") : t;
 }

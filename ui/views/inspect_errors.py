@@ -14,7 +14,8 @@ from playground import probe
 from playground.registry import PlaygroundError
 from ui import keys, state
 from ui.text import message, plain, short
-from ui.views import images
+from ui.views import described, images
+from ui.views.described import shown
 from ui.views.input_picker import Input, tokens, val_predictions
 from ui.views.model_source import Loaded, memo
 
@@ -93,6 +94,7 @@ def confusion(m: Loaded, key: keys.Key) -> None:
                   line={"color": "#D55E00", "width": 3})
     st.plotly_chart(fig, width="stretch", key=key("cm"), on_select=lambda: _select_cell(key),
                     selection_mode="points")
+    shown(*described.confusion(cm, names), key("cm"))
 
 
 def cell_examples(m: Loaded, key: keys.Key) -> None:

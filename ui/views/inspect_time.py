@@ -17,7 +17,8 @@ from playground.registry import PlaygroundError
 from playground.uploads import using
 from ui import keys, state
 from ui.text import message, plain
-from ui.views import explain_views, images, inspect_views, model_source
+from ui.views import described, explain_views, images, inspect_views, model_source
+from ui.views.described import shown
 from ui.views.input_picker import Input
 from ui.views.inspect_errors import CLASS_COLORS
 from ui.views.model_source import Loaded, Source, memo
@@ -208,6 +209,11 @@ def loss_landscape(m: Loaded, src: Source, cps: list[dict], key: keys.Key) -> No
     st.plotly_chart(fig, width="stretch", key=key("land-plot"))
     if res.get("explained"):
         st.caption(f"The plane holds {sum(res['explained']):.1%} of the path's movement; labels are epochs.")
+    said, grid = described.landscape(res["land"], res["path"], res["epochs"])
+    tables = {"Validation loss on the grid (rows: β, columns: α)": grid}
+    if res["path"] is not None:
+        tables["The training path on the plane (one row per checkpoint)"] = described.path(res["path"], res["epochs"])
+    shown(said, tables, key("land-plot"))
 
 
 def _landscape(m: Loaded, cps: list[dict]) -> dict | str:

@@ -18,7 +18,8 @@ from playground import backprop, health
 from playground.registry import PlaygroundError
 from ui import keys, state
 from ui.text import message
-from ui.views import model_source
+from ui.views import described, model_source
+from ui.views.described import shown
 from ui.views.input_picker import Input
 from ui.views.model_source import Loaded, Source, memo
 
@@ -61,6 +62,7 @@ def over_training(src: Source, key: keys.Key = keys.INSPECT("wg")) -> None:
                        key=key("wnorm"))
     st.caption("Norms cover each layer's weights and biases together. Gradients that fall off towards the first "
                "layers by orders of magnitude are vanishing; ones that grow by orders of magnitude are exploding.")
+    shown(*described.norms(rows, names), key("norms"))
     histograms(rows, names, key)
 
 
@@ -71,7 +73,7 @@ def histograms(rows: list[dict], names: list[str], key: keys.Key) -> None:
     shades = [f"rgba(8,119,189,{0.25 + 0.75 * i / max(1, len(picks) - 1):.2f})" for i in range(len(picks))]
     left, right = st.columns(2)
     for col, what, title in ((left, "weight_hist", "Weights"), (right, "grad_hist", "Gradients")):
-        fig = go.Figure()
+        fig, drawn = go.Figure(), []
         for shade, i in zip(shades, picks, strict=True):
             lay = next((x for x in rows[i]["layers"] if x["name"] == layer), None)
             h = lay and lay[what]
@@ -80,8 +82,11 @@ def histograms(rows: list[dict], names: list[str], key: keys.Key) -> None:
             edges = np.asarray(h["edges"], dtype=float)
             fig.add_scatter(x=(edges[:-1] + edges[1:]) / 2, y=np.asarray(h["counts"]), mode="lines",
                             line={"color": shade, "shape": "hvh"}, name=f"epoch {rows[i]['epoch']}")
-        col.plotly_chart(_layout(fig, f"{title} of {layer}", "value", "count", height=280), width="stretch",
-                         key=key(what))
+            drawn.append((rows[i]["epoch"], h))
+        with col:
+            st.plotly_chart(_layout(fig, f"{title} of {layer}", "value", "count", height=280), width="stretch",
+                            key=key(what))
+            shown(*described.histogram(drawn, f"{title} of {layer}"), key(what))
 
 
 # ---- gradient health now --------------------------------------------------------------------------------

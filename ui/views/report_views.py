@@ -9,7 +9,8 @@ import streamlit as st
 from ui import keys
 from ui.components.live_chart import PALETTE
 from ui.text import short
-from ui.views import images
+from ui.views import described, images
+from ui.views.described import shown
 from ui.views.detect_report import report as boxes  # a detector's
 
 FIGURE = {"height": 360, "margin": {"l": 60, "r": 10, "t": 50, "b": 50}}
@@ -25,6 +26,7 @@ def confusion(r: dict, key: str) -> None:
     fig.update_layout(title=f"Confusion matrix<br><sup>validation, accuracy {r['accuracy']:.1%}</sup>",
                       xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", **FIGURE)
     st.plotly_chart(fig, width="stretch", key=keys.RUN("cm", key))
+    shown(*described.confusion(np.asarray(r["matrix"]), names), keys.RUN("cm", key))
 
 
 def reconstruction(r: dict, key: str) -> None:
