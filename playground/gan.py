@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -26,6 +25,7 @@ from .build import build_layers
 from .data import Dataset, load
 from .gan_build import GAN_LOSSES, discriminator_spec, generator_info, settings, summarize
 from .gan_data import coverage
+from .loop import EpochLoop
 from .modules import Network
 from .registry import PlaygroundError
 from .spec import Spec
@@ -50,7 +50,7 @@ def view_range(x: torch.Tensor) -> float:
     return float(next(r for r in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 1e9) if r >= top))
 
 
-class GanTrainer:
+class GanTrainer(EpochLoop):
     """Trains a GAN one step at a time, with the Trainer's interface (train_step, end_epoch, fit, tune, ...)."""
 
     def __init__(self, spec: Spec, data: Dataset | None = None, device: str | torch.device | None = None) -> None:
@@ -234,17 +234,6 @@ class GanTrainer:
         m.update(lr=self.opt.param_groups[0]["lr"], d_lr=self.d_opt.param_groups[0]["lr"],
                  seconds=round(self.seconds, 4), steps=self.step, g_steps=self.g_steps, d_steps=self.d_steps)
         return m
-
-    def run_epoch(self) -> dict:
-        """Train one whole epoch (or the rest of the current one) and return its metrics."""
-        while not self.train_step():
-            pass
-        return self.end_epoch()
-
-    def fit(self, epochs: int | None = None) -> Iterator[dict]:
-        """Train for `epochs` (default: the spec's), yielding metrics after each epoch."""
-        for _ in range(epochs if epochs is not None else self.spec.train.epochs):
-            yield self.run_epoch()
 
 
 from .gan_views import gan2d  # noqa: E402,F401  (importing the views registers them in probe.VIEWS)

@@ -19,6 +19,7 @@ from torch import nn
 from .build import build
 from .data import DataInfo, Dataset, load
 from .data import info as data_info
+from .loop import EpochLoop
 from .losses import LOSSES, LossType  # noqa: F401 (re-exported: older callers import them from here)
 from .registry import Param, PlaygroundError, Registry, check_options
 from .rng import RunRNG, draws_randomly
@@ -232,7 +233,7 @@ def validate(spec: Spec, info: DataInfo | None = None):
 
 # ---- the trainer -----------------------------------------------------------------------------
 
-class Trainer:
+class Trainer(EpochLoop):
     """Trains the spec's model one batch at a time; `fit` yields one metrics dict per epoch.
 
     It asks the run's task (tasks.py) for what differs between kinds of learning: which losses suit it, the
@@ -371,17 +372,6 @@ class Trainer:
         self.seconds += time.perf_counter() - self._t0
         m.update(lr=lr, seconds=round(self.seconds, 4), steps=self.step)
         return m
-
-    def run_epoch(self) -> dict:
-        """Train one whole epoch (or the rest of the current one) and return its metrics."""
-        while not self.train_step():
-            pass
-        return self.end_epoch()
-
-    def fit(self, epochs: int | None = None) -> Iterator[dict]:
-        """Train for `epochs` (default: the spec's), yielding metrics after each epoch."""
-        for _ in range(epochs if epochs is not None else self.spec.train.epochs):
-            yield self.run_epoch()
 
     @property
     def classify(self) -> bool:
