@@ -18,6 +18,8 @@ from pathlib import Path
 import streamlit as st
 
 from ui import server
+from ui.components.feed import JS as feed_js
+from ui.components.feed import expected_state
 from ui.server.gan_stream import encode_view, slim, view_of
 from ui.server.streams import retry_s
 
@@ -89,19 +91,10 @@ _CSS = """
 .note { font-size: 12px; opacity: .75; line-height: 1.35; margin-top: 6px; }
 """
 
-_JS = (Path(__file__).with_name("feed.js").read_text()  # the stream and its polled fallback, shared with the 2-D page
+_JS = (feed_js  # the stream and its polled fallback, shared with the 2-D page
        + Path(__file__).with_name("gan_view.js").read_text().replace("__COLORS__", json.dumps(COLORS)))
 
 _component = st.components.v2.component("playground.gan_view", html=_HTML, css=_CSS, js=_JS)
-
-
-def _expected(job) -> str:
-    """The state the page is drawn for; a run still starting counts as what it will be (no extra rerun)."""
-    if job is None:
-        return ""
-    if job.state in ("queued", "starting"):
-        return "paused" if job.start_paused else "running"
-    return job.state
 
 
 def feed(job) -> dict:
@@ -121,7 +114,7 @@ def gan_view(job, data: dict, key: str = "gan_view", job_key: str = "", poll: bo
     std (their spread), range (half-width of the plot), note (a line under the charts). The view streams with
     `job_key` (the run's route key), or shows what each call hands it when `poll`."""
     payload = {"base": server.base_path(), "path": f"api/gan/{job.id}/stream?key={job_key}"
-               if job and job_key else None, "state": _expected(job), "message": job.message if job else "",
+               if job and job_key else None, "state": expected_state(job), "message": job.message if job else "",
                "colors": COLORS, "height": HEIGHT, **data, "feed": feed(job) if job and poll else None,
                "retry": retry_s() * 1000}
     return _component(data=payload, key=key, default={"stream": None}, height=HEIGHT,

@@ -17,6 +17,8 @@ import streamlit as st
 
 from ui import keys, server
 from ui.components import speak
+from ui.components.feed import JS as feed_js
+from ui.components.feed import expected_state
 from ui.server.grid_stream import encode_view
 from ui.server.streams import retry_s, thin
 
@@ -99,21 +101,12 @@ _CSS = """
 .shape { font-size: 12px; margin-right: 3px; }
 """ + speak.CSS
 
-_PARTS = ("feed.js", "grid_speak.js", "grid_view.js")  # kept apart: plain JavaScript, no escaping
-_JS = ((speak.JS + "".join(Path(__file__).with_name(f).read_text() for f in _PARTS))
+_PARTS = ("grid_speak.js", "grid_view.js")  # kept apart: plain JavaScript, no escaping
+_JS = ((speak.JS + feed_js + "".join(Path(__file__).with_name(f).read_text() for f in _PARTS))
        .replace("__TF__", json.dumps(TF)).replace("__OKABE__", json.dumps(OKABE_ITO))
        .replace("__NETFRAC__", str(NET_FRACTION)))
 
 _component = st.components.v2.component("playground.grid_view", html=_HTML, css=_CSS, js=_JS)
-
-
-def _expected(job) -> str:
-    """The state the page is drawn for; a run still starting counts as what it will be (no extra rerun)."""
-    if job is None:
-        return ""
-    if job.state in ("queued", "starting"):
-        return "paused" if job.start_paused else "running"
-    return job.state
 
 
 def feed(job) -> dict:
@@ -136,7 +129,7 @@ def grid_view(job, structure: dict, points: dict, show_test: bool, discretize: b
     (the run's route key), or shows what each call hands it when `poll`.
     """
     data = {"base": server.base_path(), "path": f"api/playground/{job.id}/stream?key={job_key}"
-            if job and job_key else None, "state": _expected(job), "message": job.message if job else "",
+            if job and job_key else None, "state": expected_state(job), "message": job.message if job else "",
             **structure, "points": {"train": points["train"], "test": points["test"]}, "points_key": points["key"],
             "show_test": show_test, "discretize": discretize, "note": note, "height": HEIGHT,
             "feed": feed(job) if job and poll else None, "retry": retry_s() * 1000}
