@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import detection, language
 from .build import summarize as build_summary
 from .data import DataInfo
+from .detection import counts as box_counts
+from .detection import mean_box_iou
+from .detection import report as detection_report
 from .gan_build import GAN_LOSSES
 from .gan_build import parts as gan_parts
 from .gan_build import summarize as gan_summary
+from .language import exact_counts, exact_match
+from .language import report as translation_report
 from .losses import LossType
 from .metrics import accuracy, iou_counts, mean_iou
 from .recommend import report as recommend_report
@@ -138,17 +142,17 @@ for _t in [
                                     "the net learnt of each item)"}),
     Task("detect", "Find each shape: for every cell of a grid over the image, whether a shape's centre lies in "
          "it, its box and its class.", "images (B, C, H, W) and grid targets (B, 5 + classes, G, G)",
-         ("detection",), detection.report, default_for=("detection",),
-         metric=Metric("box_iou", "mean box IoU", "box IoU", detection.counts,
-                       lambda kept, labels, loss: detection.mean_box_iou(torch.stack(kept).sum(0))),
+         ("detection",), detection_report, default_for=("detection",),
+         metric=Metric("box_iou", "mean box IoU", "box IoU", box_counts,
+                       lambda kept, labels, loss: mean_box_iou(torch.stack(kept).sum(0))),
          not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
                                      "detector's answer is boxes (its report on Train draws them over images)",
                          "explain": f"{_PER_SAMPLE}; a detector has several for every cell of its grid"}),
     Task("translate", "Turn a sequence of tokens into another, one output token per input position (sequence to "
          "sequence with an encoder: a translation's answer slots, a tag per word).",
          "token ids (B, T) and the target token at each position, one-hot (B, T, tokens)",
-         ("bce_with_logits", "mse"), language.report, reads=("segmentation",),
-         metric=Metric("exact_match", "exact match", "exact", language.exact_counts, language.exact_match),
+         ("bce_with_logits", "mse"), translation_report, reads=("segmentation",),
+         metric=Metric("exact_match", "exact match", "exact", exact_counts, exact_match),
          not_applicable={"mistakes": "Mistakes lists wrong classes or the largest errors of single values; a "
                                      "translation is a sequence (its report on Train lists sentences)",
                          "explain": f"{_PER_SAMPLE}; a translation has one per position (the chat application "

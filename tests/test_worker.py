@@ -151,9 +151,10 @@ def test_a_run_that_asks_for_its_final_weights_sends_them_before_it_is_done():
     # alone, the very weights; stacked with k (runs of one shape: playground/stack/), the same within 1e-5
     for stack, close in ((False, torch.equal), (True, lambda a, b: torch.allclose(a, b, atol=1e-5))):
         # both start paused, so they meet between two epochs whatever the machine's speed (started at once, the
-        # first could finish before the second arrives, or be mid-epoch then), then each trains to the end
+        # first could finish before the second arrives, or be mid-epoch then), then each trains to the end; slices
+        # of one step and progress after each, so that the stacked steps report it
         events, _ = run(start(epochs=2, paused=True, final=True), start("k", epochs=2, paused=True), ("resume", "j"),
-                        ("resume", "k"), cfg=config(stack=stack))
+                        ("resume", "k"), cfg=config(stack=stack, slice=0.0, progress_interval=0.0))
         kinds = [e["type"] for e in events if e["job"] == "j"]
         assert kinds.index("snapshot") < kinds.index("report") < len(kinds) - 1 and kinds[-1] == "state"
         assert "snapshot" not in [e["type"] for e in events if e["job"] == "k"]  # only when asked
