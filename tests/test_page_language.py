@@ -4,34 +4,16 @@ chat box with intents, slot tags and per-word attributions."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from apptest import trained
-from helpers import APP
-from streamlit.testing.v1 import AppTest
+from test_page_applications import open_app, titles
 
 pytestmark = pytest.mark.slow  # worker processes start and train
-PAGE = "pages/applications.py"
 
 
 @pytest.fixture(scope="module")
 def pool(app_pool):
     return app_pool
-
-
-def open_app(name: str, job) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    s = at.session_state["pg"]
-    s.apps.name, s.spec, s.job_id = name, dict(job.spec), job.id
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def titles(at: AppTest) -> str:
-    return " | ".join(json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
-                      for c in at.get("plotly_chart"))
 
 
 def test_translation_of_a_typed_sentence_with_its_alignment(pool):
