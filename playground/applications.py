@@ -18,6 +18,7 @@ from torch import nn
 from . import detection, language, recommend, segmentation
 from .appdata import gridworld, tictactoe
 from .data import Dataset
+from .metrics import outputs
 from .registry import Registry
 
 
@@ -77,14 +78,6 @@ def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 # ---- the model's outputs ---------------------------------------------------------------------
-
-@torch.no_grad()
-def outputs(model: nn.Module, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
-    """The model's outputs on `x` in eval mode, on the CPU."""
-    model.eval()
-    device = next(model.parameters()).device
-    return torch.cat([model(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)])
-
 
 def positive_probability(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     """P(class 1) of a two-class model (two logits, or one for BCE)."""

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .appdata.boxes import FIELDS, SHAPES
+from .metrics import outputs
 
 BOX_WEIGHT = 5.0  # the box terms against the object and class ones (YOLO's λ_coord)
 FOUND = 0.5  # IoU at which a predicted box counts as finding a true shape
@@ -155,10 +156,7 @@ def report(trainer, k: int = 8) -> dict:
 @torch.no_grad()
 def measure(model: torch.nn.Module, ds) -> dict[str, float]:
     """The application's figures (`figures`) of a trained detector on a dataset's validation split."""
-    model.eval()
-    device = next(model.parameters()).device
-    out = torch.cat([model(ds.x_val[i:i + 512].to(device)).cpu() for i in range(0, len(ds.x_val), 512)])
-    return evaluate(out, ds.y_val.float())
+    return evaluate(outputs(model, ds.x_val), ds.y_val.float())
 
 
 @torch.no_grad()

@@ -4,6 +4,7 @@ tasks.py says which task keeps which)."""
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 def accuracy(out: torch.Tensor, labels: torch.Tensor, loss) -> float:
@@ -29,3 +30,11 @@ def mean_iou(counts: torch.Tensor) -> float:
     c = counts.double().tolist()
     ious = [c[i] / c[i + 1] for i in (0, 2) if c[i + 1] > 0]
     return sum(ious) / len(ious) if ious else 1.0
+
+
+@torch.no_grad()
+def outputs(model: nn.Module, x: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """The model's outputs on `x` in eval mode, on the CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    return torch.cat([model(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)])

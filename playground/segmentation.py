@@ -8,26 +8,18 @@ A pixel is the object where the loss the run trained with reads it so (metrics.m
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 from .losses import LOSSES, LossType
-from .metrics import iou_counts, mask_of, mean_iou
+from .metrics import iou_counts, mask_of, mean_iou, outputs
 
 PRESET_LOSS = "bce_with_logits"  # what unet-shapes trains with: the registry's measure reads its outputs so
-
-
-@torch.no_grad()
-def _outputs(model: nn.Module, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    model.eval()
-    device = next(model.parameters()).device
-    return torch.cat([model(x[i:i + batch].to(device)).cpu() for i in range(0, len(x), batch)])
 
 
 def figures(model: nn.Module, ds, loss: LossType | None = None) -> dict[str, float]:
     """Mean IoU (object and background, averaged) and the object's IoU alone, over the validation split."""
     loss = loss or LOSSES.get(PRESET_LOSS)
-    counts = iou_counts(_outputs(model, ds.x_val), ds.y_val.float(), loss)
+    counts = iou_counts(outputs(model, ds.x_val), ds.y_val.float(), loss)
     c = counts.double()
     return {"mean IoU": mean_iou(counts), "object IoU": float(c[0] / c[1]) if c[1] else 1.0}
 
@@ -35,7 +27,7 @@ def figures(model: nn.Module, ds, loss: LossType | None = None) -> dict[str, flo
 def sample(model: nn.Module, ds, i: int, loss: LossType) -> dict:
     """Validation image `i`: the picture (H, W, channels averaged), the true and the predicted mask (0/1), where
     they differ (missed: object the net left out; extra: background it took in), and the image's IoU."""
-    out = _outputs(model, ds.x_val[i:i + 1])
+    out = outputs(model, ds.x_val[i:i + 1])
     true = ds.y_val[i:i + 1].float()
     pred = mask_of(out, loss)[0, 0].numpy()
     t = (true[0, 0] > 0.5).numpy()
